@@ -1,0 +1,148 @@
+//! The subset of OpenAPI 3.0 that Steward's hand-written specs use, read
+//! with serde. Schemas stay as JSON values: they are recursive and the
+//! generator only needs a handful of their keywords.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::Error;
+
+#[derive(Debug, Deserialize)]
+pub struct Document {
+    pub openapi: String,
+    pub paths: BTreeMap<String, PathItem>,
+    #[serde(default)]
+    pub components: Components,
+    #[serde(default)]
+    pub security: Vec<BTreeMap<String, Vec<String>>>,
+    /// How the surface binds to Rust: the handler trait's name and the
+    /// hand-written types the generated code delegates to.
+    #[serde(rename = "x-steward")]
+    pub binding: Binding,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Binding {
+    /// Name of the generated handler trait, e.g. `ScaleliteApi`.
+    #[serde(rename = "trait")]
+    pub trait_name: String,
+    /// Path of the surface's error type; it implements `crate::wire::Wire`.
+    pub error: String,
+    /// Path of the `poem::FromRequest` type that authenticates a caller of
+    /// an operation with a security requirement.
+    pub caller: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Components {
+    #[serde(default)]
+    pub schemas: BTreeMap<String, Value>,
+    #[serde(default)]
+    pub parameters: BTreeMap<String, Parameter>,
+    #[serde(default)]
+    pub responses: BTreeMap<String, Response>,
+    #[serde(default, rename = "requestBodies")]
+    pub request_bodies: BTreeMap<String, RequestBody>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PathItem {
+    pub get: Option<Operation>,
+    pub put: Option<Operation>,
+    pub post: Option<Operation>,
+    pub delete: Option<Operation>,
+    pub patch: Option<Operation>,
+    #[serde(default)]
+    pub parameters: Vec<Referable<Parameter>>,
+}
+
+impl PathItem {
+    pub fn operations(&self) -> impl Iterator<Item = (&'static str, &Operation)> {
+        [("get", &self.get), ("put", &self.put), ("post", &self.post), ("delete", &self.delete), ("patch", &self.patch)]
+            .into_iter()
+            .filter_map(|(method, op)| op.as_ref().map(|op| (method, op)))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Operation {
+    pub operation_id: Option<String>,
+    #[serde(default)]
+    pub parameters: Vec<Referable<Parameter>>,
+    pub request_body: Option<Referable<RequestBody>>,
+    pub responses: BTreeMap<String, Referable<Response>>,
+    pub security: Option<Vec<BTreeMap<String, Vec<String>>>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Parameter {
+    pub name: String,
+    #[serde(rename = "in")]
+    pub location: String,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub schema: Value,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RequestBody {
+    #[serde(default)]
+    pub required: bool,
+    pub content: BTreeMap<String, MediaType>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Response {
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub content: BTreeMap<String, MediaType>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MediaType {
+    #[serde(default)]
+    pub schema: Value,
+}
+
+/// Either an inline object or a `$ref` to one under `components`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Referable<T> {
+    Ref {
+        #[serde(rename = "$ref")]
+        reference: String,
+    },
+    Inline(T),
+}
+
+impl<T: Clone> Referable<T> {
+    pub fn resolve<'a>(&'a self, prefix: &str, table: &'a BTreeMap<String, T>) -> Result<&'a T, Error> {
+        match self {
+            Referable::Inline(value) => Ok(value),
+            Referable::Ref { reference } => reference
+                .strip_prefix(prefix)
+                .and_then(|name| table.get(name))
+                .ok_or_else(|| Error::Unresolved(reference.clone())),
+        }
+    }
+}
+
+pub fn parse(yaml: &str) -> Result<Document, Error> {
+    let document: Document = serde_yaml_ng::from_str(yaml).map_err(|e| Error::Parse(e.to_string()))?;
+    if !document.openapi.starts_with("3.0") {
+        return Err(Error::Unsupported(format!("openapi version {} (only 3.0.x)", document.openapi)));
+    }
+    Ok(document)
+}
+
+/// The spec as JSON, for serving beside the YAML without parsing at run time.
+pub fn to_json(yaml: &str) -> Result<String, Error> {
+    let value: Value = serde_yaml_ng::from_str(yaml).map_err(|e| Error::Parse(e.to_string()))?;
+    serde_json::to_string_pretty(&value).map_err(|e| Error::Parse(e.to_string()))
+}

@@ -1,0 +1,205 @@
+//! Typed configuration: `steward.toml` (optional) overlaid by `STEWARD_*`
+//! environment variables, which win. Validated once at start; an invalid
+//! value fails with one line naming its key.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://steward.db?mode=rwc";
+
+/// The configuration file's shape. Every key is optional; the environment
+/// variable named beside each key overrides it.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Address to listen on (STEWARD_LISTEN), e.g. "127.0.0.1:8080".
+    pub listen: Option<String>,
+    /// Database URL (STEWARD_DATABASE_URL): sqlite://path?mode=rwc,
+    /// sqlite::memory: or postgres://user@host/db.
+    pub database_url: Option<String>,
+    #[serde(default)]
+    pub scalelite: ScaleliteFile,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScaleliteFile {
+    /// Colon-separated shared secrets for checksums
+    /// (STEWARD_SCALELITE_SECRET), like Scalelite's LOADBALANCER_SECRET.
+    pub secret: Option<String>,
+    /// Whether tenant operations are enabled
+    /// (STEWARD_SCALELITE_MULTITENANCY).
+    pub multitenancy: Option<bool>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub database_url: String,
+    pub scalelite: ScaleliteConfig,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ScaleliteConfig {
+    /// Empty when unset: a secret is then generated and kept in the database.
+    pub secrets: Vec<String>,
+    pub multitenancy: bool,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("invalid configuration: {key}: {reason}")]
+pub struct ConfigError {
+    pub key: String,
+    pub reason: String,
+}
+
+fn invalid(key: &str, reason: impl Into<String>) -> ConfigError {
+    ConfigError { key: key.to_owned(), reason: reason.into() }
+}
+
+/// Reads an environment variable; an empty value means unset.
+pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+impl Config {
+    /// Loads `path` if given (or `steward.toml` if it exists), then the
+    /// environment.
+    pub fn load(path: Option<&Path>, env: EnvLookup<'_>) -> Result<Self, ConfigError> {
+        let file = match path {
+            Some(path) => read_file(path)?,
+            None if Path::new("steward.toml").exists() => read_file(Path::new("steward.toml"))?,
+            None => FileConfig::default(),
+        };
+        Self::resolve(file, env)
+    }
+
+    pub fn resolve(file: FileConfig, env: EnvLookup<'_>) -> Result<Self, ConfigError> {
+        let var = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+
+        let listen_text = var("STEWARD_LISTEN").or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.into());
+        let listen =
+            listen_text.parse().map_err(|_| invalid("STEWARD_LISTEN", format!("{listen_text:?} is not host:port")))?;
+
+        let database_url =
+            var("STEWARD_DATABASE_URL").or(file.database_url).unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        if !["sqlite:", "postgres://", "postgresql://"].iter().any(|p| database_url.starts_with(p)) {
+            return Err(invalid("STEWARD_DATABASE_URL", "must start with sqlite: or postgres://"));
+        }
+
+        let secrets = var("STEWARD_SCALELITE_SECRET")
+            .or(file.scalelite.secret)
+            .map(|joined| split_secrets(&joined))
+            .transpose()?
+            .unwrap_or_default();
+        let multitenancy = match var("STEWARD_SCALELITE_MULTITENANCY") {
+            Some(text) => parse_bool("STEWARD_SCALELITE_MULTITENANCY", &text)?,
+            None => file.scalelite.multitenancy.unwrap_or(false),
+        };
+
+        Ok(Config { listen, database_url, scalelite: ScaleliteConfig { secrets, multitenancy } })
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| invalid("config file", format!("{}: {e}", path.display())))?;
+    toml::from_str(&text).map_err(|e| {
+        let reason = e.message().to_owned();
+        invalid(&format!("{} (line {})", path.display(), line_of(&text, e.span())), reason)
+    })
+}
+
+fn line_of(text: &str, span: Option<std::ops::Range<usize>>) -> usize {
+    span.map(|s| text[..s.start.min(text.len())].lines().count().max(1)).unwrap_or(1)
+}
+
+fn split_secrets(joined: &str) -> Result<Vec<String>, ConfigError> {
+    let secrets: Vec<String> = joined.split(':').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+    if secrets.is_empty() {
+        return Err(invalid("STEWARD_SCALELITE_SECRET", "no secret between the colons"));
+    }
+    Ok(secrets)
+}
+
+fn parse_bool(key: &str, text: &str) -> Result<bool, ConfigError> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        other => Err(invalid(key, format!("{other:?} is not true or false"))),
+    }
+}
+
+/// JSON Schema of the configuration file, for editors.
+pub fn file_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(FileConfig)).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        let config = Config::resolve(FileConfig::default(), &env(&[])).unwrap();
+        assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
+        assert!(config.scalelite.secrets.is_empty());
+        assert!(!config.scalelite.multitenancy);
+    }
+
+    #[test]
+    fn environment_wins_over_file_and_empty_means_unset() {
+        let file: FileConfig =
+            toml::from_str("listen = \"127.0.0.1:9000\"\n[scalelite]\nsecret = \"a\"\nmultitenancy = true").unwrap();
+        let config = Config::resolve(
+            file,
+            &env(&[
+                ("STEWARD_LISTEN", ""),
+                ("STEWARD_SCALELITE_SECRET", "x:y"),
+                ("STEWARD_SCALELITE_MULTITENANCY", "false"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:9000");
+        assert_eq!(config.scalelite.secrets, vec!["x", "y"]);
+        assert!(!config.scalelite.multitenancy);
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let cases = [
+            ("STEWARD_LISTEN", "nowhere"),
+            ("STEWARD_DATABASE_URL", "mysql://x"),
+            ("STEWARD_SCALELITE_MULTITENANCY", "maybe"),
+            ("STEWARD_SCALELITE_SECRET", ":::"),
+        ];
+        for (key, value) in cases {
+            let err = Config::resolve(FileConfig::default(), &env(&[(key, value)])).unwrap_err();
+            assert_eq!(err.key, key);
+            assert!(err.to_string().starts_with(&format!("invalid configuration: {key}: ")));
+        }
+    }
+
+    #[test]
+    fn unknown_file_keys_are_refused() {
+        assert!(toml::from_str::<FileConfig>("listn = \"x\"").is_err());
+    }
+
+    #[test]
+    fn schema_names_the_keys() {
+        let schema = file_schema().to_string();
+        assert!(schema.contains("database_url") && schema.contains("multitenancy"));
+    }
+}

@@ -1,0 +1,15 @@
+//! Schema migrations, applied in order at start (`steward migrate` too).
+
+mod m0001_platform;
+mod m0002_scalelite;
+
+use sea_orm_migration::prelude::*;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m0001_platform::Migration), Box::new(m0002_scalelite::Migration)]
+    }
+}

@@ -1,0 +1,47 @@
+//! The database: connection, migrations, entities, and the few helpers
+//! every store shares (error classification, settings, audit).
+
+pub mod audit;
+pub mod entities;
+pub mod migrations;
+pub mod settings;
+
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlErr};
+use sea_orm_migration::MigratorTrait;
+
+pub use migrations::Migrator;
+
+/// Connects with settings suited to each backend: SQLite in WAL mode with a
+/// busy timeout (several writers queue instead of failing), PostgreSQL with
+/// a pool sized for a small machine.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
+    if url.starts_with("sqlite:") {
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        // An in-memory database lives in one connection; a file is shared.
+        options.max_connections(if in_memory { 1 } else { 8 }).min_connections(1);
+        options.map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+    } else {
+        options.max_connections(16).min_connections(1);
+    }
+    Database::connect(options).await
+}
+
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// Whether an error is a unique-constraint violation: a conflict with an
+/// existing row, never a server error.
+pub fn is_unique_violation(error: &DbErr) -> bool {
+    matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}

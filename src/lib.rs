@@ -1,0 +1,78 @@
+//! Steward: one binary serving the admin APIs of several systems, each
+//! wire-compatible at its native paths, each generated from a hand-written
+//! OpenAPI document in `openapi/`.
+
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod server;
+pub mod surfaces;
+pub mod wire;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use poem::listener::{Acceptor, Listener, TcpListener};
+use sea_orm::DatabaseConnection;
+
+use config::Config;
+use surfaces::scalelite;
+
+/// Credentials Steward generated because none were configured, so `make
+/// run` can print them.
+#[derive(Debug, Clone)]
+pub struct Bootstrap {
+    pub scalelite_secrets: Vec<String>,
+    pub scalelite_secret_generated: bool,
+}
+
+/// Connects, migrates, and fills in generated credentials.
+pub async fn prepare(config: &Config) -> anyhow::Result<(DatabaseConnection, Bootstrap)> {
+    let db = db::connect(&config.database_url).await?;
+    db::migrate(&db).await?;
+    let generated = config.scalelite.secrets.is_empty();
+    let scalelite_secrets = if generated {
+        vec![db::settings::get_or_create(&db, "scalelite.secret", random_secret).await?]
+    } else {
+        config.scalelite.secrets.clone()
+    };
+    Ok((db, Bootstrap { scalelite_secrets, scalelite_secret_generated: generated }))
+}
+
+fn random_secret() -> String {
+    format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
+}
+
+pub fn app(config: &Config, db: DatabaseConnection, bootstrap: &Bootstrap) -> server::App {
+    server::App {
+        scalelite: scalelite::Scalelite::new(db.clone(), config.scalelite.multitenancy),
+        scalelite_secrets: scalelite::auth::Secrets(std::sync::Arc::new(bootstrap.scalelite_secrets.clone())),
+        db,
+    }
+}
+
+/// A server bound to its address, not yet serving.
+pub struct Bound {
+    pub addr: SocketAddr,
+    acceptor: poem::listener::TcpAcceptor,
+}
+
+pub async fn bind(addr: SocketAddr) -> std::io::Result<Bound> {
+    let acceptor = TcpListener::bind(addr).into_acceptor().await?;
+    let addr = acceptor
+        .local_addr()
+        .first()
+        .and_then(|a| a.as_socket_addr().copied())
+        .ok_or_else(|| std::io::Error::other("listener has no socket address"))?;
+    Ok(Bound { addr, acceptor })
+}
+
+impl Bound {
+    /// Serves until `shutdown` resolves, then lets in-flight requests
+    /// finish (up to 30 s).
+    pub async fn serve(self, app: server::App, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+        poem::Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(server::endpoint(app), shutdown, Some(Duration::from_secs(30)))
+            .await
+    }
+}

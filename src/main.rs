@@ -1,0 +1,161 @@
+//! The `steward` command.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use steward::config::{self, Config};
+
+#[derive(Parser)]
+#[command(name = "steward", version, about = "OpenAPI-first admin control plane")]
+struct Cli {
+    /// Configuration file (default: ./steward.toml if present).
+    #[arg(long, global = true, env = "STEWARD_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate the database and serve every surface (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document a surface serves.
+    Openapi {
+        /// Surface name, e.g. scalelite.
+        surface: String,
+        /// yaml (as written) or json.
+        #[arg(long, default_value = "yaml")]
+        format: String,
+    },
+    /// Print the JSON Schema of steward.toml.
+    ConfigSchema,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Openapi { surface, format } => print_spec(&surface, &format),
+        Command::ConfigSchema => {
+            println!("{}", serde_json::to_string_pretty(&config::file_schema()).unwrap_or_default());
+            ExitCode::SUCCESS
+        }
+        command => {
+            let config = match Config::load(cli.config.as_deref(), &config::process_env) {
+                Ok(config) => config,
+                Err(error) => {
+                    eprintln!("steward: {error}");
+                    return ExitCode::from(2);
+                }
+            };
+            init_tracing();
+            let runtime = match tokio::runtime::Runtime::new() {
+                Ok(runtime) => runtime,
+                Err(error) => {
+                    eprintln!("steward: cannot start the runtime: {error}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let result = runtime.block_on(async {
+                match command {
+                    Command::Migrate => migrate(&config).await,
+                    _ => serve(&config).await,
+                }
+            });
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("steward: {error:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+fn print_spec(surface: &str, format: &str) -> ExitCode {
+    let Some(spec) = steward::surfaces::spec(surface) else {
+        let names: Vec<_> = steward::surfaces::SPECS.iter().map(|s| s.name).collect();
+        eprintln!("steward: unknown surface {surface:?} (one of: {})", names.join(", "));
+        return ExitCode::from(2);
+    };
+    match format {
+        "yaml" => print!("{}", spec.yaml),
+        "json" => println!("{}", spec.json),
+        other => {
+            eprintln!("steward: unknown format {other:?} (yaml or json)");
+            return ExitCode::from(2);
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("STEWARD_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let json = std::env::var("STEWARD_LOG_FORMAT").is_ok_and(|f| f == "json");
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    if json { builder.json().init() } else { builder.compact().init() }
+}
+
+async fn migrate(config: &Config) -> anyhow::Result<()> {
+    let db = steward::db::connect(&config.database_url).await?;
+    steward::db::migrate(&db).await?;
+    println!("migrations applied to {}", redact(&config.database_url));
+    Ok(())
+}
+
+async fn serve(config: &Config) -> anyhow::Result<()> {
+    let (db, bootstrap) = steward::prepare(config).await?;
+    let bound = steward::bind(config.listen).await?;
+    print_banner(config, &bootstrap, bound.addr);
+    let app = steward::app(config, db, &bootstrap);
+    bound.serve(app, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn print_banner(config: &Config, bootstrap: &steward::Bootstrap, addr: std::net::SocketAddr) {
+    println!("Steward {} listening on http://{addr}", env!("CARGO_PKG_VERSION"));
+    println!("  docs:      http://{addr}/docs/");
+    println!("  database:  {}", redact(&config.database_url));
+    let origin = if bootstrap.scalelite_secret_generated { "generated, kept in the database" } else { "configured" };
+    println!("  scalelite: secret(s) ({origin}): {}", bootstrap.scalelite_secrets.join(":"));
+    println!("             multitenancy: {}", config.scalelite.multitenancy);
+}
+
+/// The URL without its password.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

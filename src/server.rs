@@ -1,0 +1,124 @@
+//! The HTTP application: every surface at its native paths, the raw specs,
+//! Swagger UI, health probes, and the middleware around them.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use poem::endpoint::make_sync;
+use poem::http::StatusCode;
+use poem::http::header::{CONTENT_TYPE, LOCATION};
+use poem::middleware::RequestId;
+use poem::web::Path;
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, get, handler};
+use poem_openapi::OpenApiService;
+use sea_orm::DatabaseConnection;
+
+use crate::surfaces::{self, scalelite};
+
+/// What the routes need at run time.
+pub struct App {
+    pub db: DatabaseConnection,
+    pub scalelite: scalelite::Scalelite,
+    pub scalelite_secrets: scalelite::auth::Secrets,
+}
+
+/// Shared state reached from extractors and probes.
+#[derive(Clone)]
+struct Probes {
+    db: DatabaseConnection,
+}
+
+/// All surfaces' operations as poem-openapi serves them (the drift test
+/// reads its spec back).
+pub fn api_service(scalelite: scalelite::Scalelite) -> OpenApiService<scalelite::api::ScaleliteApiRoutes, ()> {
+    OpenApiService::new(scalelite::api::ScaleliteApiRoutes(Arc::new(scalelite)), "Steward", env!("CARGO_PKG_VERSION"))
+}
+
+pub fn endpoint(app: App) -> impl Endpoint<Output = Response> {
+    let service = api_service(app.scalelite);
+    let docs = Arc::new(swagger_config());
+    Route::new()
+        .at("/healthz", get(make_sync(|_| "ok")))
+        .at("/readyz", get(readyz))
+        .at("/openapi/:file", get(spec_file))
+        .at(
+            "/docs",
+            get(make_sync(|_| Response::builder().status(StatusCode::FOUND).header(LOCATION, "/docs/").finish())),
+        )
+        .at("/docs/", get(docs_file).data(docs.clone()))
+        .at("/docs/*path", get(docs_file).data(docs))
+        .nest("/", service)
+        .data(app.scalelite_secrets)
+        .data(Probes { db: app.db })
+        .around(edges)
+        .with(RequestId::default())
+}
+
+/// Lets each surface read the request its way before routing and answer
+/// what no route matched in its own shape; logs each request.
+async fn edges<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Result<Response> {
+    let started = Instant::now();
+    surfaces::prepare(&mut req);
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let response = match next.call(req).await {
+        Ok(output) => output.into_response(),
+        Err(error) => surfaces::unmatched(&path)
+            .filter(|_| error.status() == StatusCode::NOT_FOUND || error.status() == StatusCode::METHOD_NOT_ALLOWED)
+            .unwrap_or_else(|| error.into_response()),
+    };
+    let status = response.status().as_u16();
+    let micros = started.elapsed().as_micros() as u64;
+    if status >= 500 {
+        tracing::warn!(%method, %path, status, micros, "request");
+    } else {
+        tracing::debug!(%method, %path, status, micros, "request");
+    }
+    Ok(response)
+}
+
+#[handler]
+async fn readyz(probes: poem::web::Data<&Probes>) -> Response {
+    match tokio::time::timeout(Duration::from_secs(2), probes.db.ping()).await {
+        Ok(Ok(())) => "ready".into_response(),
+        _ => (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response(),
+    }
+}
+
+#[handler]
+fn spec_file(Path(file): Path<String>) -> Response {
+    let found =
+        file.strip_suffix(".yaml").and_then(surfaces::spec).map(|spec| ("application/yaml", spec.yaml)).or_else(|| {
+            file.strip_suffix(".json").and_then(surfaces::spec).map(|spec| ("application/json", spec.json))
+        });
+    match found {
+        Some((content_type, text)) => Response::builder().header(CONTENT_TYPE, content_type).body(text),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+fn swagger_config() -> utoipa_swagger_ui::Config<'static> {
+    let urls = surfaces::SPECS.iter().map(|spec| {
+        utoipa_swagger_ui::Url::with_primary(
+            spec.title,
+            Box::leak(format!("/openapi/{}.json", spec.name).into_boxed_str()),
+            false,
+        )
+    });
+    utoipa_swagger_ui::Config::new(urls)
+}
+
+#[handler]
+fn docs_file(
+    path: Option<Path<String>>,
+    config: poem::web::Data<&Arc<utoipa_swagger_ui::Config<'static>>>,
+) -> Response {
+    match utoipa_swagger_ui::serve(path.as_ref().map_or("", |p| p.0.as_str()), config.0.clone()) {
+        Ok(Some(file)) => Response::builder().header(CONTENT_TYPE, file.content_type).body(file.bytes.to_vec()),
+        Ok(None) => StatusCode::NOT_FOUND.into_response(),
+        Err(error) => {
+            tracing::error!(%error, "swagger ui");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
