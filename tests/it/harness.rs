@@ -1,0 +1,188 @@
+//! Starts a real Steward on a random loopback port over a fresh database:
+//! a temporary SQLite file, or a throwaway PostgreSQL database that is
+//! dropped when the server is (even when the test panics).
+
+use std::net::SocketAddr;
+
+use sea_orm::{ConnectionTrait, Database};
+use steward::config::{Config, ScaleliteConfig};
+use tokio::sync::oneshot;
+
+pub const SECRET: &str = "sha1-secret";
+pub const SECOND_SECRET: &str = "second-secret";
+const POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct Options {
+    pub multitenancy: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { multitenancy: true }
+    }
+}
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub database_url: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    // Held so the directory (and the database in it) lives as long as the server.
+    File(#[allow(dead_code)] tempfile::TempDir),
+    PostgresDatabase(String),
+}
+
+fn unique_name() -> String {
+    format!("steward_test_{}", uuid::Uuid::new_v4().simple())
+}
+
+/// A fresh database URL, or `None` when PostgreSQL is absent and not required.
+async fn fresh_database(backend: Backend) -> Option<(String, Cleanup)> {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}?mode=rwc", dir.path().join("steward.db").display());
+            Some((url, Cleanup::File(dir)))
+        }
+        Backend::Postgres => {
+            let admin = match Database::connect(POSTGRES_ADMIN_URL).await {
+                Ok(admin) => admin,
+                Err(error) if std::env::var("REQUIRE_POSTGRES").is_ok_and(|v| v == "1") => {
+                    panic!("REQUIRE_POSTGRES=1 but PostgreSQL is unreachable: {error}")
+                }
+                Err(error) => {
+                    eprintln!("skipping: PostgreSQL unreachable ({error})");
+                    return None;
+                }
+            };
+            let name = unique_name();
+            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+            admin.close().await.ok();
+            Some((format!("postgres://postgres@127.0.0.1:5432/{name}"), Cleanup::PostgresDatabase(name)))
+        }
+    }
+}
+
+impl TestServer {
+    pub async fn start(backend: Backend) -> Option<Self> {
+        Self::start_with(backend, Options::default()).await
+    }
+
+    pub async fn start_with(backend: Backend, options: Options) -> Option<Self> {
+        let (database_url, cleanup) = fresh_database(backend).await?;
+        Some(Self::start_on(database_url, cleanup, options).await)
+    }
+
+    async fn start_on(database_url: String, cleanup: Cleanup, options: Options) -> Self {
+        let config = Config {
+            listen: "127.0.0.1:0".parse().expect("loopback"),
+            database_url: database_url.clone(),
+            scalelite: ScaleliteConfig {
+                secrets: vec![SECRET.to_owned(), SECOND_SECRET.to_owned()],
+                multitenancy: options.multitenancy,
+            },
+        };
+        let (db, bootstrap) = steward::prepare(&config).await.expect("prepare");
+        let bound = steward::bind(config.listen).await.expect("bind");
+        let addr = bound.addr;
+        let app = steward::app(&config, db, &bootstrap);
+        let (shutdown, signal) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            bound
+                .serve(app, async {
+                    let _ = signal.await;
+                })
+                .await
+                .expect("serve");
+        });
+        TestServer {
+            addr,
+            client: reqwest::Client::new(),
+            database_url,
+            shutdown: Some(shutdown),
+            task: Some(task),
+            cleanup,
+        }
+    }
+
+    pub fn url(&self, path_and_query: &str) -> String {
+        format!("http://{}{path_and_query}", self.addr)
+    }
+
+    /// Stops serving and waits for in-flight requests.
+    pub async fn stop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Cleanup::PostgresDatabase(name) = &self.cleanup {
+            let name = name.clone();
+            // A separate runtime: Drop may run while the test's runtime is
+            // shutting down, or after a panic.
+            let _ = std::thread::spawn(move || {
+                let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                    return;
+                };
+                runtime.block_on(async {
+                    if let Ok(admin) = Database::connect(POSTGRES_ADMIN_URL).await {
+                        let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// Runs the same async test body on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($name:ident, $options:expr, |$server:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run(backend: $crate::harness::Backend) {
+                let Some(mut $server) = $crate::harness::TestServer::start_with(backend, $options).await else {
+                    return;
+                };
+                $body;
+                $server.stop().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                run($crate::harness::Backend::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                run($crate::harness::Backend::Postgres).await;
+            }
+        }
+    };
+    ($name:ident, |$server:ident| $body:block) => {
+        $crate::on_both_databases!($name, $crate::harness::Options::default(), |$server| $body);
+    };
+}

@@ -1,0 +1,10 @@
+//! Black-box tests over HTTP against a real Steward, each on SQLite and
+//! PostgreSQL.
+
+mod harness;
+mod platform;
+mod scalelite_auth;
+mod scalelite_client;
+mod scalelite_servers;
+mod scalelite_tenants;
+mod spec_drift;

@@ -1,0 +1,81 @@
+//! The platform around the surfaces: probes, specs, docs, request ids,
+//! graceful shutdown.
+
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::harness::{Backend, TestServer};
+use crate::scalelite_client::{send, signed};
+
+#[tokio::test]
+async fn probes_answer() {
+    let Some(server) = TestServer::start(Backend::Sqlite).await else { return };
+    let health = send(server.client.get(server.url("/healthz"))).await;
+    assert_eq!((health.status, health.body.as_str()), (200, "ok"));
+    let ready = send(server.client.get(server.url("/readyz"))).await;
+    assert_eq!((ready.status, ready.body.as_str()), (200, "ready"));
+}
+
+#[tokio::test]
+async fn specs_are_served_as_written() {
+    let Some(server) = TestServer::start(Backend::Sqlite).await else { return };
+    let yaml = send(server.client.get(server.url("/openapi/scalelite.yaml"))).await;
+    assert_eq!(yaml.status, 200);
+    assert_eq!(yaml.body, std::fs::read_to_string("openapi/scalelite.yaml").unwrap());
+    let json = send(server.client.get(server.url("/openapi/scalelite.json"))).await;
+    let from_yaml: serde_json::Value = serde_yaml_ng::from_str(&yaml.body).unwrap();
+    assert_eq!(json.json(), from_yaml);
+    assert_eq!(send(server.client.get(server.url("/openapi/nothing.yaml"))).await.status, 404);
+}
+
+#[tokio::test]
+async fn docs_list_every_surface() {
+    let Some(server) = TestServer::start(Backend::Sqlite).await else { return };
+    let index = send(server.client.get(server.url("/docs/"))).await;
+    assert_eq!(index.status, 200);
+    assert!(index.body.contains("swagger-ui"), "{}", index.body);
+    let initializer = send(server.client.get(server.url("/docs/swagger-initializer.js"))).await;
+    for spec in steward::surfaces::SPECS {
+        assert!(initializer.body.contains(&format!("/openapi/{}.json", spec.name)), "{}", initializer.body);
+    }
+    let redirect = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let docs = redirect.get(server.url("/docs")).send().await.unwrap();
+    assert_eq!(docs.headers()["location"], "/docs/");
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id() {
+    let Some(server) = TestServer::start(Backend::Sqlite).await else { return };
+    for path in ["/healthz", "/nowhere", "/scalelite/api/getServers", "/scalelite/api/unknown"] {
+        let response = server.client.get(server.url(path)).send().await.unwrap();
+        let id = response.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        assert!(id.is_some_and(|id| uuid::Uuid::parse_str(&id).is_ok()), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn shutdown_lets_in_flight_requests_finish() {
+    let Some(mut server) = TestServer::start(Backend::Sqlite).await else { return };
+    let body = br#"{"server":{"url":"https://a/api","secret":"s"}}"#;
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let head = format!(
+        "POST {} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        signed("addServer", ""),
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body[..10]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    let stopping = tokio::spawn(async move {
+        server.stop().await;
+        server
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stream.write_all(&body[10..]).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 201"), "{response}");
+    let _server = stopping.await.unwrap();
+}

@@ -1,0 +1,109 @@
+//! The served spec and the server must never disagree: the operations
+//! poem-openapi serves (paths, methods, operationIds, parameters, statuses)
+//! equal the hand-written spec's, and each one answers over HTTP.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+use steward::surfaces::SPECS;
+
+use crate::harness::{Backend, TestServer};
+
+#[derive(Debug, PartialEq, Eq)]
+struct Operation {
+    operation_id: String,
+    /// (in, name, required)
+    parameters: BTreeSet<(String, String, bool)>,
+    statuses: BTreeSet<String>,
+}
+
+fn resolve<'a>(spec: &'a Value, node: &'a Value) -> &'a Value {
+    match node.get("$ref").and_then(Value::as_str) {
+        Some(reference) => reference.trim_start_matches("#/").split('/').fold(spec, |value, key| &value[key]),
+        None => node,
+    }
+}
+
+/// (METHOD path) → operation, for every path under `prefix`.
+fn operations(spec: &Value, prefix: &str) -> BTreeMap<String, Operation> {
+    let mut found = BTreeMap::new();
+    let Some(paths) = spec["paths"].as_object() else { return found };
+    for (path, item) in paths.iter().filter(|(path, _)| path.starts_with(prefix)) {
+        for method in ["get", "put", "post", "delete", "patch"] {
+            let Some(op) = item.get(method) else { continue };
+            let parameters = op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .chain(item["parameters"].as_array().into_iter().flatten())
+                .map(|p| resolve(spec, p))
+                .map(|p| {
+                    let name = p["name"].as_str().unwrap_or_default().to_owned();
+                    (p["in"].as_str().unwrap_or_default().to_owned(), name, p["required"].as_bool().unwrap_or(false))
+                })
+                .collect();
+            let statuses = op["responses"].as_object().map(|r| r.keys().cloned().collect()).unwrap_or_default();
+            let operation_id = op["operationId"].as_str().unwrap_or_default().to_owned();
+            found.insert(format!("{} {path}", method.to_uppercase()), Operation { operation_id, parameters, statuses });
+        }
+    }
+    found
+}
+
+async fn runtime_spec() -> Value {
+    let db = steward::db::connect("sqlite::memory:").await.expect("db");
+    let service = steward::server::api_service(steward::surfaces::scalelite::Scalelite::new(db, true));
+    serde_json::from_str(&service.spec()).expect("runtime spec is JSON")
+}
+
+fn prefix_of(name: &str) -> &'static str {
+    match name {
+        "scalelite" => steward::surfaces::scalelite::PATH_PREFIX,
+        other => panic!("no path prefix known for surface {other}"),
+    }
+}
+
+#[tokio::test]
+async fn runtime_operations_equal_the_hand_written_spec() {
+    let runtime = runtime_spec().await;
+    for spec in SPECS {
+        let written: Value = serde_json::from_str(spec.json).expect("spec JSON");
+        let expected = operations(&written, prefix_of(spec.name));
+        assert!(!expected.is_empty(), "{} has operations", spec.name);
+        assert_eq!(operations(&runtime, prefix_of(spec.name)), expected, "{} drifted", spec.name);
+    }
+}
+
+#[tokio::test]
+async fn drift_is_detected() {
+    let runtime = runtime_spec().await;
+    let mut written: Value = serde_json::from_str(SPECS[0].json).unwrap();
+    let prefix = prefix_of(SPECS[0].name);
+    let baseline = operations(&written, prefix);
+    assert_eq!(operations(&runtime, prefix), baseline);
+
+    let path = written["paths"].as_object().and_then(|p| p.keys().next().cloned()).unwrap();
+    let removed = written["paths"].as_object_mut().unwrap().remove(&path).unwrap();
+    assert_ne!(operations(&runtime, prefix), operations(&written, prefix), "a removed operation is drift");
+
+    written["paths"][&path] = removed;
+    let op = written["paths"][&path].as_object_mut().unwrap().values_mut().next().unwrap();
+    op["responses"]["418"] = serde_json::json!({"description": "teapot"});
+    assert_ne!(operations(&runtime, prefix), operations(&written, prefix), "an undocumented status is drift");
+}
+
+#[tokio::test]
+async fn every_spec_operation_is_served() {
+    let Some(server) = TestServer::start(Backend::Sqlite).await else { return };
+    for spec in SPECS {
+        let written: Value = serde_json::from_str(spec.json).unwrap();
+        for key in operations(&written, prefix_of(spec.name)).keys() {
+            let (method, path) = key.split_once(' ').unwrap();
+            let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+            let reply = crate::scalelite_client::send(server.client.request(method, server.url(path))).await;
+            let unmatched = steward::surfaces::unmatched(path).expect("path is under a surface");
+            let unmatched_body = unmatched.into_body().into_string().await.unwrap();
+            assert_ne!(reply.body, unmatched_body, "{key} is not served");
+        }
+    }
+}
