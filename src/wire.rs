@@ -44,16 +44,6 @@ pub fn xml_escape(text: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn xml_escape_covers_markup() {
-        assert_eq!(xml_escape("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&apos;");
-    }
-}
-
 /// A JSON request body that may be absent (no Content-Type): poem-openapi
 /// only has required payloads, and several originals accept a POST with
 /// its parameters in the query alone.
@@ -98,5 +88,15 @@ impl<'a, T: poem_openapi::types::ParseFromJSON> poem_openapi::ApiExtractor<'a> f
                     .into())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_escape_covers_markup() {
+        assert_eq!(xml_escape("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&apos;");
     }
 }

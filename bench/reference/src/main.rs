@@ -1,1 +1,92 @@
-fn main() {}
+//! The yardstick for `make bench`: the least a poem-openapi + sea-orm
+//! service does to serve one row from SQLite as JSON. Steward's single-row
+//! read is compared with this one, on the same machine, in the same run.
+
+use poem::{Route, Server, listener::TcpListener};
+use poem_openapi::{ApiResponse, Object, OpenApi, OpenApiService, param::Query, payload::Json};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, EntityTrait, Schema};
+
+mod server {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "servers")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub url: String,
+        pub secret: String,
+        pub state: String,
+        pub load_multiplier: String,
+        pub online: bool,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+#[derive(Object)]
+struct ServerBody {
+    id: String,
+    url: String,
+    secret: String,
+    state: String,
+    load_multiplier: String,
+    online: String,
+}
+
+#[derive(ApiResponse)]
+enum GetServer {
+    #[oai(status = 200)]
+    Ok(Json<ServerBody>),
+    #[oai(status = 404)]
+    NotFound,
+}
+
+struct Api(DatabaseConnection);
+
+#[OpenApi]
+impl Api {
+    #[oai(path = "/server", method = "get")]
+    async fn get_server(&self, id: Query<String>) -> poem::Result<GetServer> {
+        let row = server::Entity::find_by_id(id.0).one(&self.0).await.map_err(poem::error::InternalServerError)?;
+        Ok(match row {
+            Some(row) => GetServer::Ok(Json(ServerBody {
+                id: row.id,
+                url: row.url,
+                secret: row.secret,
+                state: row.state,
+                load_multiplier: row.load_multiplier,
+                online: if row.online { "online".into() } else { "offline".into() },
+            })),
+            None => GetServer::NotFound,
+        })
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let listen = args.next().unwrap_or_else(|| "127.0.0.1:18090".into());
+    let url = args.next().unwrap_or_else(|| "sqlite::memory:".into());
+    let db = Database::connect(&url).await?;
+    let backend = db.get_database_backend();
+    let create = Schema::new(backend).create_table_from_entity(server::Entity);
+    db.execute(&create).await?;
+    for n in 0..100 {
+        let row = server::ActiveModel {
+            id: sea_orm::Set(format!("server-{n}")),
+            url: sea_orm::Set(format!("https://bbb{n}.example.com/bigbluebutton/api")),
+            secret: sea_orm::Set("secret".into()),
+            state: sea_orm::Set("enabled".into()),
+            load_multiplier: sea_orm::Set("1.0".into()),
+            online: sea_orm::Set(true),
+        };
+        server::Entity::insert(row).exec(&db).await?;
+    }
+    let service = OpenApiService::new(Api(db), "reference", "1");
+    Server::new(TcpListener::bind(listen)).run(Route::new().nest("/", service)).await?;
+    Ok(())
+}

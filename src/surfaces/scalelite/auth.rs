@@ -79,11 +79,10 @@ impl<'a> FromRequest<'a> for ChecksumCaller {
 /// occurrence wins).
 fn query_checksum(query: &str) -> Option<String> {
     query
-        .split('&')
-        .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
-        .filter(|(name, _)| *name == "checksum")
+        .rsplit('&')
+        .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+        .find(|(name, _)| *name == "checksum")
         .map(|(_, value)| percent_decode(value))
-        .last()
 }
 
 fn percent_decode(text: &str) -> String {

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# make bench: Steward's Scalelite reads against the minimal poem-openapi +
+# sea-orm reference, both release builds on SQLite, loaded by wrk on
+# loopback for a bounded time. Prints req/s, p99 and the ratio.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+duration=${BENCH_SECONDS:-10}
+connections=${BENCH_CONNECTIONS:-32}
+steward_port=18281
+reference_port=18290
+secret=bench-secret
+work=$(mktemp -d)
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
+
+wait_for() { for _ in $(seq 200); do curl -fs "$1" > /dev/null 2>&1 && return 0; sleep 0.1; done; echo "not up: $1"; exit 1; }
+checksum() { printf '%s%s%s' "$1" "$2" "$secret" | sha1sum | cut -d' ' -f1; }
+
+STEWARD_LISTEN=127.0.0.1:$steward_port STEWARD_DATABASE_URL="sqlite://$work/steward.db?mode=rwc" \
+  STEWARD_SCALELITE_SECRET=$secret STEWARD_LOG=warn "$root/target/release/steward" serve > "$work/steward.log" 2>&1 &
+pids+=($!)
+"$root/target/release/steward-bench-reference" 127.0.0.1:$reference_port "sqlite://$work/reference.db?mode=rwc" > "$work/reference.log" 2>&1 &
+pids+=($!)
+wait_for "http://127.0.0.1:$steward_port/readyz"
+wait_for "http://127.0.0.1:$reference_port/server?id=server-0"
+
+add="http://127.0.0.1:$steward_port/scalelite/api/addServer?checksum=$(checksum addServer '')"
+for n in $(seq 0 99); do
+  curl -fs -H 'Content-Type: application/json' \
+    -d "{\"server\":{\"url\":\"https://bbb$n.example.com/bigbluebutton/api\",\"secret\":\"secret\"}}" "$add" > "$work/last.json"
+done
+id=$(sed -e 's/.*"id":"\([^"]*\)".*/\1/' "$work/last.json")
+
+# Prints "<req/s> <p99 ms>" for a URL.
+measure() {
+  wrk -t2 -c"$connections" -d"${duration}s" --latency "$1" > "$work/wrk.txt"
+  local rps p99
+  rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.txt")
+  p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; print v}' "$work/wrk.txt")
+  if grep -q "Non-2xx" "$work/wrk.txt"; then echo "non-2xx answers from $1" >&2; cat "$work/wrk.txt" >&2; exit 1; fi
+  echo "$rps $p99"
+}
+
+servers_url="http://127.0.0.1:$steward_port/scalelite/api/getServers?checksum=$(checksum getServers '')"
+info_url="http://127.0.0.1:$steward_port/scalelite/api/getServerInfo?id=$id&checksum=$(checksum getServerInfo "id=$id")"
+reference_url="http://127.0.0.1:$reference_port/server?id=server-42"
+
+read -r servers_rps servers_p99 < <(measure "$servers_url")
+read -r info_rps info_p99 < <(measure "$info_url")
+read -r ref_rps ref_p99 < <(measure "$reference_url")
+
+printf '\n%-44s %12s %10s\n' "endpoint ($connections connections, ${duration}s, SQLite)" "req/s" "p99 ms"
+printf '%-44s %12.0f %10.2f\n' "steward getServers (100 servers)" "$servers_rps" "$servers_p99"
+printf '%-44s %12.0f %10.2f\n' "steward getServerInfo (one row)" "$info_rps" "$info_p99"
+printf '%-44s %12.0f %10.2f\n' "reference poem-openapi + sea-orm (one row)" "$ref_rps" "$ref_p99"
+awk -v s="$info_rps" -v r="$ref_rps" 'BEGIN { printf "ratio getServerInfo / reference: %.2f (goal >= 0.80)\n", s / r }'
