@@ -11,7 +11,7 @@ reference_port=18290
 secret=bench-secret
 work=$(mktemp -d)
 pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; [ "${KEEP_BENCH_LOGS:-}" ] && cp "$work"/*.log /tmp/ ; rm -rf "$work"' EXIT
 
 wait_for() { for _ in $(seq 200); do curl -fs "$1" > /dev/null 2>&1 && return 0; sleep 0.1; done; echo "not up: $1"; exit 1; }
 checksum() { printf '%s%s%s' "$1" "$2" "$secret" | sha1sum | cut -d' ' -f1; }

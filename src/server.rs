@@ -6,12 +6,13 @@ use std::time::{Duration, Instant};
 
 use poem::endpoint::make_sync;
 use poem::http::StatusCode;
-use poem::http::header::{CONTENT_TYPE, LOCATION};
+use poem::http::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION, TRANSFER_ENCODING};
 use poem::middleware::RequestId;
 use poem::web::Path;
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, get, handler};
 use poem_openapi::OpenApiService;
 use sea_orm::DatabaseConnection;
+use tokio::io::AsyncReadExt;
 
 use crate::surfaces::{self, scalelite};
 
@@ -21,6 +22,9 @@ pub struct App {
     pub scalelite: scalelite::Scalelite,
     pub scalelite_secrets: scalelite::auth::Secrets,
 }
+
+/// Larger request bodies are refused with 413 before any handler reads them.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
 
 /// Shared state reached from extractors and probes.
 #[derive(Clone)]
@@ -58,6 +62,9 @@ pub fn endpoint(app: App) -> impl Endpoint<Output = Response> {
 /// what no route matched in its own shape; logs each request.
 async fn edges<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Result<Response> {
     let started = Instant::now();
+    if let Err(refused) = bound_body(&mut req) {
+        return Ok(refused);
+    }
     surfaces::prepare(&mut req);
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
@@ -75,6 +82,23 @@ async fn edges<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Result<Resp
         tracing::debug!(%method, %path, status, micros, "request");
     }
     Ok(response)
+}
+
+/// Bodies are buffered (extractors read them whole), so bound them: a
+/// declared length over the limit is refused, and a body of undeclared
+/// length is cut at the limit (it then fails to parse).
+fn bound_body(req: &mut Request) -> Result<(), Response> {
+    let declared = req.headers().get(CONTENT_LENGTH).map(|v| v.to_str().ok().and_then(|v| v.parse::<usize>().ok()));
+    match declared {
+        Some(Some(length)) if length <= MAX_BODY_BYTES => Ok(()),
+        Some(_) => Err(StatusCode::PAYLOAD_TOO_LARGE.into_response()),
+        None if req.headers().contains_key(TRANSFER_ENCODING) => {
+            let body = req.take_body().into_async_read().take(MAX_BODY_BYTES as u64 + 1);
+            req.set_body(poem::Body::from_async_read(body));
+            Ok(())
+        }
+        None => Ok(()),
+    }
 }
 
 #[handler]

@@ -79,3 +79,36 @@ async fn shutdown_lets_in_flight_requests_finish() {
     assert!(response.starts_with("HTTP/1.1 201"), "{response}");
     let _server = stopping.await.unwrap();
 }
+
+#[tokio::test]
+async fn oversized_bodies_are_refused() {
+    let Some(server) = TestServer::start(Backend::Sqlite).await else { return };
+    let body =
+        format!("{{\"server\":{{\"url\":\"{}\",\"secret\":\"s\"}}}}", "x".repeat(steward::server::MAX_BODY_BYTES));
+    let reply = send(
+        server.client.post(server.url(&signed("addServer", ""))).header("content-type", "application/json").body(body),
+    )
+    .await;
+    assert_eq!(reply.status, 413);
+}
+
+#[tokio::test]
+async fn chunked_bodies_are_cut_at_the_limit() {
+    let Some(server) = TestServer::start(Backend::Sqlite).await else { return };
+    let big =
+        format!("{{\"server\":{{\"url\":\"{}\",\"secret\":\"s\"}}}}", "x".repeat(steward::server::MAX_BODY_BYTES));
+    let chunks: Vec<Result<String, std::io::Error>> = vec![Ok(big)];
+    let body = reqwest::Body::wrap_stream(futures_util::stream::iter(chunks));
+    let reply = send(
+        server.client.post(server.url(&signed("addServer", ""))).header("content-type", "application/json").body(body),
+    )
+    .await;
+    assert_eq!(reply.status, 400, "a truncated body does not parse");
+    let small: Vec<Result<String, std::io::Error>> = vec![Ok(r#"{"server":{"url":"u","secret":"s"}}"#.into())];
+    let body = reqwest::Body::wrap_stream(futures_util::stream::iter(small));
+    let reply = send(
+        server.client.post(server.url(&signed("addServer", ""))).header("content-type", "application/json").body(body),
+    )
+    .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+}
