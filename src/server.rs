@@ -62,7 +62,7 @@ pub fn endpoint(app: App) -> impl Endpoint<Output = Response> {
 /// what no route matched in its own shape; logs each request.
 async fn edges<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Result<Response> {
     let started = Instant::now();
-    if let Err(refused) = bound_body(&mut req) {
+    if let Some(refused) = bound_body(&mut req) {
         return Ok(refused);
     }
     surfaces::prepare(&mut req);
@@ -86,18 +86,18 @@ async fn edges<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Result<Resp
 
 /// Bodies are buffered (extractors read them whole), so bound them: a
 /// declared length over the limit is refused, and a body of undeclared
-/// length is cut at the limit (it then fails to parse).
-fn bound_body(req: &mut Request) -> Result<(), Response> {
+/// length is cut at the limit (it then fails to parse). Returns the refusal.
+fn bound_body(req: &mut Request) -> Option<Response> {
     let declared = req.headers().get(CONTENT_LENGTH).map(|v| v.to_str().ok().and_then(|v| v.parse::<usize>().ok()));
     match declared {
-        Some(Some(length)) if length <= MAX_BODY_BYTES => Ok(()),
-        Some(_) => Err(StatusCode::PAYLOAD_TOO_LARGE.into_response()),
+        Some(Some(length)) if length <= MAX_BODY_BYTES => None,
+        Some(_) => Some(StatusCode::PAYLOAD_TOO_LARGE.into_response()),
         None if req.headers().contains_key(TRANSFER_ENCODING) => {
             let body = req.take_body().into_async_read().take(MAX_BODY_BYTES as u64 + 1);
             req.set_body(poem::Body::from_async_read(body));
-            Ok(())
+            None
         }
-        None => Ok(()),
+        None => None,
     }
 }
 
