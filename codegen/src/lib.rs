@@ -181,4 +181,27 @@ components:
         let doc = MINIMAL.replace("openapi: 3.0.3", "openapi: 3.1.0");
         assert!(matches!(generate(&doc), Err(Error::Unsupported(_))));
     }
+
+    #[test]
+    fn lenient_documents_decode_bodies_leniently() {
+        let doc = MINIMAL.replace("caller: crate::Caller}", "caller: crate::Caller, json: lenient}");
+        let code = flat(&generate(&doc).unwrap());
+        assert!(code.contains("body: crate::wire::LenientJson<Pet>"), "{code}");
+        assert!(code.contains("impl crate::wire::CanonicalKeys for Pet"), "{code}");
+    }
+
+    #[test]
+    fn raw_query_and_form_bodies_reach_the_handler_as_sent() {
+        let doc = MINIMAL
+            .replace("      security: []\n", "      security: []\n      x-steward-raw-query: true\n")
+            .replace("content: {application/json: {schema: {$ref: \"#/components/schemas/Pet\"}}}\n      responses:\n        \"204\"", "content: {application/x-www-form-urlencoded: {schema: {$ref: \"#/components/schemas/Pet\"}}}\n      responses:\n        \"204\"");
+        let code = flat(&generate(&doc).unwrap());
+        assert!(
+            code.contains(
+                "pub struct AddPetRequest { pub body: Vec<(String, String)>, pub raw_query: crate::wire::RawQuery, }"
+            ),
+            "{code}"
+        );
+        assert!(code.contains("body: crate::wire::FormPairs, raw_query: crate::wire::RawQuery,"), "{code}");
+    }
 }

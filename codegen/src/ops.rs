@@ -7,7 +7,7 @@ use quote::{format_ident, quote};
 use serde_json::Value;
 
 use crate::Error;
-use crate::spec::{Document, Operation, Parameter, PathItem, RequestBody, Response};
+use crate::spec::{Document, JsonDecoding, Operation, Parameter, PathItem, RequestBody, Response};
 use crate::types::{ident, rust_type, type_ident};
 
 /// Everything generated for one operation, spliced into the surface's file.
@@ -44,6 +44,7 @@ pub fn operation(
         Some(body) => Some(request_body(
             body.resolve("#/components/requestBodies/", &document.components.request_bodies)?,
             op_id,
+            document.binding.json,
         )?),
         None => None,
     };
@@ -60,6 +61,9 @@ pub fn operation(
     if let Some(body) = &body {
         let ty = &body.field_ty;
         request_fields.push(quote!(pub body: #ty));
+    }
+    if op.raw_query {
+        request_fields.push(quote!(pub raw_query: crate::wire::RawQuery));
     }
     let has_request = !request_fields.is_empty();
     let request_struct = has_request.then(|| {
@@ -166,6 +170,7 @@ pub fn operation(
         let ty = &b.extractor_ty;
         quote!(body: #ty,)
     });
+    let raw_query_param = op.raw_query.then(|| quote!(raw_query: crate::wire::RawQuery,));
     let mut init: Vec<TokenStream> = params
         .iter()
         .map(|p| {
@@ -175,6 +180,9 @@ pub fn operation(
         .collect();
     if body.is_some() {
         init.push(quote!(body: body.0));
+    }
+    if op.raw_query {
+        init.push(quote!(raw_query));
     }
     let request_arg = has_request.then(|| quote!(#request_ty { #(#init),* },));
     let oai_path = path
@@ -187,7 +195,7 @@ pub fn operation(
         .join("/");
     let route = quote! {
         #[oai(path = #oai_path, method = #method, operation_id = #op_id)]
-        async fn #method_name(&self, #caller_param #(#route_params)* #body_param) -> #reply_ty {
+        async fn #method_name(&self, #caller_param #(#route_params)* #body_param #raw_query_param) -> #reply_ty {
             #reply_ty(self.0.#method_name(#caller_arg #request_arg).await)
         }
     };
@@ -229,7 +237,7 @@ struct Body {
     extractor_ty: TokenStream,
 }
 
-fn request_body(body: &RequestBody, op_id: &str) -> Result<Body, Error> {
+fn request_body(body: &RequestBody, op_id: &str, json: JsonDecoding) -> Result<Body, Error> {
     let (content_type, media) = match body.content.len() {
         1 => body.content.iter().next().ok_or_else(|| Error::Missing(format!("{op_id}: body content")))?,
         n => {
@@ -237,17 +245,27 @@ fn request_body(body: &RequestBody, op_id: &str) -> Result<Body, Error> {
         }
     };
     let ty = rust_type(&media.schema, &format!("{op_id} request body"))?;
-    let payload = match content_type.as_str() {
-        "application/json" => quote!(poem_openapi::payload::Json<#ty>),
-        "application/x-www-form-urlencoded" => quote!(poem_openapi::payload::Form<#ty>),
-        other => return Err(Error::Unsupported(format!("{op_id}: request content type {other}"))),
-    };
-    Ok(match (body.required, content_type.as_str()) {
-        (true, _) => Body { field_ty: ty, extractor_ty: payload },
-        (false, "application/json") => {
+    let required = body.required;
+    Ok(match (content_type.as_str(), json, required) {
+        ("application/json", JsonDecoding::Strict, true) => {
+            Body { field_ty: ty.clone(), extractor_ty: quote!(poem_openapi::payload::Json<#ty>) }
+        }
+        ("application/json", JsonDecoding::Strict, false) => {
             Body { field_ty: quote!(Option<#ty>), extractor_ty: quote!(crate::wire::OptionalJson<#ty>) }
         }
-        (false, other) => return Err(Error::Unsupported(format!("{op_id}: optional {other} body"))),
+        ("application/json", JsonDecoding::Lenient, true) => {
+            Body { field_ty: ty.clone(), extractor_ty: quote!(crate::wire::LenientJson<#ty>) }
+        }
+        // Form semantics differ between the originals' frameworks (repeated
+        // keys, case, unknown keys), so handlers get the pairs as sent; the
+        // schema documents the fields.
+        ("application/x-www-form-urlencoded", _, _) => {
+            Body { field_ty: quote!(Vec<(String, String)>), extractor_ty: quote!(crate::wire::FormPairs) }
+        }
+        (other, _, _) => {
+            let optional = if required { "" } else { "optional " };
+            return Err(Error::Unsupported(format!("{op_id}: {optional}request content type {other}")));
+        }
     })
 }
 

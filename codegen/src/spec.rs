@@ -34,6 +34,19 @@ pub struct Binding {
     /// Path of the `poem::FromRequest` type that authenticates a caller of
     /// an operation with a security requirement.
     pub caller: Option<String>,
+    /// How JSON bodies are decoded: `strict` (poem-openapi's own: the
+    /// Content-Type must be JSON, keys match exactly) or `lenient` (as Go's
+    /// encoding/json: any Content-Type, keys match case-insensitively).
+    #[serde(default)]
+    pub json: JsonDecoding,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JsonDecoding {
+    #[default]
+    Strict,
+    Lenient,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -76,6 +89,10 @@ pub struct Operation {
     pub request_body: Option<Referable<RequestBody>>,
     pub responses: BTreeMap<String, Referable<Response>>,
     pub security: Option<Vec<BTreeMap<String, Vec<String>>>>,
+    /// The handler also gets the query string as sent, for originals that
+    /// read parameters their own way (case-insensitive, unknown-key errors).
+    #[serde(default, rename = "x-steward-raw-query")]
+    pub raw_query: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -109,6 +109,8 @@ fn string_enum(name: &str, ty: &Ident, values: &[Value]) -> Result<TokenStream, 
         #[derive(Debug, Clone, Copy, PartialEq, Eq, poem_openapi::Enum)]
         #[oai(rename = #name)]
         pub enum #ty { #(#variants),* }
+
+        impl crate::wire::CanonicalKeys for #ty {}
     })
 }
 
@@ -143,10 +145,25 @@ fn object(name: &str, ty: &Ident, schema: &Value) -> Result<TokenStream, Error> 
             })
         })
         .collect::<Result<Vec<_>, Error>>()?;
+    // Keys as Go's decoder matches them (exact first, else any case), for
+    // surfaces that decode leniently; nested types canonicalize their own.
+    let canonical = properties
+        .iter()
+        .map(|(wire, property)| {
+            let field_ty = rust_type(property, name)?;
+            Ok(quote! { (#wire, <#field_ty as crate::wire::CanonicalKeys>::canonicalize as fn(&mut serde_json::Value)) })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
     Ok(quote! {
         #[derive(Debug, Clone, PartialEq, poem_openapi::Object)]
         #[oai(rename = #name)]
         pub struct #ty { #(#fields),* }
+
+        impl crate::wire::CanonicalKeys for #ty {
+            fn canonicalize(value: &mut serde_json::Value) {
+                crate::wire::canonicalize_keys(value, &[#(#canonical),*]);
+            }
+        }
     })
 }
 
