@@ -118,7 +118,10 @@ impl<T: CanonicalKeys> CanonicalKeys for std::collections::BTreeMap<String, T> {
     }
 }
 
-pub fn canonicalize_keys(value: &mut serde_json::Value, fields: &[(&str, fn(&mut serde_json::Value))]) {
+/// A field's wire name and how to canonicalize its value.
+pub type FieldKeys<'a> = (&'a str, fn(&mut serde_json::Value));
+
+pub fn canonicalize_keys(value: &mut serde_json::Value, fields: &[FieldKeys<'_>]) {
     let serde_json::Value::Object(map) = value else { return };
     let entries = std::mem::take(map);
     for (key, mut item) in entries {
@@ -254,7 +257,7 @@ mod tests {
 
     #[test]
     fn keys_match_like_go() {
-        let fields: &[(&str, fn(&mut serde_json::Value))] = &[
+        let fields: &[FieldKeys<'_>] = &[
             ("fullName", <String as CanonicalKeys>::canonicalize),
             ("email", <String as CanonicalKeys>::canonicalize),
         ];
