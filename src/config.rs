@@ -23,6 +23,16 @@ pub struct FileConfig {
     pub database_url: Option<String>,
     #[serde(default)]
     pub scalelite: ScaleliteFile,
+    #[serde(default)]
+    pub storj: StorjFile,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StorjFile {
+    /// The exact Authorization header value the Storj admin API accepts
+    /// (STEWARD_STORJ_ADMIN_TOKEN). Unset: the surface refuses everything.
+    pub admin_token: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -41,6 +51,19 @@ pub struct Config {
     pub listen: SocketAddr,
     pub database_url: String,
     pub scalelite: ScaleliteConfig,
+    pub storj: StorjConfig,
+}
+
+#[derive(Clone, Default)]
+pub struct StorjConfig {
+    pub admin_token: Option<String>,
+}
+
+/// Never prints the token.
+impl std::fmt::Debug for StorjConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StorjConfig").field("admin_token", &self.admin_token.as_ref().map(|_| "<set>")).finish()
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -103,7 +126,14 @@ impl Config {
             None => file.scalelite.multitenancy.unwrap_or(false),
         };
 
-        Ok(Config { listen, database_url, scalelite: ScaleliteConfig { secrets, multitenancy } })
+        let admin_token = var("STEWARD_STORJ_ADMIN_TOKEN").or(file.storj.admin_token.filter(|t| !t.trim().is_empty()));
+
+        Ok(Config {
+            listen,
+            database_url,
+            scalelite: ScaleliteConfig { secrets, multitenancy },
+            storj: StorjConfig { admin_token },
+        })
     }
 }
 
@@ -157,6 +187,14 @@ mod tests {
         assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
         assert!(config.scalelite.secrets.is_empty());
         assert!(!config.scalelite.multitenancy);
+        assert!(config.storj.admin_token.is_none());
+    }
+
+    #[test]
+    fn storj_token_comes_from_env_and_is_not_debug_printed() {
+        let config = Config::resolve(FileConfig::default(), &env(&[("STEWARD_STORJ_ADMIN_TOKEN", "t0ken")])).unwrap();
+        assert_eq!(config.storj.admin_token.as_deref(), Some("t0ken"));
+        assert!(!format!("{config:?}").contains("t0ken"));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! wire-compatible at its native paths, each generated from a hand-written
 //! OpenAPI document in `openapi/`.
 
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -47,6 +48,8 @@ pub fn app(config: &Config, db: DatabaseConnection, bootstrap: &Bootstrap) -> se
     server::App {
         scalelite: scalelite::Scalelite::new(db.clone(), config.scalelite.multitenancy),
         scalelite_secrets: scalelite::auth::Secrets(std::sync::Arc::new(bootstrap.scalelite_secrets.clone())),
+        storj: surfaces::storj::Storj::new(db.clone()),
+        storj_token: surfaces::storj::auth::AdminToken(std::sync::Arc::new(config.storj.admin_token.clone())),
         db,
     }
 }

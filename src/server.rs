@@ -14,14 +14,20 @@ use poem_openapi::OpenApiService;
 use sea_orm::DatabaseConnection;
 use tokio::io::AsyncReadExt;
 
-use crate::surfaces::{self, scalelite};
+use crate::surfaces::{self, scalelite, storj};
 
 /// What the routes need at run time.
 pub struct App {
     pub db: DatabaseConnection,
     pub scalelite: scalelite::Scalelite,
     pub scalelite_secrets: scalelite::auth::Secrets,
+    pub storj: storj::Storj,
+    pub storj_token: storj::auth::AdminToken,
 }
+
+/// Every surface's routes, served by one poem-openapi service (their paths
+/// share `/api`).
+pub type Routes = (scalelite::api::ScaleliteApiRoutes, storj::api::StorjApiRoutes);
 
 /// Larger request bodies are refused with 413 before any handler reads them.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
@@ -34,12 +40,13 @@ struct Probes {
 
 /// All surfaces' operations as poem-openapi serves them (the drift test
 /// reads its spec back).
-pub fn api_service(scalelite: scalelite::Scalelite) -> OpenApiService<scalelite::api::ScaleliteApiRoutes, ()> {
-    OpenApiService::new(scalelite::api::ScaleliteApiRoutes(Arc::new(scalelite)), "Steward", env!("CARGO_PKG_VERSION"))
+pub fn api_service(scalelite: scalelite::Scalelite, storj: storj::Storj) -> OpenApiService<Routes, ()> {
+    let routes = (scalelite::api::ScaleliteApiRoutes(Arc::new(scalelite)), storj::api::StorjApiRoutes(Arc::new(storj)));
+    OpenApiService::new(routes, "Steward", env!("CARGO_PKG_VERSION"))
 }
 
 pub fn endpoint(app: App) -> impl Endpoint<Output = Response> {
-    let service = api_service(app.scalelite);
+    let service = api_service(app.scalelite, app.storj);
     let docs = Arc::new(swagger_config());
     Route::new()
         .at("/healthz", get(make_sync(|_| "ok")))
@@ -52,9 +59,11 @@ pub fn endpoint(app: App) -> impl Endpoint<Output = Response> {
         .at("/docs/", get(docs_file).data(docs.clone()))
         .at("/docs/*path", get(docs_file).data(docs))
         .nest("/", service)
-        .data(app.scalelite_secrets)
-        .data(Probes { db: app.db })
+        // Outside `edges`, which reads them to answer unrouted requests.
         .around(edges)
+        .data(app.scalelite_secrets)
+        .data(app.storj_token)
+        .data(Probes { db: app.db })
         .with(RequestId::default())
 }
 
@@ -68,11 +77,12 @@ async fn edges<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Result<Resp
     surfaces::prepare(&mut req);
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let response = match next.call(req).await {
-        Ok(output) => output.into_response(),
-        Err(error) => surfaces::unmatched(&path)
-            .filter(|_| error.status() == StatusCode::NOT_FOUND || error.status() == StatusCode::METHOD_NOT_ALLOWED)
-            .unwrap_or_else(|| error.into_response()),
+    let unmatched = surfaces::Unmatched::for_request(&req);
+    let response = match (next.call(req).await, unmatched) {
+        (Ok(output), _) => output.into_response(),
+        (Err(error), Some(unmatched)) if error.status() == StatusCode::NOT_FOUND => unmatched.respond(false),
+        (Err(error), Some(unmatched)) if error.status() == StatusCode::METHOD_NOT_ALLOWED => unmatched.respond(true),
+        (Err(error), _) => error.into_response(),
     };
     let status = response.status().as_u16();
     let micros = started.elapsed().as_micros() as u64;

@@ -44,6 +44,20 @@ pub fn xml_escape(text: &str) -> String {
     out
 }
 
+/// Escapes `<`, `>`, `&` and U+2028/2029 in serialized JSON as `\uXXXX`,
+/// as Go's encoder and Rails do. They only occur inside strings, so
+/// escaping the text is exact.
+pub fn escape_markup_in_json(text: String) -> String {
+    if !text.contains(['&', '<', '>', '\u{2028}', '\u{2029}']) {
+        return text;
+    }
+    text.replace('&', "\\u0026")
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029")
+}
+
 /// A JSON request body that may be absent (no Content-Type): poem-openapi
 /// only has required payloads, and several originals accept a POST with
 /// its parameters in the query alone.
@@ -83,46 +97,127 @@ impl<'a, T: poem_openapi::types::ParseFromJSON> poem_openapi::ApiExtractor<'a> f
     }
 }
 
-/// Renames an object's keys to the wire names of a generated type the way
-/// Go's encoding/json matches them: an exact match first, else the first
-/// field equal ignoring ASCII case. Later duplicates overwrite earlier ones,
-/// as in Go. Generated types implement it; primitives do nothing.
+/// Decodes JSON the way Go's encoding/json does before a generated type
+/// parses it: object keys are renamed to the type's wire names (an exact
+/// match first, else the first equal ignoring ASCII case; later duplicates
+/// win), and a value of the wrong JSON kind is refused (poem-openapi would
+/// quietly turn a number into a string). `null` is always accepted.
 pub trait CanonicalKeys {
-    fn canonicalize(_value: &mut serde_json::Value) {}
+    fn canonicalize(_value: &mut serde_json::Value) -> Result<(), Mismatch> {
+        Ok(())
+    }
 }
 
-macro_rules! no_keys {
-    ($($ty:ty),*) => { $(impl CanonicalKeys for $ty {})* };
+/// A value whose JSON kind does not fit its field, in Go's words.
+#[derive(Debug, PartialEq)]
+pub struct Mismatch {
+    pub found: &'static str,
+    pub expected: &'static str,
+    /// `Type.field`, filled in by the enclosing object.
+    pub field: String,
 }
-no_keys!(String, bool, i32, i64, f32, f64, serde_json::Value);
+
+impl std::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "json: cannot unmarshal {} into Go struct field {} of type {}", self.found, self.field, self.expected)
+    }
+}
+
+fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "bool",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::Object(_) => "object",
+    }
+}
+
+fn expect(value: &serde_json::Value, fits: bool, expected: &'static str) -> Result<(), Mismatch> {
+    if fits || value.is_null() {
+        Ok(())
+    } else {
+        Err(Mismatch { found: json_kind(value), expected, field: String::new() })
+    }
+}
+
+impl CanonicalKeys for String {
+    fn canonicalize(value: &mut serde_json::Value) -> Result<(), Mismatch> {
+        expect(value, value.is_string(), "string")
+    }
+}
+
+impl CanonicalKeys for bool {
+    fn canonicalize(value: &mut serde_json::Value) -> Result<(), Mismatch> {
+        expect(value, value.is_boolean(), "bool")
+    }
+}
+
+macro_rules! integer_keys {
+    ($($ty:ty => $go:literal),*) => {$(
+        impl CanonicalKeys for $ty {
+            fn canonicalize(value: &mut serde_json::Value) -> Result<(), Mismatch> {
+                expect(value, value.is_i64() || value.is_u64(), $go)
+            }
+        }
+    )*};
+}
+integer_keys!(i32 => "int32", i64 => "int64");
+
+macro_rules! float_keys {
+    ($($ty:ty => $go:literal),*) => {$(
+        impl CanonicalKeys for $ty {
+            fn canonicalize(value: &mut serde_json::Value) -> Result<(), Mismatch> {
+                expect(value, value.is_number(), $go)
+            }
+        }
+    )*};
+}
+float_keys!(f32 => "float32", f64 => "float64");
+
+impl CanonicalKeys for serde_json::Value {}
 
 impl<T: CanonicalKeys> CanonicalKeys for Vec<T> {
-    fn canonicalize(value: &mut serde_json::Value) {
-        if let serde_json::Value::Array(items) = value {
-            items.iter_mut().for_each(T::canonicalize);
+    fn canonicalize(value: &mut serde_json::Value) -> Result<(), Mismatch> {
+        match value {
+            serde_json::Value::Array(items) => items.iter_mut().try_for_each(T::canonicalize),
+            other => expect(other, false, "array"),
         }
     }
 }
 
 impl<T: CanonicalKeys> CanonicalKeys for Option<T> {
-    fn canonicalize(value: &mut serde_json::Value) {
-        T::canonicalize(value);
+    fn canonicalize(value: &mut serde_json::Value) -> Result<(), Mismatch> {
+        T::canonicalize(value)
     }
 }
 
 impl<T: CanonicalKeys> CanonicalKeys for std::collections::BTreeMap<String, T> {
-    fn canonicalize(value: &mut serde_json::Value) {
-        if let serde_json::Value::Object(map) = value {
-            map.values_mut().for_each(T::canonicalize);
+    fn canonicalize(value: &mut serde_json::Value) -> Result<(), Mismatch> {
+        match value {
+            serde_json::Value::Object(map) => map.values_mut().try_for_each(T::canonicalize),
+            other => expect(other, false, "map"),
         }
     }
 }
 
-/// A field's wire name and how to canonicalize its value.
-pub type FieldKeys<'a> = (&'a str, fn(&mut serde_json::Value));
+/// How one field's value is canonicalized.
+pub type Canonicalizer = fn(&mut serde_json::Value) -> Result<(), Mismatch>;
 
-pub fn canonicalize_keys(value: &mut serde_json::Value, fields: &[FieldKeys<'_>]) {
-    let serde_json::Value::Object(map) = value else { return };
+/// A field's wire name and how to canonicalize its value.
+pub type FieldKeys<'a> = (&'a str, Canonicalizer);
+
+/// The object step of [`CanonicalKeys`] for a generated type named `type_name`.
+pub fn canonicalize_keys(
+    value: &mut serde_json::Value,
+    type_name: &str,
+    fields: &[FieldKeys<'_>],
+) -> Result<(), Mismatch> {
+    let map = match value {
+        serde_json::Value::Object(map) => map,
+        other => return expect(other, false, "object"),
+    };
     let entries = std::mem::take(map);
     for (key, mut item) in entries {
         let field = fields
@@ -131,7 +226,14 @@ pub fn canonicalize_keys(value: &mut serde_json::Value, fields: &[FieldKeys<'_>]
             .or_else(|| fields.iter().find(|(name, _)| name.eq_ignore_ascii_case(&key)));
         match field {
             Some((name, nested)) => {
-                nested(&mut item);
+                nested(&mut item).map_err(|mut mismatch| {
+                    mismatch.field = if mismatch.field.is_empty() {
+                        format!("{type_name}.{name}")
+                    } else {
+                        format!("{type_name}.{name}.{}", mismatch.field.split_once('.').map_or("", |(_, f)| f))
+                    };
+                    mismatch
+                })?;
                 map.insert((*name).to_owned(), item);
             }
             None => {
@@ -139,6 +241,7 @@ pub fn canonicalize_keys(value: &mut serde_json::Value, fields: &[FieldKeys<'_>]
             }
         }
     }
+    Ok(())
 }
 
 /// A JSON body decoded as Go's encoding/json decodes it: whatever the
@@ -166,8 +269,11 @@ impl<'a, T: poem_openapi::types::ParseFromJSON + CanonicalKeys> poem_openapi::Ap
     ) -> poem::Result<Self> {
         let bytes = body.take()?.into_bytes().await?;
         let malformed = |reason: String| poem_openapi::error::ParseRequestPayloadError { reason };
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(malformed("unexpected end of JSON input".to_owned()).into());
+        }
         let mut value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| malformed(e.to_string()))?;
-        T::canonicalize(&mut value);
+        T::canonicalize(&mut value).map_err(|mismatch| malformed(mismatch.to_string()))?;
         T::parse_from_json(Some(value)).map(Self).map_err(|e| malformed(e.into_message()).into())
     }
 }
@@ -228,6 +334,7 @@ impl<'a> poem_openapi::ApiExtractor<'a> for FormPairs {
 }
 
 /// The query string exactly as sent.
+#[derive(Debug, Clone)]
 pub struct RawQuery(pub String);
 
 impl RawQuery {
@@ -260,10 +367,18 @@ mod tests {
         let fields: &[FieldKeys<'_>] = &[
             ("fullName", <String as CanonicalKeys>::canonicalize),
             ("email", <String as CanonicalKeys>::canonicalize),
+            ("limit", <Option<i64> as CanonicalKeys>::canonicalize),
         ];
-        let mut value = serde_json::json!({"FULLNAME": "a", "Email": "x", "email": "y", "other": 1});
-        canonicalize_keys(&mut value, fields);
-        assert_eq!(value, serde_json::json!({"fullName": "a", "email": "y", "other": 1}));
+        let mut value = serde_json::json!({"FULLNAME": "a", "Email": "x", "email": "y", "other": 1, "limit": null});
+        canonicalize_keys(&mut value, "CreateUser", fields).unwrap();
+        assert_eq!(value, serde_json::json!({"fullName": "a", "email": "y", "other": 1, "limit": null}));
+        let mut wrong = serde_json::json!({"email": 5});
+        assert_eq!(
+            canonicalize_keys(&mut wrong, "CreateUser", fields).unwrap_err().to_string(),
+            "json: cannot unmarshal number into Go struct field CreateUser.email of type string"
+        );
+        let mut fraction = serde_json::json!({"limit": 2.5});
+        assert!(canonicalize_keys(&mut fraction, "CreateUser", fields).is_err());
     }
 
     #[test]

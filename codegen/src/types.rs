@@ -110,7 +110,11 @@ fn string_enum(name: &str, ty: &Ident, values: &[Value]) -> Result<TokenStream, 
         #[oai(rename = #name)]
         pub enum #ty { #(#variants),* }
 
-        impl crate::wire::CanonicalKeys for #ty {}
+        impl crate::wire::CanonicalKeys for #ty {
+            fn canonicalize(value: &mut serde_json::Value) -> Result<(), crate::wire::Mismatch> {
+                <String as crate::wire::CanonicalKeys>::canonicalize(value)
+            }
+        }
     })
 }
 
@@ -151,7 +155,7 @@ fn object(name: &str, ty: &Ident, schema: &Value) -> Result<TokenStream, Error> 
         .iter()
         .map(|(wire, property)| {
             let field_ty = rust_type(property, name)?;
-            Ok(quote! { (#wire, <#field_ty as crate::wire::CanonicalKeys>::canonicalize as fn(&mut serde_json::Value)) })
+            Ok(quote! { (#wire, <#field_ty as crate::wire::CanonicalKeys>::canonicalize as crate::wire::Canonicalizer) })
         })
         .collect::<Result<Vec<_>, Error>>()?;
     Ok(quote! {
@@ -160,8 +164,8 @@ fn object(name: &str, ty: &Ident, schema: &Value) -> Result<TokenStream, Error> 
         pub struct #ty { #(#fields),* }
 
         impl crate::wire::CanonicalKeys for #ty {
-            fn canonicalize(value: &mut serde_json::Value) {
-                crate::wire::canonicalize_keys(value, &[#(#canonical),*]);
+            fn canonicalize(value: &mut serde_json::Value) -> Result<(), crate::wire::Mismatch> {
+                crate::wire::canonicalize_keys(value, #name, &[#(#canonical),*])
             }
         }
     })

@@ -2,6 +2,7 @@
 //! every store shares (error classification, settings, audit).
 
 pub mod audit;
+pub mod audited;
 pub mod entities;
 pub mod migrations;
 pub mod settings;

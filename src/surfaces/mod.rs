@@ -3,6 +3,7 @@
 //! handlers, auth and error wire.
 
 pub mod scalelite;
+pub mod storj;
 
 use poem::{IntoResponse, Request, Response};
 
@@ -12,10 +13,26 @@ pub struct Spec {
     pub title: &'static str,
     pub yaml: &'static str,
     pub json: &'static str,
+    /// The path prefixes the surface owns.
+    pub prefixes: &'static [&'static str],
 }
 
-pub const SPECS: &[Spec] =
-    &[Spec { name: "scalelite", title: "Scalelite admin API", yaml: scalelite::SPEC_YAML, json: scalelite::SPEC_JSON }];
+pub const SPECS: &[Spec] = &[
+    Spec {
+        name: "scalelite",
+        title: "Scalelite admin API",
+        yaml: scalelite::SPEC_YAML,
+        json: scalelite::SPEC_JSON,
+        prefixes: &[scalelite::PATH_PREFIX],
+    },
+    Spec {
+        name: "storj",
+        title: "Storj satellite admin API",
+        yaml: storj::SPEC_YAML,
+        json: storj::SPEC_JSON,
+        prefixes: &storj::PATH_PREFIXES,
+    },
+];
 
 pub fn spec(name: &str) -> Option<&'static Spec> {
     SPECS.iter().find(|spec| spec.name == name)
@@ -23,6 +40,11 @@ pub fn spec(name: &str) -> Option<&'static Spec> {
 
 fn under(path: &str, prefix: &str) -> bool {
     path.strip_prefix(prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// The surface owning a path, if any.
+pub fn owner(path: &str) -> Option<&'static Spec> {
+    SPECS.iter().find(|spec| spec.prefixes.iter().any(|prefix| under(path, prefix)))
 }
 
 /// Adjusts a request before routing, as the original's framework would
@@ -33,9 +55,26 @@ pub fn prepare(req: &mut Request) {
     }
 }
 
-/// The surface's own answer for a path or method it does not serve; `None`
-/// outside every surface.
-pub fn unmatched(path: &str) -> Option<Response> {
-    under(path, scalelite::PATH_PREFIX)
-        .then(|| scalelite::errors::ScaleliteError::unsupported_request().into_response())
+/// How a surface answers a path or method it does not route, decided
+/// before routing (Storj authenticates first).
+pub enum Unmatched {
+    Scalelite,
+    Storj { refused: Option<storj::errors::StorjError> },
+}
+
+impl Unmatched {
+    pub fn for_request(req: &Request) -> Option<Self> {
+        match owner(req.uri().path())?.name {
+            "scalelite" => Some(Self::Scalelite),
+            "storj" => Some(Self::Storj { refused: storj::auth::check(req).err() }),
+            _ => None,
+        }
+    }
+
+    pub fn respond(self, method_not_allowed: bool) -> Response {
+        match self {
+            Self::Scalelite => scalelite::errors::ScaleliteError::unsupported_request().into_response(),
+            Self::Storj { refused } => storj::unmatched(refused, method_not_allowed),
+        }
+    }
 }

@@ -5,11 +5,12 @@
 use std::net::SocketAddr;
 
 use sea_orm::{ConnectionTrait, Database};
-use steward::config::{Config, ScaleliteConfig};
+use steward::config::{Config, ScaleliteConfig, StorjConfig};
 use tokio::sync::oneshot;
 
 pub const SECRET: &str = "sha1-secret";
 pub const SECOND_SECRET: &str = "second-secret";
+pub const STORJ_TOKEN: &str = "storj-admin-token";
 const POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 #[derive(Clone, Copy, Debug)]
@@ -20,11 +21,12 @@ pub enum Backend {
 
 pub struct Options {
     pub multitenancy: bool,
+    pub storj_token: Option<&'static str>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { multitenancy: true }
+        Self { multitenancy: true, storj_token: Some(STORJ_TOKEN) }
     }
 }
 
@@ -92,6 +94,7 @@ impl TestServer {
                 secrets: vec![SECRET.to_owned(), SECOND_SECRET.to_owned()],
                 multitenancy: options.multitenancy,
             },
+            storj: StorjConfig { admin_token: options.storj_token.map(str::to_owned) },
         };
         let (db, bootstrap) = steward::prepare(&config).await.expect("prepare");
         let bound = steward::bind(config.listen).await.expect("bind");

@@ -8,3 +8,4 @@ mod scalelite_client;
 mod scalelite_servers;
 mod scalelite_tenants;
 mod spec_drift;
+mod storj;

@@ -91,20 +91,24 @@ on_both_databases!(delete_tenant_destroys_or_404s, |server| {
     assert_eq!(again.json(), json!({"error": format!("Couldn't find Tenant with id={id}")}));
 });
 
-on_both_databases!(tenant_operations_need_multitenancy, Options { multitenancy: false }, |server| {
-    let calls = [
-        get(&server, "getTenants", "").await,
-        get(&server, "getTenantInfo", "id=x").await,
-        post(&server, "addTenant", "", &json!({"tenant": {"name": "a", "secrets": "b"}})).await,
-        post(&server, "updateTenant", "", &json!({"id": "x", "tenant": {"name": "a"}})).await,
-        post(&server, "deleteTenant", "", &json!({"id": "x"})).await,
-    ];
-    for reply in calls {
-        assert_eq!(reply.status, 412, "{}", reply.body);
-        assert_eq!(reply.json(), json!({"message": "Multitenancy is disabled"}));
+on_both_databases!(
+    tenant_operations_need_multitenancy,
+    Options { multitenancy: false, ..Options::default() },
+    |server| {
+        let calls = [
+            get(&server, "getTenants", "").await,
+            get(&server, "getTenantInfo", "id=x").await,
+            post(&server, "addTenant", "", &json!({"tenant": {"name": "a", "secrets": "b"}})).await,
+            post(&server, "updateTenant", "", &json!({"id": "x", "tenant": {"name": "a"}})).await,
+            post(&server, "deleteTenant", "", &json!({"id": "x"})).await,
+        ];
+        for reply in calls {
+            assert_eq!(reply.status, 412, "{}", reply.body);
+            assert_eq!(reply.json(), json!({"message": "Multitenancy is disabled"}));
+        }
+        // The checksum is checked first.
+        let unsigned =
+            crate::scalelite_client::send(server.client.get(server.url("/scalelite/api/getTenants?checksum=0"))).await;
+        assert_eq!(unsigned.failure_key(), "checksumError");
     }
-    // The checksum is checked first.
-    let unsigned =
-        crate::scalelite_client::send(server.client.get(server.url("/scalelite/api/getTenants?checksum=0"))).await;
-    assert_eq!(unsigned.failure_key(), "checksumError");
-});
+);

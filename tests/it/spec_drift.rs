@@ -24,11 +24,12 @@ fn resolve<'a>(spec: &'a Value, node: &'a Value) -> &'a Value {
     }
 }
 
-/// (METHOD path) → operation, for every path under `prefix`.
-fn operations(spec: &Value, prefix: &str) -> BTreeMap<String, Operation> {
+/// (METHOD path) → operation, for every path a surface owns.
+fn operations(spec: &Value, surface: &str) -> BTreeMap<String, Operation> {
     let mut found = BTreeMap::new();
     let Some(paths) = spec["paths"].as_object() else { return found };
-    for (path, item) in paths.iter().filter(|(path, _)| path.starts_with(prefix)) {
+    let owned = |path: &str| steward::surfaces::owner(path).is_some_and(|owner| owner.name == surface);
+    for (path, item) in paths.iter().filter(|(path, _)| owned(path)) {
         for method in ["get", "put", "post", "delete", "patch"] {
             let Some(op) = item.get(method) else { continue };
             let parameters = op["parameters"]
@@ -52,15 +53,11 @@ fn operations(spec: &Value, prefix: &str) -> BTreeMap<String, Operation> {
 
 async fn runtime_spec() -> Value {
     let db = steward::db::connect("sqlite::memory:").await.expect("db");
-    let service = steward::server::api_service(steward::surfaces::scalelite::Scalelite::new(db, true));
+    let service = steward::server::api_service(
+        steward::surfaces::scalelite::Scalelite::new(db.clone(), true),
+        steward::surfaces::storj::Storj::new(db),
+    );
     serde_json::from_str(&service.spec()).expect("runtime spec is JSON")
-}
-
-fn prefix_of(name: &str) -> &'static str {
-    match name {
-        "scalelite" => steward::surfaces::scalelite::PATH_PREFIX,
-        other => panic!("no path prefix known for surface {other}"),
-    }
 }
 
 #[tokio::test]
@@ -68,9 +65,9 @@ async fn runtime_operations_equal_the_hand_written_spec() {
     let runtime = runtime_spec().await;
     for spec in SPECS {
         let written: Value = serde_json::from_str(spec.json).expect("spec JSON");
-        let expected = operations(&written, prefix_of(spec.name));
+        let expected = operations(&written, spec.name);
         assert!(!expected.is_empty(), "{} has operations", spec.name);
-        assert_eq!(operations(&runtime, prefix_of(spec.name)), expected, "{} drifted", spec.name);
+        assert_eq!(operations(&runtime, spec.name), expected, "{} drifted", spec.name);
     }
 }
 
@@ -78,7 +75,7 @@ async fn runtime_operations_equal_the_hand_written_spec() {
 async fn drift_is_detected() {
     let runtime = runtime_spec().await;
     let mut written: Value = serde_json::from_str(SPECS[0].json).unwrap();
-    let prefix = prefix_of(SPECS[0].name);
+    let prefix = SPECS[0].name;
     let baseline = operations(&written, prefix);
     assert_eq!(operations(&runtime, prefix), baseline);
 
@@ -97,13 +94,28 @@ async fn every_spec_operation_is_served() {
     let Some(server) = TestServer::start(Backend::Sqlite).await else { return };
     for spec in SPECS {
         let written: Value = serde_json::from_str(spec.json).unwrap();
-        for key in operations(&written, prefix_of(spec.name)).keys() {
+        for key in operations(&written, spec.name).keys() {
             let (method, path) = key.split_once(' ').unwrap();
             let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-            let reply = crate::scalelite_client::send(server.client.request(method, server.url(path))).await;
-            let unmatched = steward::surfaces::unmatched(path).expect("path is under a surface");
-            let unmatched_body = unmatched.into_body().into_string().await.unwrap();
-            assert_ne!(reply.body, unmatched_body, "{key} is not served");
+            let path = path.replace(['{', '}'], "");
+            let request =
+                server.client.request(method, server.url(&path)).header("authorization", crate::harness::STORJ_TOKEN);
+            let reply = crate::scalelite_client::send(request).await;
+            let unrouted = [
+                steward::surfaces::Unmatched::Scalelite.respond(false),
+                steward::surfaces::Unmatched::Storj { refused: None }.respond(false),
+                steward::surfaces::Unmatched::Storj { refused: None }.respond(true),
+            ];
+            for answer in unrouted {
+                let status = answer.status().as_u16();
+                let body = answer.into_body().into_string().await.unwrap();
+                assert!(
+                    reply.status != status || reply.body != body,
+                    "{key} is not served: {} {}",
+                    reply.status,
+                    reply.body
+                );
+            }
         }
     }
 }

@@ -4,3 +4,7 @@ pub mod audit_event;
 pub mod scalelite_server;
 pub mod scalelite_tenant;
 pub mod setting;
+pub mod storj_api_key;
+pub mod storj_coupon;
+pub mod storj_project;
+pub mod storj_user;

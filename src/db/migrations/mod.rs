@@ -2,6 +2,7 @@
 
 mod m0001_platform;
 mod m0002_scalelite;
+mod m0003_storj;
 
 use sea_orm_migration::prelude::*;
 
@@ -10,6 +11,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_platform::Migration), Box::new(m0002_scalelite::Migration)]
+        vec![
+            Box::new(m0001_platform::Migration),
+            Box::new(m0002_scalelite::Migration),
+            Box::new(m0003_storj::Migration),
+        ]
     }
 }

@@ -8,7 +8,7 @@ use poem::{IntoResponse, Response};
 use poem_openapi::error::{ContentTypeError, ParseRequestPayloadError};
 use serde_json::json;
 
-use crate::wire::{Wire, xml_escape, xml_response};
+use crate::wire::{Wire, escape_markup_in_json, xml_escape, xml_response};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScaleliteError {
@@ -118,17 +118,10 @@ fn empty_html(status: StatusCode) -> Response {
 /// separators escaped as `\uXXXX`. They can only occur inside strings, so
 /// escaping the serialized text is exact.
 pub fn rails_json(status: StatusCode, value: &serde_json::Value) -> Response {
-    let text = value.to_string();
-    let escaped = if text.contains(['&', '<', '>', '\u{2028}', '\u{2029}']) {
-        text.replace('&', "\\u0026")
-            .replace('<', "\\u003c")
-            .replace('>', "\\u003e")
-            .replace('\u{2028}', "\\u2028")
-            .replace('\u{2029}', "\\u2029")
-    } else {
-        text
-    };
-    Response::builder().status(status).header(CONTENT_TYPE, "application/json; charset=utf-8").body(escaped)
+    Response::builder()
+        .status(status)
+        .header(CONTENT_TYPE, "application/json; charset=utf-8")
+        .body(escape_markup_in_json(value.to_string()))
 }
 
 impl Wire for ScaleliteError {

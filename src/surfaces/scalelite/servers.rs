@@ -97,7 +97,8 @@ pub async fn add(
         online: Set(false),
         created_at: Set(time::OffsetDateTime::now_utc()),
     };
-    let saved = api.store.insert(row, Change { actor: &caller.actor(), action: "addServer", target: &id }).await?;
+    let saved =
+        api.store.writes.insert(row, Change { actor: &caller.actor(), action: "addServer", target: &id }).await?;
     Ok(to_wire(&saved))
 }
 
@@ -154,14 +155,17 @@ pub async fn update(
     if let Some(tag) = fields.tag {
         changed.tag = Set(Some(tag).filter(|t| !t.trim().is_empty()));
     }
-    let saved =
-        api.store.update(changed, Change { actor: &caller.actor(), action: "updateServer", target: &id }).await?;
+    let saved = api
+        .store
+        .writes
+        .update(changed, Change { actor: &caller.actor(), action: "updateServer", target: &id })
+        .await?;
     Ok(to_wire(&saved))
 }
 
 pub async fn delete(api: &Scalelite, caller: &ChecksumCaller, id: &str) -> Result<SuccessBody, ScaleliteError> {
     let change = Change { actor: &caller.actor(), action: "deleteServer", target: id };
-    if !api.store.delete::<server::Entity>(id, change).await? {
+    if !api.store.writes.delete::<server::Entity>(id.to_owned(), change).await? {
         return Err(not_found(id));
     }
     Ok(SuccessBody { success: format!("Server id={id} was destroyed") })
@@ -179,7 +183,7 @@ pub async fn panic(
         changed.state = Set("disabled".into());
         changed.load = Set(None);
     }
-    api.store.update(changed, Change { actor: &caller.actor(), action: "panicServer", target: id }).await?;
+    api.store.writes.update(changed, Change { actor: &caller.actor(), action: "panicServer", target: id }).await?;
     Ok(SuccessBody { success: format!("Server id={id} has been disabled and the meetings have been destroyed") })
 }
 

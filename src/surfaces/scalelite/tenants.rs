@@ -73,7 +73,8 @@ pub async fn add(
         secrets: Set(secrets),
         created_at: Set(time::OffsetDateTime::now_utc()),
     };
-    let saved = api.store.insert(row, Change { actor: &caller.actor(), action: "addTenant", target: &id }).await?;
+    let saved =
+        api.store.writes.insert(row, Change { actor: &caller.actor(), action: "addTenant", target: &id }).await?;
     Ok(TenantEnvelope { tenant: to_wire(&saved) })
 }
 
@@ -94,14 +95,17 @@ pub async fn update(
     if let Some(secrets) = present(fields.secrets) {
         changed.secrets = Set(secrets);
     }
-    let saved =
-        api.store.update(changed, Change { actor: &caller.actor(), action: "updateTenant", target: &id }).await?;
+    let saved = api
+        .store
+        .writes
+        .update(changed, Change { actor: &caller.actor(), action: "updateTenant", target: &id })
+        .await?;
     Ok(TenantEnvelope { tenant: to_wire(&saved) })
 }
 
 pub async fn delete(api: &Scalelite, caller: &ChecksumCaller, id: &str) -> Result<SuccessBody, ScaleliteError> {
     let change = Change { actor: &caller.actor(), action: "deleteTenant", target: id };
-    if !api.store.delete::<tenant::Entity>(id, change).await? {
+    if !api.store.writes.delete::<tenant::Entity>(id.to_owned(), change).await? {
         return Err(not_found(id));
     }
     Ok(SuccessBody { success: format!("Tenant id={id} was destroyed") })

@@ -1,0 +1,3 @@
+//! Credential primitives shared by surfaces.
+
+pub mod password;

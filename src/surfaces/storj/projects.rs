@@ -1,0 +1,114 @@
+//! Projects: created for an existing owner, renamed, deleted once they
+//! hold no API keys (Steward keeps no buckets or usage, so those never
+//! block a deletion).
+
+use sea_orm::ActiveValue::Set;
+use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter};
+
+use super::api::{CreateProject, Project, ProjectCreated, RenameProject, UsageResult};
+use super::auth::StorjAdmin;
+use super::errors::StorjError;
+use super::{Storj, go_time, ids, memory, now};
+use crate::db::audited::Change;
+use crate::db::entities::{storj_api_key as api_key, storj_project as project, storj_user as user};
+
+const NIL_UUID: &str = "00000000-0000-0000-0000-000000000000";
+
+pub fn parse_id(text: &str) -> Result<uuid::Uuid, StorjError> {
+    ids::from_path(text)
+        .map_err(|detail| StorjError::new(poem::http::StatusCode::BAD_REQUEST, "invalid project-uuid", detail))
+}
+
+pub fn not_found() -> StorjError {
+    StorjError::not_found("project with specified uuid does not exist")
+}
+
+/// The project with this path id, or Storj's 400/404.
+pub async fn find(api: &Storj, id: &str) -> Result<project::Model, StorjError> {
+    let id = parse_id(id)?;
+    project::Entity::find_by_id(id).one(api.db()).await?.ok_or_else(not_found)
+}
+
+pub async fn create(api: &Storj, caller: &StorjAdmin, body: CreateProject) -> Result<ProjectCreated, StorjError> {
+    let owner_id = match body.owner_id.as_deref() {
+        Some(text) => ids::from_json(text).map_err(StorjError::unmarshal)?,
+        None => uuid::Uuid::nil(),
+    };
+    if owner_id.is_nil() {
+        return Err(StorjError::bad_request("OwnerID is not set"));
+    }
+    let name = body.project_name.unwrap_or_default();
+    if name.is_empty() {
+        return Err(StorjError::bad_request("ProjectName is not set"));
+    }
+    if user::Entity::find_by_id(owner_id).one(api.db()).await?.is_none() {
+        return Err(StorjError::not_found("user with specified uuid does not exist"));
+    }
+    let id = uuid::Uuid::new_v4();
+    let row = project::ActiveModel {
+        id: Set(id),
+        name: Set(name),
+        description: Set(String::new()),
+        partner_id: Set(None),
+        owner_id: Set(owner_id),
+        rate_limit: Set(None),
+        max_buckets: Set(None),
+        usage_limit: Set(None),
+        bandwidth_limit: Set(None),
+        created_at: Set(now()),
+    };
+    let target = id.to_string();
+    api.store.insert(row, Change { actor: caller.actor(), action: "createProject", target: &target }).await?;
+    Ok(ProjectCreated { project_id: target })
+}
+
+pub async fn get(api: &Storj, id: &str) -> Result<Project, StorjError> {
+    let row = find(api, id).await?;
+    Ok(Project {
+        id: row.id.to_string(),
+        name: row.name,
+        description: row.description,
+        partner_id: row.partner_id.map_or_else(|| NIL_UUID.to_owned(), |p| p.to_string()),
+        owner_id: row.owner_id.to_string(),
+        rate_limit: row.rate_limit,
+        max_buckets: row.max_buckets,
+        created_at: go_time(row.created_at),
+        member_count: 0,
+        storage_limit: row.usage_limit.map(memory::format),
+        bandwidth_limit: row.bandwidth_limit.map(memory::format),
+    })
+}
+
+pub async fn rename(api: &Storj, caller: &StorjAdmin, id: &str, body: RenameProject) -> Result<(), StorjError> {
+    let row = find(api, id).await?;
+    let name = body.project_name.unwrap_or_default();
+    if name.is_empty() {
+        return Err(StorjError::bad_request("ProjectName is not set"));
+    }
+    let target = row.id.to_string();
+    let mut changed = row.into_active_model();
+    changed.name = Set(name);
+    if let Some(description) = body.description.filter(|d| !d.is_empty()) {
+        changed.description = Set(description);
+    }
+    api.store.update(changed, Change { actor: caller.actor(), action: "updateProject", target: &target }).await?;
+    Ok(())
+}
+
+pub async fn delete(api: &Storj, caller: &StorjAdmin, id: &str) -> Result<(), StorjError> {
+    let id = parse_id(id)?;
+    let keys = api_key::Entity::find().filter(api_key::Column::ProjectId.eq(id)).count(api.db()).await?;
+    if keys > 0 {
+        return Err(StorjError::conflict("api-keys still exist", format!("count {keys}")));
+    }
+    let target = id.to_string();
+    api.store
+        .delete::<project::Entity>(id, Change { actor: caller.actor(), action: "deleteProject", target: &target })
+        .await?;
+    Ok(())
+}
+
+pub async fn usage(api: &Storj, id: &str) -> Result<UsageResult, StorjError> {
+    find(api, id).await?;
+    Ok(UsageResult { result: "no project usage exist".into() })
+}
