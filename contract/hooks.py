@@ -11,6 +11,8 @@ from urllib.parse import urlencode
 import schemathesis
 
 SCALELITE_SECRET = os.environ.get("STEWARD_SCALELITE_SECRET", "contract-secret").split(":")[0]
+STORJ_TOKEN = os.environ.get("STEWARD_STORJ_ADMIN_TOKEN", "contract-token")
+STORJ_PREFIXES = ("/api/user", "/api/coupon", "/api/project", "/api/apikey")
 
 
 def _requests_query(query):
@@ -23,6 +25,9 @@ def _requests_query(query):
 
 @schemathesis.hook
 def before_call(ctx, case, **kwargs):
+    if case.path.startswith(STORJ_PREFIXES):
+        case.headers = {**(case.headers or {}), "Authorization": STORJ_TOKEN}
+        return
     if not case.path.startswith("/scalelite/api/"):
         return
     action = case.path.rsplit("/", 1)[-1]

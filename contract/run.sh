@@ -14,6 +14,7 @@ export STEWARD_LISTEN=127.0.0.1:$port
 export STEWARD_DATABASE_URL="sqlite://$work/contract.db?mode=rwc"
 export STEWARD_SCALELITE_SECRET=contract-secret
 export STEWARD_SCALELITE_MULTITENANCY=true
+export STEWARD_STORJ_ADMIN_TOKEN=contract-token
 "$bin" serve > "$work/server.log" 2>&1 &
 pid=$!
 for _ in $(seq 100); do
@@ -24,7 +25,7 @@ done
 export SCHEMATHESIS_HOOKS=hooks
 cd "$root/contract"
 status=0
-for surface in ${SURFACES:-scalelite}; do
+for surface in ${SURFACES:-scalelite storj}; do
   echo "== schemathesis: $surface"
   "$venv/bin/schemathesis" run "http://127.0.0.1:$port/openapi/$surface.json" \
     --url "http://127.0.0.1:$port" \
