@@ -25,6 +25,15 @@ pub struct FileConfig {
     pub scalelite: ScaleliteFile,
     #[serde(default)]
     pub storj: StorjFile,
+    #[serde(default)]
+    pub argo: ArgoFile,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArgoFile {
+    /// An x-api-key made a super_admin at start (STEWARD_ARGO_ADMIN_KEY).
+    pub admin_key: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -52,6 +61,19 @@ pub struct Config {
     pub database_url: String,
     pub scalelite: ScaleliteConfig,
     pub storj: StorjConfig,
+    pub argo: ArgoConfig,
+}
+
+#[derive(Clone, Default)]
+pub struct ArgoConfig {
+    pub admin_key: Option<String>,
+}
+
+/// Never prints the key.
+impl std::fmt::Debug for ArgoConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ArgoConfig").field("admin_key", &self.admin_key.as_ref().map(|_| "<set>")).finish()
+    }
 }
 
 #[derive(Clone, Default)]
@@ -133,6 +155,9 @@ impl Config {
             database_url,
             scalelite: ScaleliteConfig { secrets, multitenancy },
             storj: StorjConfig { admin_token },
+            argo: ArgoConfig {
+                admin_key: var("STEWARD_ARGO_ADMIN_KEY").or(file.argo.admin_key.filter(|k| !k.trim().is_empty())),
+            },
         })
     }
 }

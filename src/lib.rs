@@ -37,6 +37,9 @@ pub async fn prepare(config: &Config) -> anyhow::Result<(DatabaseConnection, Boo
     } else {
         config.scalelite.secrets.clone()
     };
+    if let Some(key) = &config.argo.admin_key {
+        surfaces::argo::ensure_admin(&db, key).await?;
+    }
     Ok((db, Bootstrap { scalelite_secrets, scalelite_secret_generated: generated }))
 }
 
@@ -49,6 +52,7 @@ pub fn app(config: &Config, db: DatabaseConnection, bootstrap: &Bootstrap) -> se
         scalelite: scalelite::Scalelite::new(db.clone(), config.scalelite.multitenancy),
         scalelite_secrets: scalelite::auth::Secrets(std::sync::Arc::new(bootstrap.scalelite_secrets.clone())),
         storj: surfaces::storj::Storj::new(db.clone()),
+        argo: surfaces::argo::Argo::new(db.clone()),
         storj_token: surfaces::storj::auth::AdminToken(std::sync::Arc::new(config.storj.admin_token.clone())),
         db,
     }

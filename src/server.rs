@@ -14,7 +14,7 @@ use poem_openapi::OpenApiService;
 use sea_orm::DatabaseConnection;
 use tokio::io::AsyncReadExt;
 
-use crate::surfaces::{self, scalelite, storj};
+use crate::surfaces::{self, argo, scalelite, storj};
 
 /// What the routes need at run time.
 pub struct App {
@@ -23,30 +23,79 @@ pub struct App {
     pub scalelite_secrets: scalelite::auth::Secrets,
     pub storj: storj::Storj,
     pub storj_token: storj::auth::AdminToken,
+    pub argo: argo::Argo,
 }
-
-/// Every surface's routes, served by one poem-openapi service (their paths
-/// share `/api`).
-pub type Routes = (scalelite::api::ScaleliteApiRoutes, storj::api::StorjApiRoutes);
 
 /// Larger request bodies are refused with 413 before any handler reads them.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
-/// Shared state reached from extractors and probes.
+/// Shared state reached from probes.
 #[derive(Clone)]
 struct Probes {
     db: DatabaseConnection,
 }
 
-/// All surfaces' operations as poem-openapi serves them (the drift test
-/// reads its spec back).
-pub fn api_service(scalelite: scalelite::Scalelite, storj: storj::Storj) -> OpenApiService<Routes, ()> {
-    let routes = (scalelite::api::ScaleliteApiRoutes(Arc::new(scalelite)), storj::api::StorjApiRoutes(Arc::new(storj)));
+/// One poem-openapi service per surface: each is the runtime twin of one
+/// hand-written spec (operationIds are unique per spec, not across them).
+pub struct Services {
+    pub scalelite: OpenApiService<scalelite::api::ScaleliteApiRoutes, ()>,
+    pub storj: OpenApiService<storj::api::StorjApiRoutes, ()>,
+    pub argo: OpenApiService<argo::api::ArgoApiRoutes, ()>,
+}
+
+fn service<T: poem_openapi::OpenApi>(routes: T) -> OpenApiService<T, ()> {
     OpenApiService::new(routes, "Steward", env!("CARGO_PKG_VERSION"))
 }
 
+impl Services {
+    pub fn new(scalelite: scalelite::Scalelite, storj: storj::Storj, argo: argo::Argo) -> Self {
+        Self {
+            scalelite: service(scalelite::api::ScaleliteApiRoutes(Arc::new(scalelite))),
+            storj: service(storj::api::StorjApiRoutes(Arc::new(storj))),
+            argo: service(argo::api::ArgoApiRoutes(Arc::new(argo))),
+        }
+    }
+
+    /// The spec poem-openapi derives for a surface from its generated routes.
+    pub fn runtime_spec(&self, surface: &str) -> Option<String> {
+        match surface {
+            "scalelite" => Some(self.scalelite.spec()),
+            "storj" => Some(self.storj.spec()),
+            "argo" => Some(self.argo.spec()),
+            _ => None,
+        }
+    }
+
+    fn into_endpoint(self) -> BySurface {
+        BySurface {
+            routes: vec![
+                ("scalelite", self.scalelite.boxed()),
+                ("storj", self.storj.boxed()),
+                ("argo", self.argo.boxed()),
+            ],
+        }
+    }
+}
+
+/// Sends a request to the service of the surface owning its path.
+struct BySurface {
+    routes: Vec<(&'static str, poem::endpoint::BoxEndpoint<'static>)>,
+}
+
+impl Endpoint for BySurface {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> poem::Result<Response> {
+        let owner = surfaces::owner(req.uri().path()).map(|spec| spec.name);
+        match self.routes.iter().find(|(name, _)| Some(*name) == owner) {
+            Some((_, endpoint)) => endpoint.call(req).await,
+            None => Err(poem::error::NotFoundError.into()),
+        }
+    }
+}
+
 pub fn endpoint(app: App) -> impl Endpoint<Output = Response> {
-    let service = api_service(app.scalelite, app.storj);
+    let services = Services::new(app.scalelite, app.storj, app.argo).into_endpoint();
     let docs = Arc::new(swagger_config());
     Route::new()
         .at("/healthz", get(make_sync(|_| "ok")))
@@ -58,11 +107,12 @@ pub fn endpoint(app: App) -> impl Endpoint<Output = Response> {
         )
         .at("/docs/", get(docs_file).data(docs.clone()))
         .at("/docs/*path", get(docs_file).data(docs))
-        .nest("/", service)
+        .nest("/", services)
         // Outside `edges`, which reads them to answer unrouted requests.
         .around(edges)
         .data(app.scalelite_secrets)
         .data(app.storj_token)
+        .data(argo::auth::AdminKeys(app.db.clone()))
         .data(Probes { db: app.db })
         .with(RequestId::default())
 }

@@ -58,6 +58,19 @@ pub fn escape_markup_in_json(text: String) -> String {
         .replace('\u{2029}', "\\u2029")
 }
 
+/// What Go's gorilla/mux answers for a path it does not route (a plain
+/// 404 page) or a method it does not (an empty 405).
+pub fn gorilla_unmatched(method_not_allowed: bool) -> Response {
+    if method_not_allowed {
+        return Response::builder().status(StatusCode::METHOD_NOT_ALLOWED).finish();
+    }
+    Response::builder()
+        .status(StatusCode::NOT_FOUND)
+        .header(CONTENT_TYPE, "text/plain; charset=utf-8")
+        .header("x-content-type-options", "nosniff")
+        .body("404 page not found\n")
+}
+
 /// A JSON request body that may be absent (no Content-Type): poem-openapi
 /// only has required payloads, and several originals accept a POST with
 /// its parameters in the query alone.

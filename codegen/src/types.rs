@@ -12,7 +12,12 @@ const SCHEMA_PREFIX: &str = "#/components/schemas/";
 
 pub fn ident(name: &str) -> Ident {
     let candidate = name.to_snake_case();
-    let candidate = if candidate.is_empty() { "value".to_owned() } else { candidate };
+    let candidate = match candidate.as_str() {
+        "" => "value".to_owned(),
+        // Keywords that cannot be raw identifiers.
+        "self" | "super" | "crate" => format!("{candidate}_"),
+        _ => candidate,
+    };
     if syn::parse_str::<Ident>(&candidate).is_ok() {
         Ident::new(&candidate, Span::call_site())
     } else {
@@ -236,5 +241,6 @@ mod tests {
     fn reserved_words_become_raw_identifiers() {
         assert_eq!(ident("type").to_string(), "r#type");
         assert_eq!(ident("fullName").to_string(), "full_name");
+        assert_eq!(ident("self").to_string(), "self_");
     }
 }

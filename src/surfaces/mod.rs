@@ -2,6 +2,7 @@
 //! is its generated module (from `openapi/<name>.yaml`) plus hand-written
 //! handlers, auth and error wire.
 
+pub mod argo;
 pub mod scalelite;
 pub mod storj;
 
@@ -32,6 +33,13 @@ pub const SPECS: &[Spec] = &[
         json: storj::SPEC_JSON,
         prefixes: &storj::PATH_PREFIXES,
     },
+    Spec {
+        name: "argo",
+        title: "ARGO web-api tenants admin",
+        yaml: argo::SPEC_YAML,
+        json: argo::SPEC_JSON,
+        prefixes: &[argo::PATH_PREFIX],
+    },
 ];
 
 pub fn spec(name: &str) -> Option<&'static Spec> {
@@ -59,7 +67,11 @@ pub fn prepare(req: &mut Request) {
 /// before routing (Storj authenticates first).
 pub enum Unmatched {
     Scalelite,
-    Storj { refused: Option<storj::errors::StorjError> },
+    Storj {
+        refused: Option<storj::errors::StorjError>,
+    },
+    /// ARGO checks keys per route, so an unrouted request is just gorilla/mux's.
+    Argo,
 }
 
 impl Unmatched {
@@ -67,6 +79,7 @@ impl Unmatched {
         match owner(req.uri().path())?.name {
             "scalelite" => Some(Self::Scalelite),
             "storj" => Some(Self::Storj { refused: storj::auth::check(req).err() }),
+            "argo" => Some(Self::Argo),
             _ => None,
         }
     }
@@ -75,6 +88,7 @@ impl Unmatched {
         match self {
             Self::Scalelite => scalelite::errors::ScaleliteError::unsupported_request().into_response(),
             Self::Storj { refused } => storj::unmatched(refused, method_not_allowed),
+            Self::Argo => crate::wire::gorilla_unmatched(method_not_allowed),
         }
     }
 }

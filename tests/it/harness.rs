@@ -5,12 +5,13 @@
 use std::net::SocketAddr;
 
 use sea_orm::{ConnectionTrait, Database};
-use steward::config::{Config, ScaleliteConfig, StorjConfig};
+use steward::config::{ArgoConfig, Config, ScaleliteConfig, StorjConfig};
 use tokio::sync::oneshot;
 
 pub const SECRET: &str = "sha1-secret";
 pub const SECOND_SECRET: &str = "second-secret";
 pub const STORJ_TOKEN: &str = "storj-admin-token";
+pub const ARGO_KEY: &str = "S3CR3T";
 const POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 #[derive(Clone, Copy, Debug)]
@@ -95,6 +96,7 @@ impl TestServer {
                 multitenancy: options.multitenancy,
             },
             storj: StorjConfig { admin_token: options.storj_token.map(str::to_owned) },
+            argo: ArgoConfig { admin_key: Some(ARGO_KEY.to_owned()) },
         };
         let (db, bootstrap) = steward::prepare(&config).await.expect("prepare");
         let bound = steward::bind(config.listen).await.expect("bind");

@@ -1,5 +1,8 @@
 //! sea-orm entities, one module per table.
 
+pub mod argo_admin;
+pub mod argo_tenant;
+pub mod argo_user;
 pub mod audit_event;
 pub mod scalelite_server;
 pub mod scalelite_tenant;

@@ -3,6 +3,7 @@
 mod m0001_platform;
 mod m0002_scalelite;
 mod m0003_storj;
+mod m0004_argo;
 
 use sea_orm_migration::prelude::*;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_platform::Migration),
             Box::new(m0002_scalelite::Migration),
             Box::new(m0003_storj::Migration),
+            Box::new(m0004_argo::Migration),
         ]
     }
 }

@@ -44,17 +44,11 @@ impl Storj {
 }
 
 /// What Storj answers for a path or method it does not route: its admin
-/// check comes first, then gorilla/mux's plain 404 or empty 405.
+/// check comes first, then gorilla/mux's answer.
 pub fn unmatched(refused: Option<StorjError>, method_not_allowed: bool) -> poem::Response {
-    use poem::http::StatusCode;
     match refused {
         Some(refusal) => refusal.into_response(),
-        None if method_not_allowed => StatusCode::METHOD_NOT_ALLOWED.into_response(),
-        None => poem::Response::builder()
-            .status(StatusCode::NOT_FOUND)
-            .header("content-type", "text/plain; charset=utf-8")
-            .header("x-content-type-options", "nosniff")
-            .body("404 page not found\n"),
+        None => crate::wire::gorilla_unmatched(method_not_allowed),
     }
 }
 

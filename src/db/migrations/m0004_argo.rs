@@ -1,0 +1,98 @@
+//! ARGO's admin keys, tenants and the index of their users.
+
+use sea_orm_migration::prelude::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[derive(DeriveIden)]
+enum ArgoAdmins {
+    Table,
+    KeyHash,
+    Role,
+}
+
+#[derive(DeriveIden)]
+enum ArgoTenants {
+    Table,
+    Id,
+    Name,
+    Document,
+    Status,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum ArgoUsers {
+    Table,
+    UserId,
+    TenantId,
+    KeyHash,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(ArgoAdmins::Table)
+                    .if_not_exists()
+                    .col(ColumnDef::new(ArgoAdmins::KeyHash).string().not_null().primary_key())
+                    .col(ColumnDef::new(ArgoAdmins::Role).string().not_null())
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(ArgoTenants::Table)
+                    .if_not_exists()
+                    .col(ColumnDef::new(ArgoTenants::Id).string().not_null().primary_key())
+                    .col(ColumnDef::new(ArgoTenants::Name).string().not_null().unique_key())
+                    .col(ColumnDef::new(ArgoTenants::Document).text().not_null())
+                    .col(ColumnDef::new(ArgoTenants::Status).text().null())
+                    .col(ColumnDef::new(ArgoTenants::CreatedAt).timestamp_with_time_zone().not_null())
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("argo_tenants_created")
+                    .table(ArgoTenants::Table)
+                    .col(ArgoTenants::CreatedAt)
+                    .if_not_exists()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(ArgoUsers::Table)
+                    .if_not_exists()
+                    .col(ColumnDef::new(ArgoUsers::UserId).string().not_null().primary_key())
+                    .col(ColumnDef::new(ArgoUsers::TenantId).string().not_null())
+                    .col(ColumnDef::new(ArgoUsers::KeyHash).string().null().unique_key())
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("argo_users_tenant")
+                    .table(ArgoUsers::Table)
+                    .col(ArgoUsers::TenantId)
+                    .if_not_exists()
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for table in [ArgoUsers::Table.into_iden(), ArgoTenants::Table.into_iden(), ArgoAdmins::Table.into_iden()] {
+            manager.drop_table(Table::drop().table(table).to_owned()).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,136 @@
+//! Tenant documents and the index of their users. A tenant is written
+//! whole (as ARGO replaces its document) together with its user index and
+//! audit record, in one transaction.
+
+use poem_openapi::types::{ParseFromJSON, ToJSON};
+use sea_orm::ActiveValue::Set;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+
+use super::api::{StatusDetail, Tenant};
+use super::auth::key_hash;
+use super::errors::ArgoError;
+use crate::db::audited::{Audited, Change};
+use crate::db::entities::{argo_tenant as tenant_row, argo_user as user_row};
+
+pub struct Stored {
+    pub tenant: Tenant,
+    pub status: Option<StatusDetail>,
+    pub created_at: time::OffsetDateTime,
+}
+
+fn decode(row: tenant_row::Model) -> Result<Stored, ArgoError> {
+    let document = serde_json::from_str(&row.document).map_err(ArgoError::internal)?;
+    let tenant = Tenant::parse_from_json(Some(document)).map_err(|e| ArgoError::internal(e.into_message()))?;
+    let status = match row.status {
+        Some(text) => {
+            let value = serde_json::from_str(&text).map_err(ArgoError::internal)?;
+            Some(StatusDetail::parse_from_json(Some(value)).map_err(|e| ArgoError::internal(e.into_message()))?)
+        }
+        None => None,
+    };
+    Ok(Stored { tenant, status, created_at: row.created_at })
+}
+
+#[derive(Clone)]
+pub struct Store {
+    writes: Audited,
+}
+
+/// What a write does to the tenant's stored status.
+pub enum StatusChange {
+    Drop,
+    Set(StatusDetail),
+}
+
+impl Store {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { writes: Audited::new(db, "argo") }
+    }
+
+    fn db(&self) -> &DatabaseConnection {
+        &self.writes.db
+    }
+
+    pub async fn all(&self) -> Result<Vec<Stored>, ArgoError> {
+        let rows = tenant_row::Entity::find()
+            .order_by_asc(tenant_row::Column::CreatedAt)
+            .order_by_asc(tenant_row::Column::Id)
+            .all(self.db())
+            .await?;
+        rows.into_iter().map(decode).collect()
+    }
+
+    pub async fn get(&self, id: &str) -> Result<Option<Stored>, ArgoError> {
+        tenant_row::Entity::find_by_id(id.to_owned()).one(self.db()).await?.map(decode).transpose()
+    }
+
+    pub async fn by_name(&self, name: &str) -> Result<Option<String>, ArgoError> {
+        let row = tenant_row::Entity::find().filter(tenant_row::Column::Name.eq(name)).one(self.db()).await?;
+        Ok(row.map(|r| r.id))
+    }
+
+    /// The tenant holding a user with this id.
+    pub async fn tenant_of_user(&self, user_id: &str) -> Result<Option<String>, ArgoError> {
+        Ok(user_row::Entity::find_by_id(user_id.to_owned()).one(self.db()).await?.map(|u| u.tenant_id))
+    }
+
+    /// Whether a tenant other than `tenant_id` has a user with this key.
+    pub async fn key_used_elsewhere(&self, key: &str, tenant_id: &str) -> Result<bool, ArgoError> {
+        let row = user_row::Entity::find().filter(user_row::Column::KeyHash.eq(key_hash(key))).one(self.db()).await?;
+        Ok(row.is_some_and(|r| r.tenant_id != tenant_id))
+    }
+
+    /// Inserts or replaces a tenant; a unique violation (name or user key
+    /// raced by another writer) comes back as the database error.
+    pub async fn put(
+        &self,
+        tenant: &Tenant,
+        created_at: time::OffsetDateTime,
+        status: StatusChange,
+        change: Change<'_>,
+    ) -> Result<(), sea_orm::DbErr> {
+        let id = tenant.id.clone().unwrap_or_default();
+        let name = tenant.info.as_ref().and_then(|i| i.name.clone()).unwrap_or_default();
+        let document = tenant.to_json().unwrap_or_default().to_string();
+        let txn = self.db().begin().await?;
+        let existing = tenant_row::Entity::find_by_id(id.clone()).one(&txn).await?;
+        let status = match status {
+            StatusChange::Drop => None,
+            StatusChange::Set(detail) => Some(detail.to_json().unwrap_or_default().to_string()),
+        };
+        let row = tenant_row::ActiveModel {
+            id: Set(id.clone()),
+            name: Set(name),
+            document: Set(document),
+            status: Set(status),
+            created_at: Set(created_at),
+        };
+        match existing {
+            Some(_) => tenant_row::Entity::update(row).exec(&txn).await.map(|_| ())?,
+            None => tenant_row::Entity::insert(row).exec(&txn).await.map(|_| ())?,
+        }
+        user_row::Entity::delete_many().filter(user_row::Column::TenantId.eq(id.as_str())).exec(&txn).await?;
+        for user in tenant.users.iter().flatten() {
+            let key = user.api_key.as_deref().filter(|k| !k.is_empty());
+            let index = user_row::ActiveModel {
+                user_id: Set(user.id.clone().unwrap_or_default()),
+                tenant_id: Set(id.clone()),
+                key_hash: Set(key.map(key_hash)),
+            };
+            user_row::Entity::insert(index).exec(&txn).await?;
+        }
+        self.writes.record(&txn, &change).await?;
+        txn.commit().await
+    }
+
+    pub async fn delete(&self, id: &str, change: Change<'_>) -> Result<bool, sea_orm::DbErr> {
+        let txn = self.db().begin().await?;
+        let deleted = tenant_row::Entity::delete_by_id(id.to_owned()).exec(&txn).await?.rows_affected > 0;
+        if deleted {
+            user_row::Entity::delete_many().filter(user_row::Column::TenantId.eq(id)).exec(&txn).await?;
+            self.writes.record(&txn, &change).await?;
+        }
+        txn.commit().await?;
+        Ok(deleted)
+    }
+}
