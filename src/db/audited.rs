@@ -3,7 +3,7 @@
 
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    IntoActiveModel, PrimaryKeyTrait, TransactionTrait, TryIntoModel,
+    IntoActiveModel, PrimaryKeyTrait, TryIntoModel,
 };
 
 use super::audit::{self, AuditEntry};
@@ -52,7 +52,7 @@ impl Audited {
         A: ActiveModelTrait + ActiveModelBehavior + Send + TryIntoModel<<A::Entity as EntityTrait>::Model>,
         <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
     {
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(&self.db).await?;
         let saved = match write {
             Write::Insert(row) => row.insert(&txn).await?,
             // A no-op update (some originals accept one) still leaves its record.
@@ -73,7 +73,7 @@ impl Audited {
     where
         E: EntityTrait,
     {
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(&self.db).await?;
         let deleted = E::delete_by_id(id).exec(&txn).await?.rows_affected > 0;
         if deleted {
             self.record(&txn, &change).await?;

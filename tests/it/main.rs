@@ -1,6 +1,7 @@
 //! Black-box tests over HTTP against a real Steward, each on SQLite and
 //! PostgreSQL.
 
+mod argo;
 mod harness;
 mod platform;
 mod scalelite_auth;

@@ -4,7 +4,7 @@
 
 use poem_openapi::types::{ParseFromJSON, ToJSON};
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
 use super::api::{StatusDetail, Tenant};
 use super::auth::key_hash;
@@ -92,7 +92,7 @@ impl Store {
         let id = tenant.id.clone().unwrap_or_default();
         let name = tenant.info.as_ref().and_then(|i| i.name.clone()).unwrap_or_default();
         let document = tenant.to_json().unwrap_or_default().to_string();
-        let txn = self.db().begin().await?;
+        let txn = crate::db::begin_write(self.db()).await?;
         let existing = tenant_row::Entity::find_by_id(id.clone()).one(&txn).await?;
         let status = match status {
             StatusChange::Drop => None,
@@ -124,7 +124,7 @@ impl Store {
     }
 
     pub async fn delete(&self, id: &str, change: Change<'_>) -> Result<bool, sea_orm::DbErr> {
-        let txn = self.db().begin().await?;
+        let txn = crate::db::begin_write(self.db()).await?;
         let deleted = tenant_row::Entity::delete_by_id(id.to_owned()).exec(&txn).await?.rows_affected > 0;
         if deleted {
             user_row::Entity::delete_many().filter(user_row::Column::TenantId.eq(id)).exec(&txn).await?;
