@@ -13,6 +13,7 @@ import schemathesis
 SCALELITE_SECRET = os.environ.get("STEWARD_SCALELITE_SECRET", "contract-secret").split(":")[0]
 STORJ_TOKEN = os.environ.get("STEWARD_STORJ_ADMIN_TOKEN", "contract-token")
 STORJ_PREFIXES = ("/api/user", "/api/coupon", "/api/project", "/api/apikey")
+ARGO_KEY = os.environ.get("STEWARD_ARGO_ADMIN_KEY", "contract-argo-key")
 
 
 def _requests_query(query):
@@ -25,6 +26,9 @@ def _requests_query(query):
 
 @schemathesis.hook
 def before_call(ctx, case, **kwargs):
+    if case.path.startswith("/api/v2/admin/"):
+        case.headers = {**(case.headers or {}), "x-api-key": ARGO_KEY, "Accept": "application/json"}
+        return
     if case.path.startswith(STORJ_PREFIXES):
         case.headers = {**(case.headers or {}), "Authorization": STORJ_TOKEN}
         return

@@ -15,6 +15,7 @@ export STEWARD_DATABASE_URL="sqlite://$work/contract.db?mode=rwc"
 export STEWARD_SCALELITE_SECRET=contract-secret
 export STEWARD_SCALELITE_MULTITENANCY=true
 export STEWARD_STORJ_ADMIN_TOKEN=contract-token
+export STEWARD_ARGO_ADMIN_KEY=contract-argo-key
 "$bin" serve > "$work/server.log" 2>&1 &
 pid=$!
 for _ in $(seq 100); do
@@ -25,7 +26,7 @@ done
 export SCHEMATHESIS_HOOKS=hooks
 cd "$root/contract"
 status=0
-for surface in ${SURFACES:-scalelite storj}; do
+for surface in ${SURFACES:-scalelite storj argo}; do
   echo "== schemathesis: $surface"
   "$venv/bin/schemathesis" run "http://127.0.0.1:$port/openapi/$surface.json" \
     --url "http://127.0.0.1:$port" \
