@@ -16,8 +16,13 @@ trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; [ "${KEEP_B
 wait_for() { for _ in $(seq 200); do curl -fs "$1" > /dev/null 2>&1 && return 0; sleep 0.1; done; echo "not up: $1"; exit 1; }
 checksum() { printf '%s%s%s' "$1" "$2" "$secret" | sha1sum | cut -d' ' -f1; }
 
+argo_key=bench-argo-key
+storj_token=bench-storj-token
+tenants=${BENCH_TENANTS:-10000}
+storj_users=${BENCH_STORJ_USERS:-1000}
 STEWARD_LISTEN=127.0.0.1:$steward_port STEWARD_DATABASE_URL="sqlite://$work/steward.db?mode=rwc" \
-  STEWARD_SCALELITE_SECRET=$secret STEWARD_LOG=warn "$root/target/release/steward" serve > "$work/steward.log" 2>&1 &
+  STEWARD_SCALELITE_SECRET=$secret STEWARD_ARGO_ADMIN_KEY=$argo_key STEWARD_STORJ_ADMIN_TOKEN=$storj_token \
+  STEWARD_LOG=warn "$root/target/release/steward" serve > "$work/steward.log" 2>&1 &
 pids+=($!)
 "$root/target/release/steward-bench-reference" 127.0.0.1:$reference_port "sqlite://$work/reference.db?mode=rwc" > "$work/reference.log" 2>&1 &
 pids+=($!)
@@ -31,13 +36,18 @@ for n in $(seq 0 99); do
 done
 id=$(sed -e 's/.*"id":"\([^"]*\)".*/\1/' "$work/last.json")
 
-# Prints "<req/s> <p99 ms>" for a URL.
+echo "seeding $tenants ARGO tenants and $storj_users Storj users (argon2id bounds the latter)..."
+python3 "$root/bench/seed.py" 127.0.0.1 "$steward_port" "$tenants" "$storj_users" "$argo_key" "$storj_token"
+
+# Prints "<req/s> <p99 ms>" for a URL (extra wrk arguments after it).
 measure() {
-  wrk -t2 -c"$connections" -d"${duration}s" --latency "$1" > "$work/wrk.txt"
+  local url=$1
+  shift
+  wrk -t2 -c"$connections" -d"${duration}s" --latency "$@" "$url" > "$work/wrk.txt"
   local rps p99
   rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.txt")
   p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; print v}' "$work/wrk.txt")
-  if grep -q "Non-2xx" "$work/wrk.txt"; then echo "non-2xx answers from $1" >&2; cat "$work/wrk.txt" >&2; exit 1; fi
+  if grep -q "Non-2xx" "$work/wrk.txt"; then echo "non-2xx answers from $url" >&2; cat "$work/wrk.txt" >&2; exit 1; fi
   echo "$rps $p99"
 }
 
@@ -48,9 +58,17 @@ reference_url="http://127.0.0.1:$reference_port/server?id=server-42"
 read -r servers_rps servers_p99 < <(measure "$servers_url")
 read -r info_rps info_p99 < <(measure "$info_url")
 read -r ref_rps ref_p99 < <(measure "$reference_url")
+argo_headers=(-H "x-api-key: $argo_key" -H "Accept: application/json")
+first_tenant=$(curl -fs "${argo_headers[@]}" "http://127.0.0.1:$steward_port/api/v2/admin/tenants" | python3 -c "import json,sys; print(json.load(sys.stdin)['data'][0]['id'])")
+read -r tenants_rps tenants_p99 < <(BENCH_SECONDS=$duration measure "http://127.0.0.1:$steward_port/api/v2/admin/tenants" "${argo_headers[@]}")
+read -r users_rps users_p99 < <(measure "http://127.0.0.1:$steward_port/api/v2/admin/tenants/$first_tenant/users" "${argo_headers[@]}")
+read -r storj_rps storj_p99 < <(measure "http://127.0.0.1:$steward_port/api/user/user7@example.org" -H "Authorization: $storj_token")
 
 printf '\n%-44s %12s %10s\n' "endpoint ($connections connections, ${duration}s, SQLite)" "req/s" "p99 ms"
 printf '%-44s %12.0f %10.2f\n' "steward getServers (100 servers)" "$servers_rps" "$servers_p99"
 printf '%-44s %12.0f %10.2f\n' "steward getServerInfo (one row)" "$info_rps" "$info_p99"
 printf '%-44s %12.0f %10.2f\n' "reference poem-openapi + sea-orm (one row)" "$ref_rps" "$ref_p99"
+printf '%-44s %12.0f %10.2f\n' "argo list tenants ($tenants tenants)" "$tenants_rps" "$tenants_p99"
+printf '%-44s %12.0f %10.2f\n' "argo list a tenant's users" "$users_rps" "$users_p99"
+printf '%-44s %12.0f %10.2f\n' "storj get user ($storj_users users)" "$storj_rps" "$storj_p99"
 awk -v s="$info_rps" -v r="$ref_rps" 'BEGIN { printf "ratio getServerInfo / reference: %.2f (goal >= 0.80)\n", s / r }'
