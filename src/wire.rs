@@ -28,16 +28,28 @@ pub fn xml_response(status: StatusCode, xml: String) -> Response {
     Response::builder().status(status).header(CONTENT_TYPE, "application/xml; charset=utf-8").body(xml)
 }
 
+/// How an XML encoder writes quotes in text: Rails' Builder uses named
+/// entities, Go's encoding/xml numeric ones.
+#[derive(Clone, Copy)]
+pub enum XmlQuotes {
+    Named,
+    Numeric,
+}
+
 /// Escapes text for an XML element body.
-pub fn xml_escape(text: &str) -> String {
+pub fn xml_escape(text: &str, quotes: XmlQuotes) -> String {
+    let (apostrophe, quote) = match quotes {
+        XmlQuotes::Named => ("&apos;", "&quot;"),
+        XmlQuotes::Numeric => ("&#39;", "&#34;"),
+    };
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
+            '"' => out.push_str(quote),
+            '\'' => out.push_str(apostrophe),
             c => out.push(c),
         }
     }
@@ -372,7 +384,8 @@ mod tests {
 
     #[test]
     fn xml_escape_covers_markup() {
-        assert_eq!(xml_escape("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&apos;");
+        assert_eq!(xml_escape("a<b>&\"'", XmlQuotes::Named), "a&lt;b&gt;&amp;&quot;&apos;");
+        assert_eq!(xml_escape("\"'", XmlQuotes::Numeric), "&#34;&#39;");
     }
 
     #[test]

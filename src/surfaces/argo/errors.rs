@@ -9,7 +9,7 @@ use poem_openapi::error::ParseRequestPayloadError;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::wire::{Wire, escape_markup_in_json};
+use crate::wire::{Wire, XmlQuotes, escape_markup_in_json, xml_escape};
 
 #[derive(Debug, thiserror::Error)]
 #[error("{status}: {body}")]
@@ -95,27 +95,12 @@ pub fn go_indented(value: &Value) -> String {
     escape_markup_in_json(String::from_utf8_lossy(&out).into_owned())
 }
 
-fn go_xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\'' => out.push_str("&#39;"),
-            '"' => out.push_str("&#34;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// `xml.MarshalIndent` of the status envelope under `<root>`.
 fn go_status_xml(body: &Value) -> String {
     let mut xml = String::from("<root>\n <status>");
     for key in ["message", "code", "details"] {
         if let Some(text) = body["status"][key].as_str() {
-            xml.push_str(&format!("\n  <{key}>{}</{key}>", go_xml_escape(text)));
+            xml.push_str(&format!("\n  <{key}>{}</{key}>", xml_escape(text, XmlQuotes::Numeric)));
         }
     }
     xml.push_str("\n </status>\n</root>");

@@ -8,7 +8,7 @@ use poem::{IntoResponse, Response};
 use poem_openapi::error::{ContentTypeError, ParseRequestPayloadError};
 use serde_json::json;
 
-use crate::wire::{Wire, escape_markup_in_json, xml_escape, xml_response};
+use crate::wire::{Wire, XmlQuotes, escape_markup_in_json, xml_escape, xml_response};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScaleliteError {
@@ -90,8 +90,8 @@ impl poem::error::ResponseError for ScaleliteError {
 pub fn bbb_failure_xml(key: &str, message: &str) -> String {
     format!(
         "<?xml version=\"1.0\"?>\n<response>\n  <returncode>FAILED</returncode>\n  <messageKey>{}</messageKey>\n  <message>{}</message>\n</response>\n",
-        xml_escape(key),
-        xml_escape(message)
+        xml_escape(key, XmlQuotes::Named),
+        xml_escape(message, XmlQuotes::Named)
     )
 }
 
