@@ -124,6 +124,14 @@ fn print_banner(config: &Config, bootstrap: &steward::Bootstrap, addr: std::net:
     let origin = if bootstrap.scalelite_secret_generated { "generated, kept in the database" } else { "configured" };
     println!("  scalelite: secret(s) ({origin}): {}", bootstrap.scalelite_secrets.join(":"));
     println!("             multitenancy: {}", config.scalelite.multitenancy);
+    match &config.storj.admin_token {
+        Some(_) => println!("  storj:     Authorization token configured (STEWARD_STORJ_ADMIN_TOKEN)"),
+        None => println!("  storj:     refuses every request until STEWARD_STORJ_ADMIN_TOKEN is set"),
+    }
+    match &config.argo.admin_key {
+        Some(_) => println!("  argo:      super_admin x-api-key configured (STEWARD_ARGO_ADMIN_KEY)"),
+        None => println!("  argo:      set STEWARD_ARGO_ADMIN_KEY to bootstrap a super_admin key"),
+    }
 }
 
 /// The URL without its password.
