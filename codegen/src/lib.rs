@@ -151,8 +151,12 @@ components:
             "{code}"
         );
         // The XML-only 202 is an error shape: no success variant for it.
-        assert!(code.contains("pub enum GetPetResponse { Ok(Pet), }"), "{code}");
-        assert!(code.contains("pub enum AddPetResponse { NoContent, }"), "{code}");
+        assert!(
+            code.contains("pub enum GetPetResponse { Ok(Pet), /// A success the handler already encoded"),
+            "{code}"
+        );
+        assert!(code.contains("pub enum AddPetResponse { NoContent, /// A success"), "{code}");
+        assert!(code.contains("Prerendered(poem::Response), }"), "{code}");
         assert!(code.contains("pub verbose: Option<bool>"), "{code}");
         // The 404 documented by reference is part of the runtime metadata.
         assert!(code.contains("description : \"no such pet\", status : Some(404u16)"), "{code}");

@@ -117,8 +117,13 @@ pub fn operation(
     let items = quote! {
         #request_struct
 
-        #[derive(Debug, Clone)]
-        pub enum #response_ty { #(#variants),* }
+        #[derive(Debug)]
+        pub enum #response_ty {
+            #(#variants,)*
+            /// A success the handler already encoded (e.g. served from a
+            /// cache); it must match one of the documented successes.
+            Prerendered(poem::Response),
+        }
 
         /// A handler's outcome as sent: success or the surface's error.
         pub struct #reply_ty(pub Result<#response_ty, #error_ty>);
@@ -143,6 +148,7 @@ pub fn operation(
             fn into_response(self) -> poem::Response {
                 match self.0 {
                     #(#encode_arms,)*
+                    Ok(#response_ty::Prerendered(response)) => response,
                     Err(error) => poem::IntoResponse::into_response(error),
                 }
             }

@@ -369,3 +369,26 @@ on_both_databases!(argo_tenant_users_are_managed, |server| {
     assert_eq!(call(&server, "POST", "/api/v2/admin/tenants/nope/users", Some("{}")).await.body, NOT_FOUND);
     assert_eq!(call(&server, "POST", &format!("/api/v2/admin/tenants/{id}/users"), Some("{x")).await.body, BAD_JSON);
 });
+
+on_both_databases!(argo_cached_lists_never_go_stale_even_across_replicas, |server| {
+    let mut replica = server.replica().await;
+    let names = |reply: Reply| -> Vec<String> {
+        reply.json()["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["info"]["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(names(call(&replica, "GET", "/api/v2/admin/tenants", None).await).is_empty());
+    let id = create(&server, AVENGERS).await;
+    let first = call(&replica, "GET", "/api/v2/admin/tenants", None).await;
+    let again = call(&replica, "GET", "/api/v2/admin/tenants", None).await;
+    assert_eq!(first.body, again.body, "a cached list is byte-identical");
+    assert_eq!(names(first), vec!["AVENGERS"]);
+    call(&server, "PUT", &format!("/api/v2/admin/tenants/{id}"), Some(r#"{"info":{"name":"RENAMED"}}"#)).await;
+    assert_eq!(names(call(&replica, "GET", "/api/v2/admin/tenants", None).await), vec!["RENAMED"]);
+    call(&server, "DELETE", &format!("/api/v2/admin/tenants/{id}"), None).await;
+    assert!(names(call(&replica, "GET", "/api/v2/admin/tenants", None).await).is_empty());
+    replica.stop().await;
+});

@@ -41,6 +41,8 @@ pub struct TestServer {
 }
 
 enum Cleanup {
+    /// Another server's database: its owner cleans up.
+    Shared,
     // Held so the directory (and the database in it) lives as long as the server.
     File(#[allow(dead_code)] tempfile::TempDir),
     PostgresDatabase(String),
@@ -119,6 +121,11 @@ impl TestServer {
             task: Some(task),
             cleanup,
         }
+    }
+
+    /// A second Steward over the same database, as a replica would be.
+    pub async fn replica(&self) -> Self {
+        Self::start_on(self.database_url.clone(), Cleanup::Shared, Options::default()).await
     }
 
     pub fn url(&self, path_and_query: &str) -> String {

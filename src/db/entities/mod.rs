@@ -1,6 +1,7 @@
 //! sea-orm entities, one module per table.
 
 pub mod argo_admin;
+pub mod argo_generation;
 pub mod argo_tenant;
 pub mod argo_user;
 pub mod audit_event;

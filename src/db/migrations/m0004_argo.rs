@@ -23,6 +23,13 @@ enum ArgoTenants {
 }
 
 #[derive(DeriveIden)]
+enum ArgoGeneration {
+    Table,
+    Id,
+    Value,
+}
+
+#[derive(DeriveIden)]
 enum ArgoUsers {
     Table,
     UserId,
@@ -78,6 +85,22 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
+            .create_table(
+                Table::create()
+                    .table(ArgoGeneration::Table)
+                    .if_not_exists()
+                    .col(ColumnDef::new(ArgoGeneration::Id).integer().not_null().primary_key())
+                    .col(ColumnDef::new(ArgoGeneration::Value).big_integer().not_null())
+                    .to_owned(),
+            )
+            .await?;
+        let seed = Query::insert()
+            .into_table(ArgoGeneration::Table)
+            .columns([ArgoGeneration::Id, ArgoGeneration::Value])
+            .values_panic([1.into(), 0.into()])
+            .to_owned();
+        manager.exec_stmt(seed).await?;
+        manager
             .create_index(
                 Index::create()
                     .name("argo_users_tenant")
@@ -90,7 +113,12 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [ArgoUsers::Table.into_iden(), ArgoTenants::Table.into_iden(), ArgoAdmins::Table.into_iden()] {
+        for table in [
+            ArgoGeneration::Table.into_iden(),
+            ArgoUsers::Table.into_iden(),
+            ArgoTenants::Table.into_iden(),
+            ArgoAdmins::Table.into_iden(),
+        ] {
             manager.drop_table(Table::drop().table(table).to_owned()).await?;
         }
         Ok(())

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use super::errors::ArgoError;
 use crate::db::entities::argo_admin;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
     SuperAdmin,
     Restricted,

@@ -108,7 +108,12 @@ fn go_status_xml(body: &Value) -> String {
 }
 
 pub fn json_response(status: StatusCode, value: &Value) -> Response {
-    Response::builder().status(status).header(CONTENT_TYPE, "application/json; charset=utf-8").body(go_indented(value))
+    encoded_response(status, go_indented(value))
+}
+
+/// A body already in ARGO's encoding.
+pub fn encoded_response(status: StatusCode, body: impl Into<poem::Body>) -> Response {
+    Response::builder().status(status).header(CONTENT_TYPE, "application/json; charset=utf-8").body(body)
 }
 
 impl IntoResponse for ArgoError {

@@ -23,11 +23,12 @@ pub const PATH_PREFIX: &str = "/api/v2/admin";
 
 pub struct Argo {
     store: store::Store,
+    lists: tenants::ListCache,
 }
 
 impl Argo {
     pub fn new(db: sea_orm::DatabaseConnection) -> Self {
-        Self { store: store::Store::new(db) }
+        Self { store: store::Store::new(db), lists: tenants::ListCache::default() }
     }
 }
 
@@ -62,7 +63,7 @@ fn now_text() -> String {
 #[async_trait::async_trait]
 impl ArgoApi for Argo {
     async fn list_tenants(&self, caller: ArgoCaller) -> Result<ListTenantsResponse, ArgoError> {
-        tenants::list(self, &caller).await.map(ListTenantsResponse::Ok)
+        tenants::list(self, &caller).await
     }
 
     async fn create_tenant(

@@ -10,7 +10,7 @@ use super::api::{StatusDetail, Tenant};
 use super::auth::key_hash;
 use super::errors::ArgoError;
 use crate::db::audited::{Audited, Change};
-use crate::db::entities::{argo_tenant as tenant_row, argo_user as user_row};
+use crate::db::entities::{argo_generation as generation, argo_tenant as tenant_row, argo_user as user_row};
 
 pub struct Stored {
     pub tenant: Tenant,
@@ -62,6 +62,11 @@ impl Store {
 
     pub async fn get(&self, id: &str) -> Result<Option<Stored>, ArgoError> {
         tenant_row::Entity::find_by_id(id.to_owned()).one(self.db()).await?.map(decode).transpose()
+    }
+
+    /// The tenants' current generation (see `argo_generation`).
+    pub async fn generation(&self) -> Result<i64, ArgoError> {
+        Ok(generation::Entity::find_by_id(1).one(self.db()).await?.map_or(0, |g| g.value))
     }
 
     pub async fn by_name(&self, name: &str) -> Result<Option<String>, ArgoError> {
@@ -119,6 +124,7 @@ impl Store {
             };
             user_row::Entity::insert(index).exec(&txn).await?;
         }
+        bump_generation(&txn).await?;
         self.writes.record(&txn, &change).await?;
         txn.commit().await
     }
@@ -128,9 +134,20 @@ impl Store {
         let deleted = tenant_row::Entity::delete_by_id(id.to_owned()).exec(&txn).await?.rows_affected > 0;
         if deleted {
             user_row::Entity::delete_many().filter(user_row::Column::TenantId.eq(id)).exec(&txn).await?;
+            bump_generation(&txn).await?;
             self.writes.record(&txn, &change).await?;
         }
         txn.commit().await?;
         Ok(deleted)
     }
+}
+
+async fn bump_generation(txn: &sea_orm::DatabaseTransaction) -> Result<(), sea_orm::DbErr> {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    generation::Entity::update_many()
+        .col_expr(generation::Column::Value, Expr::col(generation::Column::Value).add(1))
+        .filter(generation::Column::Id.eq(1))
+        .exec(txn)
+        .await
+        .map(|_| ())
 }

@@ -1,14 +1,20 @@
 //! Tenants: listed and read as the caller's role may see them, created and
 //! replaced whole, deleted; and their engine status.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
 
+use bytes::Bytes;
+use poem::http::StatusCode;
+use poem_openapi::types::ToJSON;
+
+use super::api::ListTenantsResponse;
 use super::api::{
     AmsDetail, AmsStatus, Created, CreatedRef, HdfsStatus, HdfsSync, Links, StatusDetail, StatusOnly, StatusView,
     Tenant, TenantInfo, TenantList, TenantStatus, TenantStatusList, TenantUser, Topology,
 };
 use super::auth::{ArgoCaller, Role};
-use super::errors::ArgoError;
+use super::errors::{ArgoError, encoded_response, go_indented};
 use super::store::{StatusChange, Stored};
 use super::{Argo, envelope, new_api_key, new_id, now_text};
 use crate::db::audited::Change;
@@ -31,7 +37,33 @@ fn admin_ui_users(tenant: &Tenant) -> Option<Vec<TenantUser>> {
     (!users.is_empty()).then_some(users)
 }
 
-pub async fn list(api: &Argo, caller: &ArgoCaller) -> Result<TenantList, ArgoError> {
+/// Tenant lists as rendered for each role, with the generation of the
+/// tenants they were rendered from. ARGO's list is unpaginated, so with
+/// many tenants rendering dominates; the generation (bumped by every write,
+/// in its transaction) says when a rendering is stale, on any replica.
+#[derive(Default)]
+pub struct ListCache(Mutex<HashMap<Role, (i64, Bytes)>>);
+
+impl ListCache {
+    fn get(&self, role: Role, generation: i64) -> Option<Bytes> {
+        let cached = self.0.lock().ok()?;
+        cached.get(&role).filter(|(at, _)| *at == generation).map(|(_, body)| body.clone())
+    }
+
+    fn put(&self, role: Role, generation: i64, body: Bytes) {
+        if let Ok(mut cached) = self.0.lock() {
+            cached.insert(role, (generation, body));
+        }
+    }
+}
+
+pub async fn list(api: &Argo, caller: &ArgoCaller) -> Result<ListTenantsResponse, ArgoError> {
+    // Read before the tenants: a write in between only makes this rendering
+    // newer than its label, so it is re-rendered, never served stale.
+    let generation = api.store.generation().await?;
+    if let Some(body) = api.lists.get(caller.role, generation) {
+        return Ok(ListTenantsResponse::Prerendered(encoded_response(StatusCode::OK, body)));
+    }
     let data = api
         .store
         .all()
@@ -40,7 +72,10 @@ pub async fn list(api: &Argo, caller: &ArgoCaller) -> Result<TenantList, ArgoErr
         .filter(|stored| caller.role != Role::Ui || admin_ui_users(&stored.tenant).is_some())
         .map(|stored| view(&stored.tenant, caller.role))
         .collect();
-    Ok(TenantList { status: envelope("Success", 200), data })
+    let list = TenantList { status: envelope("Success", 200), data };
+    let body = Bytes::from(go_indented(&list.to_json().unwrap_or_default()));
+    api.lists.put(caller.role, generation, body.clone());
+    Ok(ListTenantsResponse::Prerendered(encoded_response(StatusCode::OK, body)))
 }
 
 pub async fn find(api: &Argo, id: &str) -> Result<Stored, ArgoError> {
