@@ -43,7 +43,9 @@ python3 "$root/bench/seed.py" 127.0.0.1 "$steward_port" "$tenants" "$storj_users
 measure() {
   local url=$1
   shift
-  wrk -t2 -c"$connections" -d"${duration}s" --latency "$@" "$url" > "$work/wrk.txt"
+  local threads=2
+  [ "$connections" -lt 2 ] && threads=1
+  wrk -t"$threads" -c"$connections" -d"${duration}s" --latency "$@" "$url" > "$work/wrk.txt"
   local rps p99
   rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.txt")
   p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; print v}' "$work/wrk.txt")
@@ -61,6 +63,7 @@ read -r ref_rps ref_p99 < <(measure "$reference_url")
 argo_headers=(-H "x-api-key: $argo_key" -H "Accept: application/json")
 first_tenant=$(curl -fs "${argo_headers[@]}" "http://127.0.0.1:$steward_port/api/v2/admin/tenants" | python3 -c "import json,sys; print(json.load(sys.stdin)['data'][0]['id'])")
 read -r tenants_rps tenants_p99 < <(BENCH_SECONDS=$duration measure "http://127.0.0.1:$steward_port/api/v2/admin/tenants" "${argo_headers[@]}")
+read -r tenants1_rps tenants1_p99 < <(connections=1 measure "http://127.0.0.1:$steward_port/api/v2/admin/tenants" "${argo_headers[@]}")
 read -r users_rps users_p99 < <(measure "http://127.0.0.1:$steward_port/api/v2/admin/tenants/$first_tenant/users" "${argo_headers[@]}")
 read -r storj_rps storj_p99 < <(measure "http://127.0.0.1:$steward_port/api/user/user7@example.org" -H "Authorization: $storj_token")
 
@@ -69,6 +72,7 @@ printf '%-44s %12.0f %10.2f\n' "steward getServers (100 servers)" "$servers_rps"
 printf '%-44s %12.0f %10.2f\n' "steward getServerInfo (one row)" "$info_rps" "$info_p99"
 printf '%-44s %12.0f %10.2f\n' "reference poem-openapi + sea-orm (one row)" "$ref_rps" "$ref_p99"
 printf '%-44s %12.0f %10.2f\n' "argo list tenants ($tenants tenants)" "$tenants_rps" "$tenants_p99"
+printf '%-44s %12.0f %10.2f\n' "  the same, 1 connection" "$tenants1_rps" "$tenants1_p99"
 printf '%-44s %12.0f %10.2f\n' "argo list a tenant's users" "$users_rps" "$users_p99"
 printf '%-44s %12.0f %10.2f\n' "storj get user ($storj_users users)" "$storj_rps" "$storj_p99"
 awk -v s="$info_rps" -v r="$ref_rps" 'BEGIN { printf "ratio getServerInfo / reference: %.2f (goal >= 0.80)\n", s / r }'
