@@ -50,16 +50,14 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("scalelite_servers_created_at")
-                    .table(ScaleliteServers::Table)
-                    .col(ScaleliteServers::CreatedAt)
-                    .if_not_exists()
-                    .to_owned(),
-            )
-            .await?;
+        super::index(
+            manager,
+            "scalelite_servers_created_at",
+            ScaleliteServers::Table,
+            [ScaleliteServers::CreatedAt],
+            false,
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()

@@ -102,17 +102,14 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("storj_projects_owner_created")
-                    .table(StorjProjects::Table)
-                    .col(StorjProjects::OwnerId)
-                    .col(StorjProjects::CreatedAt)
-                    .if_not_exists()
-                    .to_owned(),
-            )
-            .await?;
+        super::index(
+            manager,
+            "storj_projects_owner_created",
+            StorjProjects::Table,
+            [StorjProjects::OwnerId, StorjProjects::CreatedAt],
+            false,
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()
@@ -147,18 +144,14 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("storj_api_keys_project_name")
-                    .table(StorjApiKeys::Table)
-                    .col(StorjApiKeys::ProjectId)
-                    .col(StorjApiKeys::Name)
-                    .unique()
-                    .if_not_exists()
-                    .to_owned(),
-            )
-            .await
+        super::index(
+            manager,
+            "storj_api_keys_project_name",
+            StorjApiKeys::Table,
+            [StorjApiKeys::ProjectId, StorjApiKeys::Name],
+            true,
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

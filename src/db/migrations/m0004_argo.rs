@@ -63,16 +63,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("argo_tenants_created")
-                    .table(ArgoTenants::Table)
-                    .col(ArgoTenants::CreatedAt)
-                    .if_not_exists()
-                    .to_owned(),
-            )
-            .await?;
+        super::index(manager, "argo_tenants_created", ArgoTenants::Table, [ArgoTenants::CreatedAt], false).await?;
         manager
             .create_table(
                 Table::create()
@@ -100,16 +91,7 @@ impl MigrationTrait for Migration {
             .values_panic([1.into(), 0.into()])
             .to_owned();
         manager.exec_stmt(seed).await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("argo_users_tenant")
-                    .table(ArgoUsers::Table)
-                    .col(ArgoUsers::TenantId)
-                    .if_not_exists()
-                    .to_owned(),
-            )
-            .await
+        super::index(manager, "argo_users_tenant", ArgoUsers::Table, [ArgoUsers::TenantId], false).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

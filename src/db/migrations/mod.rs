@@ -9,6 +9,29 @@ use sea_orm_migration::prelude::*;
 
 pub struct Migrator;
 
+/// Creates an index (if absent) on `columns` of `table`, in that order.
+async fn index<T, C>(
+    manager: &SchemaManager<'_>,
+    name: &str,
+    table: T,
+    columns: impl IntoIterator<Item = C>,
+    unique: bool,
+) -> Result<(), DbErr>
+where
+    T: IntoIden + 'static,
+    C: IntoIden + 'static,
+{
+    let mut statement = Index::create();
+    statement.name(name).table(table).if_not_exists();
+    for column in columns {
+        statement.col(column);
+    }
+    if unique {
+        statement.unique();
+    }
+    manager.create_index(statement.to_owned()).await
+}
+
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
