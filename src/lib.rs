@@ -5,7 +5,6 @@
 pub mod auth;
 pub mod config;
 pub mod db;
-pub mod error;
 pub mod server;
 pub mod surfaces;
 pub mod wire;

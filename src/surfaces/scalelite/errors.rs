@@ -66,12 +66,6 @@ pub fn param_missing_text(name: &str) -> String {
     format!("param is missing or the value is empty: {name}")
 }
 
-impl From<crate::error::Error> for ScaleliteError {
-    fn from(error: crate::error::Error) -> Self {
-        Self::Internal(error.to_string())
-    }
-}
-
 impl From<sea_orm::DbErr> for ScaleliteError {
     fn from(error: sea_orm::DbErr) -> Self {
         Self::Internal(error.to_string())
