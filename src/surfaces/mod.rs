@@ -67,9 +67,7 @@ pub fn prepare(req: &mut Request) {
 /// before routing (Storj authenticates first).
 pub enum Unmatched {
     Scalelite,
-    Storj {
-        refused: Option<storj::errors::StorjError>,
-    },
+    Storj(storj::auth::Credentials),
     /// ARGO checks keys per route, so an unrouted request is just gorilla/mux's.
     Argo,
 }
@@ -78,7 +76,7 @@ impl Unmatched {
     pub fn for_request(req: &Request) -> Option<Self> {
         match owner(req.uri().path())?.name {
             "scalelite" => Some(Self::Scalelite),
-            "storj" => Some(Self::Storj { refused: storj::auth::check(req).err() }),
+            "storj" => Some(Self::Storj(storj::auth::Credentials::of(req))),
             "argo" => Some(Self::Argo),
             _ => None,
         }
@@ -87,7 +85,7 @@ impl Unmatched {
     pub fn respond(self, method_not_allowed: bool) -> Response {
         match self {
             Self::Scalelite => scalelite::errors::ScaleliteError::unsupported_request().into_response(),
-            Self::Storj { refused } => storj::unmatched(refused, method_not_allowed),
+            Self::Storj(credentials) => storj::unmatched(credentials.check().err(), method_not_allowed),
             Self::Argo => crate::wire::gorilla_unmatched(method_not_allowed),
         }
     }

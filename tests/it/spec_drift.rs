@@ -105,8 +105,9 @@ async fn every_spec_operation_is_served() {
             let reply = crate::scalelite_client::send(request).await;
             let unrouted = [
                 steward::surfaces::Unmatched::Scalelite.respond(false),
-                steward::surfaces::Unmatched::Storj { refused: None }.respond(false),
-                steward::surfaces::Unmatched::Storj { refused: None }.respond(true),
+                steward::surfaces::storj::unmatched(None, false),
+                steward::surfaces::storj::unmatched(None, true),
+                steward::surfaces::Unmatched::Argo.respond(false),
             ];
             for answer in unrouted {
                 let status = answer.status().as_u16();

@@ -25,12 +25,36 @@ impl StorjAdmin {
 /// Storj's check, shared with the answer for unrouted paths (Storj
 /// authenticates before routing).
 pub fn check(req: &Request) -> Result<StorjAdmin, StorjError> {
-    let configured = req.data::<AdminToken>().and_then(|token| token.0.as_deref());
-    let Some(token) = configured else {
-        return Err(StorjError::forbidden("Authorization not enabled."));
-    };
-    let presented = req.headers().get(poem::http::header::AUTHORIZATION).map(|v| v.as_bytes()).unwrap_or_default();
-    if bool::from(presented.ct_eq(token.as_bytes())) { Ok(StorjAdmin) } else { Err(StorjError::forbidden("Forbidden")) }
+    Credentials::of(req).check()
+}
+
+/// What the check needs, kept cheaply (shared handles) so that the answer
+/// for an unrouted path can be decided after routing has consumed the
+/// request.
+pub struct Credentials {
+    token: Option<AdminToken>,
+    presented: Option<poem::http::HeaderValue>,
+}
+
+impl Credentials {
+    pub fn of(req: &Request) -> Self {
+        Self {
+            token: req.data::<AdminToken>().cloned(),
+            presented: req.headers().get(poem::http::header::AUTHORIZATION).cloned(),
+        }
+    }
+
+    pub fn check(&self) -> Result<StorjAdmin, StorjError> {
+        let Some(token) = self.token.as_ref().and_then(|token| token.0.as_deref()) else {
+            return Err(StorjError::forbidden("Authorization not enabled."));
+        };
+        let presented = self.presented.as_ref().map(|v| v.as_bytes()).unwrap_or_default();
+        if bool::from(presented.ct_eq(token.as_bytes())) {
+            Ok(StorjAdmin)
+        } else {
+            Err(StorjError::forbidden("Forbidden"))
+        }
+    }
 }
 
 impl<'a> FromRequest<'a> for StorjAdmin {
