@@ -1,0 +1,165 @@
+//! Request extractors the generated routes use where poem-openapi's own
+//! payloads do not read a request the way an original does.
+
+use super::go_json::CanonicalKeys;
+
+/// A JSON request body that may be absent (no Content-Type): poem-openapi
+/// only has required payloads, and several originals accept a POST with
+/// its parameters in the query alone.
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<'a, T: poem_openapi::types::ParseFromJSON> poem_openapi::ApiExtractor<'a> for OptionalJson<T> {
+    const TYPES: &'static [poem_openapi::ApiExtractorType] = &[poem_openapi::ApiExtractorType::RequestObject];
+
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut poem_openapi::registry::Registry) {
+        <poem_openapi::payload::Json<T> as poem_openapi::payload::Payload>::register(registry);
+    }
+
+    fn request_meta() -> Option<poem_openapi::registry::MetaRequest> {
+        json_request_meta::<T>(false)
+    }
+
+    async fn from_request(
+        request: &'a poem::Request,
+        body: &mut poem::RequestBody,
+        _param_opts: poem_openapi::ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        use poem_openapi::payload::{Json, ParsePayload, Payload};
+        match request.content_type() {
+            None => Ok(Self(None)),
+            Some(content_type) if <Json<T> as Payload>::check_content_type(content_type) => {
+                let Json(value) = <Json<T> as ParsePayload>::from_request(request, body).await?;
+                Ok(Self(Some(value)))
+            }
+            Some(content_type) => {
+                Err(poem_openapi::error::ContentTypeError::NotSupported { content_type: content_type.to_owned() }
+                    .into())
+            }
+        }
+    }
+}
+
+/// A JSON body decoded as Go's encoding/json decodes it: whatever the
+/// Content-Type, keys matched case-insensitively, unknown keys ignored.
+pub struct LenientJson<T>(pub T);
+
+impl<'a, T: poem_openapi::types::ParseFromJSON + CanonicalKeys> poem_openapi::ApiExtractor<'a> for LenientJson<T> {
+    const TYPES: &'static [poem_openapi::ApiExtractorType] = &[poem_openapi::ApiExtractorType::RequestObject];
+
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut poem_openapi::registry::Registry) {
+        <poem_openapi::payload::Json<T> as poem_openapi::payload::Payload>::register(registry);
+    }
+
+    fn request_meta() -> Option<poem_openapi::registry::MetaRequest> {
+        json_request_meta::<T>(true)
+    }
+
+    async fn from_request(
+        _request: &'a poem::Request,
+        body: &mut poem::RequestBody,
+        _param_opts: poem_openapi::ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        let bytes = body.take()?.into_bytes().await?;
+        let malformed = |reason: String| poem_openapi::error::ParseRequestPayloadError { reason };
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(malformed("unexpected end of JSON input".to_owned()).into());
+        }
+        let mut value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| malformed(e.to_string()))?;
+        T::canonicalize(&mut value).map_err(|mismatch| malformed(mismatch.to_string()))?;
+        T::parse_from_json(Some(value)).map(Self).map_err(|e| malformed(e.into_message()).into())
+    }
+}
+
+fn json_request_meta<T: poem_openapi::types::ParseFromJSON>(
+    required: bool,
+) -> Option<poem_openapi::registry::MetaRequest> {
+    use poem_openapi::payload::{Json, Payload};
+    Some(poem_openapi::registry::MetaRequest {
+        description: None,
+        content: vec![poem_openapi::registry::MetaMediaType {
+            content_type: <Json<T> as Payload>::CONTENT_TYPE,
+            schema: <Json<T> as Payload>::schema_ref(),
+        }],
+        required,
+    })
+}
+
+/// An `application/x-www-form-urlencoded` body as the pairs sent, in order
+/// (empty when there is no form body).
+pub struct FormPairs(pub Vec<(String, String)>);
+
+impl<'a> poem_openapi::ApiExtractor<'a> for FormPairs {
+    const TYPES: &'static [poem_openapi::ApiExtractorType] = &[poem_openapi::ApiExtractorType::RequestObject];
+
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn request_meta() -> Option<poem_openapi::registry::MetaRequest> {
+        Some(poem_openapi::registry::MetaRequest {
+            description: None,
+            content: vec![poem_openapi::registry::MetaMediaType {
+                content_type: "application/x-www-form-urlencoded",
+                schema: poem_openapi::registry::MetaSchemaRef::Inline(Box::new(
+                    poem_openapi::registry::MetaSchema::new("object"),
+                )),
+            }],
+            required: false,
+        })
+    }
+
+    async fn from_request(
+        request: &'a poem::Request,
+        body: &mut poem::RequestBody,
+        _param_opts: poem_openapi::ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        let is_form = request.content_type().is_some_and(|ct| {
+            ct.split(';')
+                .next()
+                .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+        });
+        if !is_form {
+            return Ok(Self(Vec::new()));
+        }
+        let bytes = body.take()?.into_bytes().await?;
+        Ok(Self(form_urlencoded_pairs(&bytes)))
+    }
+}
+
+/// The query string exactly as sent.
+#[derive(Debug, Clone)]
+pub struct RawQuery(pub String);
+
+impl RawQuery {
+    pub fn pairs(&self) -> Vec<(String, String)> {
+        form_urlencoded_pairs(self.0.as_bytes())
+    }
+}
+
+impl<'a> poem::FromRequest<'a> for RawQuery {
+    async fn from_request(request: &'a poem::Request, _body: &mut poem::RequestBody) -> poem::Result<Self> {
+        Ok(Self(request.uri().query().unwrap_or("").to_owned()))
+    }
+}
+
+fn form_urlencoded_pairs(bytes: &[u8]) -> Vec<(String, String)> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(bytes).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_pairs_keep_order_and_decode() {
+        assert_eq!(
+            form_urlencoded_pairs(b"usage=1+TB&rate=100&usage=2GB"),
+            vec![("usage".into(), "1 TB".into()), ("rate".into(), "100".into()), ("usage".into(), "2GB".into())]
+        );
+    }
+}

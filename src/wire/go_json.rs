@@ -1,0 +1,173 @@
+//! Go's encoding/json semantics for lenient surfaces: key matching and
+//! JSON-kind checks applied to a body before a generated type parses it.
+
+/// Decodes JSON the way Go's encoding/json does before a generated type
+/// parses it: object keys are renamed to the type's wire names (an exact
+/// match first, else the first equal ignoring ASCII case; later duplicates
+/// win), and a value of the wrong JSON kind is refused (poem-openapi would
+/// quietly turn a number into a string). `null` is always accepted.
+pub trait CanonicalKeys {
+    fn canonicalize(_value: &mut serde_json::Value) -> Result<(), Mismatch> {
+        Ok(())
+    }
+}
+
+/// A value whose JSON kind does not fit its field, in Go's words.
+#[derive(Debug, PartialEq)]
+pub struct Mismatch {
+    pub found: &'static str,
+    pub expected: &'static str,
+    /// `Type.field`, filled in by the enclosing object.
+    pub field: String,
+}
+
+impl std::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "json: cannot unmarshal {} into Go struct field {} of type {}", self.found, self.field, self.expected)
+    }
+}
+
+fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "bool",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::Object(_) => "object",
+    }
+}
+
+fn expect(value: &serde_json::Value, fits: bool, expected: &'static str) -> Result<(), Mismatch> {
+    if fits || value.is_null() {
+        Ok(())
+    } else {
+        Err(Mismatch { found: json_kind(value), expected, field: String::new() })
+    }
+}
+
+impl CanonicalKeys for String {
+    fn canonicalize(value: &mut serde_json::Value) -> Result<(), Mismatch> {
+        expect(value, value.is_string(), "string")
+    }
+}
+
+impl CanonicalKeys for bool {
+    fn canonicalize(value: &mut serde_json::Value) -> Result<(), Mismatch> {
+        expect(value, value.is_boolean(), "bool")
+    }
+}
+
+macro_rules! integer_keys {
+    ($($ty:ty => $go:literal),*) => {$(
+        impl CanonicalKeys for $ty {
+            fn canonicalize(value: &mut serde_json::Value) -> Result<(), Mismatch> {
+                expect(value, value.is_i64() || value.is_u64(), $go)
+            }
+        }
+    )*};
+}
+integer_keys!(i32 => "int32", i64 => "int64");
+
+macro_rules! float_keys {
+    ($($ty:ty => $go:literal),*) => {$(
+        impl CanonicalKeys for $ty {
+            fn canonicalize(value: &mut serde_json::Value) -> Result<(), Mismatch> {
+                expect(value, value.is_number(), $go)
+            }
+        }
+    )*};
+}
+float_keys!(f32 => "float32", f64 => "float64");
+
+impl CanonicalKeys for serde_json::Value {}
+
+impl<T: CanonicalKeys> CanonicalKeys for Vec<T> {
+    fn canonicalize(value: &mut serde_json::Value) -> Result<(), Mismatch> {
+        match value {
+            serde_json::Value::Array(items) => items.iter_mut().try_for_each(T::canonicalize),
+            other => expect(other, false, "array"),
+        }
+    }
+}
+
+impl<T: CanonicalKeys> CanonicalKeys for Option<T> {
+    fn canonicalize(value: &mut serde_json::Value) -> Result<(), Mismatch> {
+        T::canonicalize(value)
+    }
+}
+
+impl<T: CanonicalKeys> CanonicalKeys for std::collections::BTreeMap<String, T> {
+    fn canonicalize(value: &mut serde_json::Value) -> Result<(), Mismatch> {
+        match value {
+            serde_json::Value::Object(map) => map.values_mut().try_for_each(T::canonicalize),
+            other => expect(other, false, "map"),
+        }
+    }
+}
+
+/// How one field's value is canonicalized.
+pub type Canonicalizer = fn(&mut serde_json::Value) -> Result<(), Mismatch>;
+
+/// A field's wire name and how to canonicalize its value.
+pub type FieldKeys<'a> = (&'a str, Canonicalizer);
+
+/// The object step of [`CanonicalKeys`] for a generated type named `type_name`.
+pub fn canonicalize_keys(
+    value: &mut serde_json::Value,
+    type_name: &str,
+    fields: &[FieldKeys<'_>],
+) -> Result<(), Mismatch> {
+    let map = match value {
+        serde_json::Value::Object(map) => map,
+        other => return expect(other, false, "object"),
+    };
+    let entries = std::mem::take(map);
+    for (key, mut item) in entries {
+        let field = fields
+            .iter()
+            .find(|(name, _)| *name == key)
+            .or_else(|| fields.iter().find(|(name, _)| name.eq_ignore_ascii_case(&key)));
+        match field {
+            Some((name, nested)) => {
+                nested(&mut item).map_err(|mut mismatch| {
+                    mismatch.field = if mismatch.field.is_empty() {
+                        format!("{type_name}.{name}")
+                    } else {
+                        format!("{type_name}.{name}.{}", mismatch.field.split_once('.').map_or("", |(_, f)| f))
+                    };
+                    mismatch
+                })?;
+                map.insert((*name).to_owned(), item);
+            }
+            None => {
+                map.insert(key, item);
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_match_like_go() {
+        let fields: &[FieldKeys<'_>] = &[
+            ("fullName", <String as CanonicalKeys>::canonicalize),
+            ("email", <String as CanonicalKeys>::canonicalize),
+            ("limit", <Option<i64> as CanonicalKeys>::canonicalize),
+        ];
+        let mut value = serde_json::json!({"FULLNAME": "a", "Email": "x", "email": "y", "other": 1, "limit": null});
+        canonicalize_keys(&mut value, "CreateUser", fields).unwrap();
+        assert_eq!(value, serde_json::json!({"fullName": "a", "email": "y", "other": 1, "limit": null}));
+        let mut wrong = serde_json::json!({"email": 5});
+        assert_eq!(
+            canonicalize_keys(&mut wrong, "CreateUser", fields).unwrap_err().to_string(),
+            "json: cannot unmarshal number into Go struct field CreateUser.email of type string"
+        );
+        let mut fraction = serde_json::json!({"limit": 2.5});
+        assert!(canonicalize_keys(&mut fraction, "CreateUser", fields).is_err());
+    }
+}
