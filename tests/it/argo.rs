@@ -216,8 +216,10 @@ on_both_databases!(argo_keys_and_accept_are_checked_in_argos_order, |server| {
             assert!(reply.body.contains("\"message\": \"Not Acceptable Content Type\""));
         }
     }
-    let unrouted = call(&server, "GET", "/api/v2/admin/nothing", None).await;
-    assert_eq!((unrouted.status, unrouted.body.as_str()), (404, "404 page not found\n"));
+    for path in ["/api/v2/admin/nothing", "/api/v2/admin/usersX/1", "/api/v2/admin/users:byIDs/1"] {
+        let unrouted = call(&server, "GET", path, None).await;
+        assert_eq!((unrouted.status, unrouted.body.as_str()), (404, "404 page not found\n"), "{path}");
+    }
 });
 
 on_both_databases!(argo_update_replaces_the_tenant, |server| {

@@ -110,11 +110,15 @@ impl<'a> FromRequest<'a> for ArgoCaller {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
         let accept = req.headers().get(poem::http::header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
         let xml = accept == "application/xml";
+        let route = route_of(req.method(), req.uri().path());
+        if route == Route::Unknown {
+            return Err(ArgoError::unrouted().into());
+        }
         let keys = req.data::<AdminKeys>().ok_or_else(|| ArgoError::internal("admin keys not configured"))?;
         let presented = req.headers().get("x-api-key").and_then(|v| v.to_str().ok()).unwrap_or("");
         let admin = argo_admin::Entity::find_by_id(key_hash(presented)).one(&keys.0).await.map_err(ArgoError::from)?;
         let role = admin.and_then(|a| Role::parse(&a.role)).ok_or_else(|| ArgoError::unauthorized(xml))?;
-        if !allowed(route_of(req.method(), req.uri().path()), role) {
+        if !allowed(route, role) {
             return Err(ArgoError::forbidden(xml).into());
         }
         if accept != "application/json" && !xml {

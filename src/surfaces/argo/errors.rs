@@ -77,6 +77,12 @@ impl ArgoError {
         with_errors(StatusCode::CONFLICT, "Conflict", details)
     }
 
+    /// A path ARGO does not route that poem's router still matched (it reads
+    /// `users:byID` as `users` followed by a parameter): gorilla/mux's 404.
+    pub fn unrouted() -> Self {
+        Self { status: StatusCode::NOT_FOUND, body: Value::Null, xml: false }
+    }
+
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(surface = "argo", %cause, "request failed");
         with_errors(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error", "internal error")
@@ -118,6 +124,9 @@ pub fn encoded_response(status: StatusCode, body: impl Into<poem::Body>) -> Resp
 
 impl IntoResponse for ArgoError {
     fn into_response(self) -> Response {
+        if self.body.is_null() {
+            return crate::wire::gorilla_unmatched(false);
+        }
         if self.xml {
             return Response::builder()
                 .status(self.status)
