@@ -2,6 +2,7 @@
 //! PostgreSQL.
 
 mod argo;
+mod cli;
 mod harness;
 mod platform;
 mod scalelite_auth;

@@ -1,0 +1,56 @@
+//! The `steward` command as operators run it.
+
+use std::process::Command;
+
+fn steward() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_steward"));
+    command.env_remove("STEWARD_CONFIG").current_dir(std::env::temp_dir());
+    command
+}
+
+#[test]
+fn invalid_configuration_stops_the_start_with_one_line_naming_the_key() {
+    for (key, value) in [
+        ("STEWARD_LISTEN", "nowhere"),
+        ("STEWARD_DATABASE_URL", "mysql://x"),
+        ("STEWARD_SCALELITE_MULTITENANCY", "maybe"),
+    ] {
+        let output = steward().arg("serve").env(key, value).output().expect("run steward");
+        assert_eq!(output.status.code(), Some(2), "{key}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.starts_with(&format!("steward: invalid configuration: {key}: ")), "{stderr}");
+    }
+}
+
+#[test]
+fn openapi_prints_the_served_spec() {
+    for spec in steward::surfaces::SPECS {
+        let yaml = steward().args(["openapi", spec.name]).output().expect("run steward");
+        assert!(yaml.status.success());
+        assert_eq!(String::from_utf8_lossy(&yaml.stdout), spec.yaml);
+        let json = steward().args(["openapi", spec.name, "--format", "json"]).output().expect("run steward");
+        let printed: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+        assert_eq!(printed, serde_json::from_str::<serde_json::Value>(spec.json).unwrap());
+    }
+    let unknown = steward().args(["openapi", "nothing"]).output().expect("run steward");
+    assert_eq!(unknown.status.code(), Some(2));
+}
+
+#[test]
+fn config_schema_describes_the_file() {
+    let output = steward().arg("config-schema").output().expect("run steward");
+    let schema: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON Schema");
+    for key in ["listen", "database_url", "scalelite", "storj", "argo"] {
+        assert!(schema["properties"].get(key).is_some(), "{key}: {schema}");
+    }
+}
+
+#[test]
+fn migrate_applies_migrations_and_exits() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display());
+    let output = steward().arg("migrate").env("STEWARD_DATABASE_URL", &url).output().expect("run steward");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("migrations applied"));
+}
