@@ -2,6 +2,9 @@
 CARGO ?= cargo
 PYTHON ?= python3
 VENV := .venv
+LOGS := target/test-logs
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
 
 .PHONY: run test lint unit contract bench clean-venv
 
@@ -13,17 +16,21 @@ run:
 ## Every test: format, lints, unit and integration tests (SQLite and
 ## PostgreSQL), and schemathesis against every served spec.
 test: lint unit contract
+	@scripts/summary.sh $(LOGS)/unit.log $(LOGS)/contract.log
 
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
+# Doc tests are skipped: there are none, and their empty runs would close the log.
 unit:
-	$(CARGO) test --workspace
+	mkdir -p $(LOGS)
+	$(CARGO) test --workspace --lib --bins --tests 2>&1 | tee $(LOGS)/unit.log
 
 contract: $(VENV)/.installed
 	$(CARGO) build --bin steward
-	contract/run.sh
+	mkdir -p $(LOGS)
+	contract/run.sh 2>&1 | tee $(LOGS)/contract.log
 
 # Pinned schemathesis (and its dependencies) in a project-local venv.
 $(VENV)/.installed: contract/requirements.txt
