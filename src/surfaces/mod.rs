@@ -68,8 +68,11 @@ pub fn prepare(req: &mut Request) {
 pub enum Unmatched {
     Scalelite,
     Storj(storj::auth::Credentials),
-    /// ARGO checks keys per route, so an unrouted request is just gorilla/mux's.
-    Argo,
+    /// ARGO checks keys per route, so an unrouted request is just gorilla/mux's,
+    /// except the OPTIONS it answers on its tenant paths.
+    Argo {
+        options: bool,
+    },
 }
 
 impl Unmatched {
@@ -77,7 +80,7 @@ impl Unmatched {
         match owner(req.uri().path())?.name {
             "scalelite" => Some(Self::Scalelite),
             "storj" => Some(Self::Storj(storj::auth::Credentials::of(req))),
-            "argo" => Some(Self::Argo),
+            "argo" => Some(Self::Argo { options: argo::answers_options(req.method(), req.uri().path()) }),
             _ => None,
         }
     }
@@ -86,7 +89,8 @@ impl Unmatched {
         match self {
             Self::Scalelite => scalelite::errors::ScaleliteError::unsupported_request().into_response(),
             Self::Storj(credentials) => storj::unmatched(credentials.check().err(), method_not_allowed),
-            Self::Argo => crate::wire::gorilla_unmatched(method_not_allowed),
+            Self::Argo { options: true } if method_not_allowed => argo::options_response(),
+            Self::Argo { .. } => crate::wire::gorilla_unmatched(method_not_allowed),
         }
     }
 }

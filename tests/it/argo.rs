@@ -216,6 +216,25 @@ on_both_databases!(argo_keys_and_accept_are_checked_in_argos_order, |server| {
             assert!(reply.body.contains("\"message\": \"Not Acceptable Content Type\""));
         }
     }
+    for path in [
+        "/api/v2/admin/tenants",
+        "/api/v2/admin/tenants/x",
+        "/api/v2/admin/tenants/x/users",
+        "/api/v2/admin/tenants/x/users/u",
+        "/api/v2/admin/tenants/x/users/u/renew_api_key",
+    ] {
+        let preflight = server.client.request(reqwest::Method::OPTIONS, server.url(path)).send().await.unwrap();
+        assert_eq!(preflight.status().as_u16(), 200, "{path}");
+        assert_eq!(preflight.headers()["allow"], "GET,POST,PUT,DELETE,OPTIONS");
+        assert_eq!(preflight.text().await.unwrap(), "");
+    }
+    let no_preflight = server
+        .client
+        .request(reqwest::Method::OPTIONS, server.url("/api/v2/admin/tenants/x/status"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_preflight.status().as_u16(), 405);
     for path in ["/api/v2/admin/nothing", "/api/v2/admin/usersX/1", "/api/v2/admin/users:byIDs/1"] {
         let unrouted = call(&server, "GET", path, None).await;
         assert_eq!((unrouted.status, unrouted.body.as_str()), (404, "404 page not found\n"), "{path}");

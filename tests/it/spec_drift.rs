@@ -107,7 +107,7 @@ async fn every_spec_operation_is_served() {
                 steward::surfaces::Unmatched::Scalelite.respond(false),
                 steward::surfaces::storj::unmatched(None, false),
                 steward::surfaces::storj::unmatched(None, true),
-                steward::surfaces::Unmatched::Argo.respond(false),
+                steward::surfaces::Unmatched::Argo { options: false }.respond(false),
             ];
             for answer in unrouted {
                 let status = answer.status().as_u16();

@@ -41,6 +41,29 @@ pub async fn ensure_admin(db: &sea_orm::DatabaseConnection, key: &str) -> Result
     argo_admin::Entity::insert(row).on_conflict_do_nothing_on([argo_admin::Column::KeyHash]).exec(db).await.map(|_| ())
 }
 
+/// Whether ARGO answers this OPTIONS request (its tenant paths do, without
+/// authentication, for browsers' preflight requests).
+pub fn answers_options(method: &poem::http::Method, path: &str) -> bool {
+    let rest = path.strip_prefix("/api/v2/admin/").unwrap_or("");
+    let segments: Vec<&str> = rest.split('/').collect();
+    *method == poem::http::Method::OPTIONS
+        && matches!(
+            segments.as_slice(),
+            ["tenants"]
+                | ["tenants", _]
+                | ["tenants", _, "users"]
+                | ["tenants", _, "users", _]
+                | ["tenants", _, "users", _, "renew_api_key"]
+        )
+}
+
+pub fn options_response() -> poem::Response {
+    poem::Response::builder()
+        .header("allow", "GET,POST,PUT,DELETE,OPTIONS")
+        .header("content-type", "text/plain; charset=utf-8")
+        .body("")
+}
+
 fn envelope(message: &str, code: u16) -> Status {
     Status { message: message.to_owned(), code: code.to_string(), details: None }
 }
