@@ -59,10 +59,13 @@ pub fn allowed(route: Route, role: Role) -> bool {
     }
 }
 
+/// The path's segments below `/api/v2/admin/`.
+pub fn segments(path: &str) -> Vec<&str> {
+    path.strip_prefix("/api/v2/admin/").unwrap_or("").split('/').collect()
+}
+
 pub fn route_of(method: &Method, path: &str) -> Route {
-    let rest = path.strip_prefix("/api/v2/admin/").unwrap_or("");
-    let segments: Vec<&str> = rest.split('/').collect();
-    match (method.as_str(), segments.as_slice()) {
+    match (method.as_str(), segments(path).as_slice()) {
         ("GET", ["tenants"]) => Route::List,
         ("POST", ["tenants"]) => Route::Create,
         ("GET", ["tenants", _]) => Route::Get,

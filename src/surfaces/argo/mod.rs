@@ -44,11 +44,9 @@ pub async fn ensure_admin(db: &sea_orm::DatabaseConnection, key: &str) -> Result
 /// Whether ARGO answers this OPTIONS request (its tenant paths do, without
 /// authentication, for browsers' preflight requests).
 pub fn answers_options(method: &poem::http::Method, path: &str) -> bool {
-    let rest = path.strip_prefix("/api/v2/admin/").unwrap_or("");
-    let segments: Vec<&str> = rest.split('/').collect();
     *method == poem::http::Method::OPTIONS
         && matches!(
-            segments.as_slice(),
+            auth::segments(path).as_slice(),
             ["tenants"]
                 | ["tenants", _]
                 | ["tenants", _, "users"]

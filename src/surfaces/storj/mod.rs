@@ -59,6 +59,11 @@ fn go_time(at: time::OffsetDateTime) -> String {
     at.to_offset(time::UtcOffset::UTC).format(&Rfc3339).unwrap_or_default()
 }
 
+/// A partner id as Go encodes an unset `uuid.UUID`: the nil UUID.
+fn partner_text(partner: Option<uuid::Uuid>) -> String {
+    partner.unwrap_or_default().to_string()
+}
+
 /// Now, at the precision every database keeps, so what is answered at
 /// creation equals what is read back later.
 fn now() -> time::OffsetDateTime {

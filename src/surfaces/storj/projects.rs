@@ -8,11 +8,9 @@ use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFi
 use super::api::{CreateProject, Project, ProjectCreated, RenameProject, UsageResult};
 use super::auth::StorjAdmin;
 use super::errors::StorjError;
-use super::{Storj, go_time, ids, memory, now};
+use super::{Storj, go_time, ids, memory, now, partner_text};
 use crate::db::audited::Change;
 use crate::db::entities::{storj_api_key as api_key, storj_project as project, storj_user as user};
-
-const NIL_UUID: &str = "00000000-0000-0000-0000-000000000000";
 
 pub fn parse_id(text: &str) -> Result<uuid::Uuid, StorjError> {
     ids::from_path(text)
@@ -68,7 +66,7 @@ pub async fn get(api: &Storj, id: &str) -> Result<Project, StorjError> {
         id: row.id.to_string(),
         name: row.name,
         description: row.description,
-        partner_id: row.partner_id.map_or_else(|| NIL_UUID.to_owned(), |p| p.to_string()),
+        partner_id: partner_text(row.partner_id),
         owner_id: row.owner_id.to_string(),
         rate_limit: row.rate_limit,
         max_buckets: row.max_buckets,

@@ -8,14 +8,12 @@ use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder
 use super::api::{Coupon, CreateUser, ProjectSummary, UpdateUser, User, UserDetails, UserSummary};
 use super::auth::StorjAdmin;
 use super::errors::StorjError;
-use super::{Storj, coupons, go_time, ids, now};
+use super::{Storj, coupons, go_time, ids, now, partner_text};
 use crate::db::audited::Change;
 use crate::db::entities::{storj_coupon as coupon, storj_project as project, storj_user as user};
 
 const ACTIVE: i32 = 1;
 const DELETED: i32 = 2;
-const NIL_UUID: &str = "00000000-0000-0000-0000-000000000000";
-
 fn normalize(email: &str) -> String {
     email.to_uppercase()
 }
@@ -44,7 +42,7 @@ fn to_wire(row: &user::Model) -> User {
         email: row.email.clone(),
         password_hash: None,
         status: row.status.into(),
-        partner_id: row.partner_id.map_or_else(|| NIL_UUID.to_owned(), |p| p.to_string()),
+        partner_id: partner_text(row.partner_id),
         created_at: go_time(row.created_at),
         project_limit: row.project_limit.into(),
         is_professional: false,
