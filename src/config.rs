@@ -27,6 +27,29 @@ pub struct FileConfig {
     pub storj: StorjFile,
     #[serde(default)]
     pub argo: ArgoFile,
+    #[serde(default)]
+    pub mc: McFile,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct McFile {
+    /// The MC superuser created at start if absent (STEWARD_MC_ADMIN_USER,
+    /// default "mexadmin").
+    pub admin_user: Option<String>,
+    /// Its password (STEWARD_MC_ADMIN_PASSWORD); unset: one is generated
+    /// and printed when the superuser is created.
+    pub admin_password: Option<String>,
+    /// The HS512 key of MC's JWTs (STEWARD_MC_JWT_SECRET); unset: one is
+    /// generated and kept in the database, so tokens survive restarts.
+    pub jwt_secret: Option<String>,
+    /// Whether new users must verify their email before logging in
+    /// (STEWARD_MC_VERIFY_EMAIL, default false).
+    pub verify_email: Option<bool>,
+    /// How long a failed login waits before answering, in milliseconds
+    /// (STEWARD_MC_BAD_AUTH_DELAY_MS, default 3000 as MC; it is also the
+    /// shortest lockout).
+    pub bad_auth_delay_ms: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -62,6 +85,43 @@ pub struct Config {
     pub scalelite: ScaleliteConfig,
     pub storj: StorjConfig,
     pub argo: ArgoConfig,
+    pub mc: McConfig,
+}
+
+pub const DEFAULT_MC_ADMIN_USER: &str = "mexadmin";
+
+#[derive(Clone)]
+pub struct McConfig {
+    pub admin_user: String,
+    pub admin_password: Option<String>,
+    pub jwt_secret: Option<String>,
+    pub verify_email: bool,
+    pub bad_auth_delay: std::time::Duration,
+}
+
+impl Default for McConfig {
+    fn default() -> Self {
+        Self {
+            admin_user: DEFAULT_MC_ADMIN_USER.to_owned(),
+            admin_password: None,
+            jwt_secret: None,
+            verify_email: false,
+            bad_auth_delay: std::time::Duration::from_secs(3),
+        }
+    }
+}
+
+/// Never prints the password or the key.
+impl std::fmt::Debug for McConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("McConfig")
+            .field("admin_user", &self.admin_user)
+            .field("admin_password", &self.admin_password.as_ref().map(|_| "<set>"))
+            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<set>"))
+            .field("verify_email", &self.verify_email)
+            .field("bad_auth_delay", &self.bad_auth_delay)
+            .finish()
+    }
 }
 
 #[derive(Clone, Default)]
@@ -150,8 +210,27 @@ impl Config {
 
         let admin_token = var("STEWARD_STORJ_ADMIN_TOKEN").or(file.storj.admin_token.filter(|t| !t.trim().is_empty()));
 
+        let mc = McConfig {
+            admin_user: var("STEWARD_MC_ADMIN_USER")
+                .or(file.mc.admin_user.filter(|u| !u.trim().is_empty()))
+                .unwrap_or_else(|| DEFAULT_MC_ADMIN_USER.to_owned()),
+            admin_password: var("STEWARD_MC_ADMIN_PASSWORD").or(file.mc.admin_password.filter(|p| !p.is_empty())),
+            jwt_secret: var("STEWARD_MC_JWT_SECRET").or(file.mc.jwt_secret.filter(|k| !k.is_empty())),
+            verify_email: match var("STEWARD_MC_VERIFY_EMAIL") {
+                Some(text) => parse_bool("STEWARD_MC_VERIFY_EMAIL", &text)?,
+                None => file.mc.verify_email.unwrap_or(false),
+            },
+            bad_auth_delay: std::time::Duration::from_millis(match var("STEWARD_MC_BAD_AUTH_DELAY_MS") {
+                Some(text) => text.trim().parse().map_err(|_| {
+                    invalid("STEWARD_MC_BAD_AUTH_DELAY_MS", format!("{text:?} is not a number of milliseconds"))
+                })?,
+                None => file.mc.bad_auth_delay_ms.unwrap_or(3000),
+            }),
+        };
+
         Ok(Config {
             listen,
+            mc,
             database_url,
             scalelite: ScaleliteConfig { secrets, multitenancy },
             storj: StorjConfig { admin_token },

@@ -136,7 +136,7 @@ components:
         let code = flat(&generate(MINIMAL).unwrap());
         assert!(code.contains("pub trait PetsApi: Send + Sync + 'static"), "{code}");
         assert!(
-            code.contains("async fn get_pet( &self, caller: crate::Caller, request: GetPetRequest, ) -> Result<GetPetResponse, crate::PetError>;"),
+            code.contains("async fn get_pet( &self, caller: crate::Caller, request: GetPetRequest, ) -> ::core::result::Result<GetPetResponse, crate::PetError>;"),
             "{code}"
         );
         // An operation with `security: []` takes no caller.
@@ -192,6 +192,16 @@ components:
         let code = flat(&generate(&doc).unwrap());
         assert!(code.contains("body: crate::wire::LenientJson<Pet>"), "{code}");
         assert!(code.contains("impl crate::wire::CanonicalKeys for Pet"), "{code}");
+    }
+
+    #[test]
+    fn a_surface_extractor_reads_json_bodies_optional_or_not() {
+        let doc = MINIMAL.replace("caller: crate::Caller}", "caller: crate::Caller, json-extractor: crate::Echo}");
+        let code = flat(&generate(&doc).unwrap());
+        assert!(code.contains("body: crate::Echo<Pet>"), "{code}");
+        let optional = doc.replace("required: true", "required: false");
+        let code = flat(&generate(&optional).unwrap());
+        assert!(code.contains("body: crate::Echo<Option<Pet>>"), "{code}");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use quote::{format_ident, quote};
 use serde_json::Value;
 
 use crate::Error;
-use crate::spec::{Document, JsonDecoding, Operation, Parameter, PathItem, RequestBody, Response};
+use crate::spec::{Binding, Document, JsonDecoding, Operation, Parameter, PathItem, RequestBody, Response};
 use crate::types::{ident, rust_type, type_ident};
 
 /// Everything generated for one operation, spliced into the surface's file.
@@ -44,7 +44,7 @@ pub fn operation(
         Some(body) => Some(request_body(
             body.resolve("#/components/requestBodies/", &document.components.request_bodies)?,
             op_id,
-            document.binding.json,
+            &document.binding,
         )?),
         None => None,
     };
@@ -126,7 +126,7 @@ pub fn operation(
         }
 
         /// A handler's outcome as sent: success or the surface's error.
-        pub struct #reply_ty(pub Result<#response_ty, #error_ty>);
+        pub struct #reply_ty(pub ::core::result::Result<#response_ty, #error_ty>);
 
         impl poem_openapi::ApiResponse for #reply_ty {
             const BAD_REQUEST_HANDLER: bool = true;
@@ -159,7 +159,7 @@ pub fn operation(
     let caller_arg = caller_ty.as_ref().map(|_| quote!(caller,));
     let request_param = has_request.then(|| quote!(request: #request_ty,));
     let trait_method = quote! {
-        async fn #method_name(&self, #caller_param #request_param) -> Result<#response_ty, #error_ty>;
+        async fn #method_name(&self, #caller_param #request_param) -> ::core::result::Result<#response_ty, #error_ty>;
     };
 
     let route_params = params.iter().map(|p| {
@@ -243,7 +243,7 @@ struct Body {
     extractor_ty: TokenStream,
 }
 
-fn request_body(body: &RequestBody, op_id: &str, json: JsonDecoding) -> Result<Body, Error> {
+fn request_body(body: &RequestBody, op_id: &str, binding: &Binding) -> Result<Body, Error> {
     let (content_type, media) = match body.content.len() {
         1 => body.content.iter().next().ok_or_else(|| Error::Missing(format!("{op_id}: body content")))?,
         n => {
@@ -252,7 +252,16 @@ fn request_body(body: &RequestBody, op_id: &str, json: JsonDecoding) -> Result<B
     };
     let ty = rust_type(&media.schema, &format!("{op_id} request body"))?;
     let required = body.required;
-    Ok(match (content_type.as_str(), json, required) {
+    if let (true, Some(path)) = (content_type == "application/json", &binding.json_extractor) {
+        let extractor: syn::Path =
+            syn::parse_str(path).map_err(|_| Error::Unsupported(format!("x-steward.json-extractor {path}")))?;
+        return Ok(if required {
+            Body { field_ty: ty.clone(), extractor_ty: quote!(#extractor<#ty>) }
+        } else {
+            Body { field_ty: quote!(Option<#ty>), extractor_ty: quote!(#extractor<Option<#ty>>) }
+        });
+    }
+    Ok(match (content_type.as_str(), binding.json, required) {
         ("application/json", JsonDecoding::Strict, true) => {
             Body { field_ty: ty.clone(), extractor_ty: quote!(poem_openapi::payload::Json<#ty>) }
         }

@@ -39,6 +39,11 @@ pub struct Binding {
     /// encoding/json: any Content-Type, keys match case-insensitively).
     #[serde(default)]
     pub json: JsonDecoding,
+    /// A surface's own extractor for JSON bodies (`Extractor<T>`, or
+    /// `Extractor<Option<T>>` for an optional body), where neither mode
+    /// reads a request as the original's framework does.
+    #[serde(default, rename = "json-extractor")]
+    pub json_extractor: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]

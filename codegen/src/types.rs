@@ -116,7 +116,7 @@ fn string_enum(name: &str, ty: &Ident, values: &[Value]) -> Result<TokenStream, 
         pub enum #ty { #(#variants),* }
 
         impl crate::wire::CanonicalKeys for #ty {
-            fn canonicalize(value: &mut serde_json::Value) -> Result<(), crate::wire::Mismatch> {
+            fn canonicalize(value: &mut serde_json::Value) -> ::core::result::Result<(), crate::wire::Mismatch> {
                 <String as crate::wire::CanonicalKeys>::canonicalize(value)
             }
         }
@@ -169,7 +169,7 @@ fn object(name: &str, ty: &Ident, schema: &Value) -> Result<TokenStream, Error> 
         pub struct #ty { #(#fields),* }
 
         impl crate::wire::CanonicalKeys for #ty {
-            fn canonicalize(value: &mut serde_json::Value) -> Result<(), crate::wire::Mismatch> {
+            fn canonicalize(value: &mut serde_json::Value) -> ::core::result::Result<(), crate::wire::Mismatch> {
                 crate::wire::canonicalize_keys(value, #name, &[#(#canonical),*])
             }
         }

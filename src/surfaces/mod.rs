@@ -3,6 +3,7 @@
 //! handlers, auth and error wire.
 
 pub mod argo;
+pub mod mc;
 pub mod scalelite;
 pub mod storj;
 

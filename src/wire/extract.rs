@@ -76,7 +76,7 @@ impl<'a, T: poem_openapi::types::ParseFromJSON + CanonicalKeys> poem_openapi::Ap
     }
 }
 
-fn json_request_meta<T: poem_openapi::types::ParseFromJSON>(
+pub fn json_request_meta<T: poem_openapi::types::ParseFromJSON>(
     required: bool,
 ) -> Option<poem_openapi::registry::MetaRequest> {
     use poem_openapi::payload::{Json, Payload};
@@ -147,7 +147,7 @@ impl<'a> poem::FromRequest<'a> for RawQuery {
     }
 }
 
-fn form_urlencoded_pairs(bytes: &[u8]) -> Vec<(String, String)> {
+pub fn form_urlencoded_pairs(bytes: &[u8]) -> Vec<(String, String)> {
     serde_urlencoded::from_bytes::<Vec<(String, String)>>(bytes).unwrap_or_default()
 }
 

@@ -86,7 +86,7 @@ pub fn gorilla_unmatched(method_not_allowed: bool) -> Response {
 mod extract;
 mod go_json;
 
-pub use extract::{FormPairs, LenientJson, OptionalJson, RawQuery};
+pub use extract::{FormPairs, LenientJson, OptionalJson, RawQuery, form_urlencoded_pairs, json_request_meta};
 pub use go_json::{CanonicalKeys, Canonicalizer, FieldKeys, Mismatch, canonicalize_keys};
 
 #[cfg(test)]

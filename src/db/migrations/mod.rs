@@ -4,6 +4,7 @@ mod m0001_platform;
 mod m0002_scalelite;
 mod m0003_storj;
 mod m0004_argo;
+mod m0005_mc;
 
 use sea_orm_migration::prelude::*;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_scalelite::Migration),
             Box::new(m0003_storj::Migration),
             Box::new(m0004_argo::Migration),
+            Box::new(m0005_mc::Migration),
         ]
     }
 }

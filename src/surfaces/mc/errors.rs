@@ -1,0 +1,124 @@
+//! MC's error wire: `{"message": text}` with the text's first letter
+//! upper-cased (MC's error writer does this to every message), JSON as Go
+//! writes it (markup escaped, `charset=UTF-8`).
+
+use poem::http::StatusCode;
+use poem::http::header::CONTENT_TYPE;
+use poem::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::wire::{Wire, escape_markup_in_json};
+
+#[derive(Debug, thiserror::Error)]
+#[error("{status}: {message}")]
+pub struct McError {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl McError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self { status, message: message.into() }
+    }
+
+    /// MC answers a plain error with 400.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, message)
+    }
+
+    pub fn forbidden() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "Forbidden")
+    }
+
+    pub fn unsupported_media_type() -> Self {
+        Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported Media Type")
+    }
+
+    pub fn internal(what: &str, cause: impl std::fmt::Display) -> Self {
+        tracing::error!(surface = "mc", %cause, "{what}");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, what)
+    }
+}
+
+/// MC's `{"message"}` body for an error or a success message.
+pub fn message_body(message: &str) -> serde_json::Value {
+    json!({ "message": capitalized(message) })
+}
+
+fn capitalized(message: &str) -> String {
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(first) if first.is_ascii_lowercase() => first.to_ascii_uppercase().to_string() + chars.as_str(),
+        _ => message.to_owned(),
+    }
+}
+
+/// JSON as echo writes it: compact, markup escaped, no trailing newline.
+pub fn go_json(status: StatusCode, value: &serde_json::Value) -> Response {
+    Response::builder()
+        .status(status)
+        .header(CONTENT_TYPE, "application/json; charset=UTF-8")
+        .body(escape_markup_in_json(value.to_string()))
+}
+
+impl IntoResponse for McError {
+    fn into_response(self) -> Response {
+        go_json(self.status, &message_body(&self.message))
+    }
+}
+
+impl poem::error::ResponseError for McError {
+    fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+impl Wire for McError {
+    fn rejected(_operation_id: &'static str, error: poem::Error) -> Self {
+        if error.is::<McError>() {
+            return error.downcast::<McError>().unwrap_or_else(|e| Self::internal("request failed", e));
+        }
+        if error.status() == StatusCode::UNSUPPORTED_MEDIA_TYPE {
+            return Self::unsupported_media_type();
+        }
+        if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return Self::new(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large");
+        }
+        Self::bad_request(error.to_string())
+    }
+
+    fn encode(status: StatusCode, body: Option<serde_json::Value>) -> Response {
+        match body {
+            Some(value) => go_json(status, &value),
+            None => Response::builder().status(status).body(""),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for McError {
+    fn from(error: sea_orm::DbErr) -> Self {
+        Self::internal("Database error", error)
+    }
+}
+
+impl From<crate::auth::password::HashError> for McError {
+    fn from(error: crate::auth::password::HashError) -> Self {
+        Self::internal("Failed to hash password", error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_start_upper_case_as_mc_writes_them() {
+        assert_eq!(message_body("user not found"), json!({"message": "User not found"}));
+        assert_eq!(message_body("Already"), json!({"message": "Already"}));
+        assert_eq!(message_body(""), json!({"message": ""}));
+    }
+}
