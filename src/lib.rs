@@ -24,6 +24,10 @@ use surfaces::scalelite;
 pub struct Bootstrap {
     pub scalelite_secrets: Vec<String>,
     pub scalelite_secret_generated: bool,
+    /// The MC JWT signing key (configured, or generated and kept).
+    pub mc_jwt_secret: String,
+    /// The MC superuser's password, when Steward generated it just now.
+    pub mc_admin_password_generated: Option<String>,
 }
 
 /// Connects, migrates, and fills in generated credentials.
@@ -39,7 +43,26 @@ pub async fn prepare(config: &Config) -> anyhow::Result<(DatabaseConnection, Boo
     if let Some(key) = &config.argo.admin_key {
         surfaces::argo::ensure_admin(&db, key).await?;
     }
-    Ok((db, Bootstrap { scalelite_secrets, scalelite_secret_generated: generated }))
+    let mc_jwt_secret = match &config.mc.jwt_secret {
+        Some(secret) => secret.clone(),
+        None => db::settings::get_or_create(&db, "mc.jwt_secret", random_secret).await?,
+    };
+    let (mc_password, mc_password_generated) = match &config.mc.admin_password {
+        Some(password) => (password.clone(), false),
+        None => (random_secret(), true),
+    };
+    let created = surfaces::mc::ensure_superuser(&db, &config.mc.admin_user, &mc_password)
+        .await
+        .map_err(|e| anyhow::anyhow!("creating the MC superuser: {e}"))?;
+    Ok((
+        db,
+        Bootstrap {
+            scalelite_secrets,
+            scalelite_secret_generated: generated,
+            mc_jwt_secret,
+            mc_admin_password_generated: (created && mc_password_generated).then_some(mc_password),
+        },
+    ))
 }
 
 fn random_secret() -> String {
@@ -47,12 +70,26 @@ fn random_secret() -> String {
 }
 
 pub fn app(config: &Config, db: DatabaseConnection, bootstrap: &Bootstrap) -> server::App {
+    let mc_key = surfaces::mc::token::SigningKey::new(bootstrap.mc_jwt_secret.as_bytes());
+    let mc_outbox = surfaces::mc::mail::DevMailer::default();
     server::App {
         scalelite: scalelite::Scalelite::new(db.clone(), config.scalelite.multitenancy),
         scalelite_secrets: scalelite::auth::Secrets(std::sync::Arc::new(bootstrap.scalelite_secrets.clone())),
         storj: surfaces::storj::Storj::new(db.clone()),
         argo: surfaces::argo::Argo::new(db.clone()),
         storj_token: surfaces::storj::auth::AdminToken(std::sync::Arc::new(config.storj.admin_token.clone())),
+        mc: surfaces::mc::Mc::new(
+            db.clone(),
+            mc_key.clone(),
+            surfaces::mc::Settings {
+                verify_email: config.mc.verify_email,
+                bad_auth_delay: config.mc.bad_auth_delay,
+                superuser: config.mc.admin_user.clone(),
+            },
+            std::sync::Arc::new(mc_outbox.clone()),
+        ),
+        mc_keys: surfaces::mc::caller::Keys(mc_key),
+        mc_outbox,
         db,
     }
 }

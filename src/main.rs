@@ -132,6 +132,21 @@ fn print_banner(config: &Config, bootstrap: &steward::Bootstrap, addr: std::net:
         Some(_) => println!("  argo:      super_admin x-api-key configured (STEWARD_ARGO_ADMIN_KEY)"),
         None => println!("  argo:      set STEWARD_ARGO_ADMIN_KEY to bootstrap a super_admin key"),
     }
+    let user = &config.mc.admin_user;
+    match &bootstrap.mc_admin_password_generated {
+        Some(password) => println!("  mc:        superuser {user} created with password {password} (shown once)"),
+        None if config.mc.admin_password.is_some() => {
+            println!("  mc:        superuser {user} (password from STEWARD_MC_ADMIN_PASSWORD)")
+        }
+        None => println!("  mc:        superuser {user} (password as first printed)"),
+    }
+    println!(
+        "             POST /api/v1/login; email verification {}",
+        match config.mc.verify_email {
+            true => "required",
+            false => "off",
+        }
+    );
 }
 
 /// The URL without its password.

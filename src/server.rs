@@ -14,7 +14,7 @@ use poem_openapi::OpenApiService;
 use sea_orm::DatabaseConnection;
 use tokio::io::AsyncReadExt;
 
-use crate::surfaces::{self, argo, scalelite, storj};
+use crate::surfaces::{self, argo, mc, scalelite, storj};
 
 /// What the routes need at run time.
 pub struct App {
@@ -24,6 +24,10 @@ pub struct App {
     pub storj: storj::Storj,
     pub storj_token: storj::auth::AdminToken,
     pub argo: argo::Argo,
+    pub mc: mc::Mc,
+    pub mc_keys: mc::caller::Keys,
+    /// Mails MC sent (the development sender keeps them readable).
+    pub mc_outbox: mc::mail::DevMailer,
 }
 
 /// Larger request bodies are refused with 413 before any handler reads them.
@@ -41,6 +45,7 @@ pub struct Services {
     pub scalelite: OpenApiService<scalelite::api::ScaleliteApiRoutes, ()>,
     pub storj: OpenApiService<storj::api::StorjApiRoutes, ()>,
     pub argo: OpenApiService<argo::api::ArgoApiRoutes, ()>,
+    pub mc: OpenApiService<mc::api::McApiRoutes, ()>,
 }
 
 fn service<T: poem_openapi::OpenApi>(routes: T) -> OpenApiService<T, ()> {
@@ -48,8 +53,9 @@ fn service<T: poem_openapi::OpenApi>(routes: T) -> OpenApiService<T, ()> {
 }
 
 impl Services {
-    pub fn new(scalelite: scalelite::Scalelite, storj: storj::Storj, argo: argo::Argo) -> Self {
+    pub fn new(scalelite: scalelite::Scalelite, storj: storj::Storj, argo: argo::Argo, mc: mc::Mc) -> Self {
         Self {
+            mc: service(mc::api::McApiRoutes(Arc::new(mc))),
             scalelite: service(scalelite::api::ScaleliteApiRoutes(Arc::new(scalelite))),
             storj: service(storj::api::StorjApiRoutes(Arc::new(storj))),
             argo: service(argo::api::ArgoApiRoutes(Arc::new(argo))),
@@ -62,6 +68,7 @@ impl Services {
             "scalelite" => Some(self.scalelite.spec()),
             "storj" => Some(self.storj.spec()),
             "argo" => Some(self.argo.spec()),
+            "mc" => Some(self.mc.spec()),
             _ => None,
         }
     }
@@ -72,6 +79,7 @@ impl Services {
                 ("scalelite", self.scalelite.boxed()),
                 ("storj", self.storj.boxed()),
                 ("argo", self.argo.boxed()),
+                ("mc", self.mc.boxed()),
             ],
         }
     }
@@ -95,7 +103,7 @@ impl Endpoint for BySurface {
 }
 
 pub fn endpoint(app: App) -> impl Endpoint<Output = Response> {
-    let services = Services::new(app.scalelite, app.storj, app.argo).into_endpoint();
+    let services = Services::new(app.scalelite, app.storj, app.argo, app.mc).into_endpoint();
     let docs = Arc::new(swagger_config());
     Route::new()
         .at("/healthz", get(make_sync(|_| "ok")))
@@ -113,6 +121,7 @@ pub fn endpoint(app: App) -> impl Endpoint<Output = Response> {
         .data(app.scalelite_secrets)
         .data(app.storj_token)
         .data(argo::auth::AdminKeys(app.db.clone()))
+        .data(app.mc_keys)
         .data(Probes { db: app.db })
         .with(RequestId::default())
 }

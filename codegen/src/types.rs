@@ -163,8 +163,10 @@ fn object(name: &str, ty: &Ident, schema: &Value) -> Result<TokenStream, Error> 
             Ok(quote! { (#wire, <#field_ty as crate::wire::CanonicalKeys>::canonicalize as crate::wire::Canonicalizer) })
         })
         .collect::<Result<Vec<_>, Error>>()?;
+    // With every field optional, "nothing given" is a value of the type.
+    let default = required.is_empty().then(|| quote!(Default,));
     Ok(quote! {
-        #[derive(Debug, Clone, PartialEq, poem_openapi::Object)]
+        #[derive(Debug, Clone, PartialEq, #default poem_openapi::Object)]
         #[oai(rename = #name)]
         pub struct #ty { #(#fields),* }
 

@@ -41,6 +41,13 @@ pub const SPECS: &[Spec] = &[
         json: argo::SPEC_JSON,
         prefixes: &[argo::PATH_PREFIX],
     },
+    Spec {
+        name: "mc",
+        title: "EdgeXR Master Controller API (identity)",
+        yaml: mc::SPEC_YAML,
+        json: mc::SPEC_JSON,
+        prefixes: &[mc::PATH_PREFIX],
+    },
 ];
 
 pub fn spec(name: &str) -> Option<&'static Spec> {
@@ -74,6 +81,10 @@ pub enum Unmatched {
     Argo {
         options: bool,
     },
+    /// MC authenticates `/auth/` paths before echo's router answers.
+    Mc {
+        unauthenticated: Option<mc::errors::McError>,
+    },
 }
 
 impl Unmatched {
@@ -82,6 +93,7 @@ impl Unmatched {
             "scalelite" => Some(Self::Scalelite),
             "storj" => Some(Self::Storj(storj::auth::Credentials::of(req))),
             "argo" => Some(Self::Argo { options: argo::answers_options(req.method(), req.uri().path()) }),
+            "mc" => Some(Self::Mc { unauthenticated: mc::unmatched_auth(req) }),
             _ => None,
         }
     }
@@ -92,6 +104,8 @@ impl Unmatched {
             Self::Storj(credentials) => storj::unmatched(credentials.check().err(), method_not_allowed),
             Self::Argo { options: true } if method_not_allowed => argo::options_response(),
             Self::Argo { .. } => crate::wire::gorilla_unmatched(method_not_allowed),
+            Self::Mc { unauthenticated: Some(error) } => error.into_response(),
+            Self::Mc { unauthenticated: None } => mc::echo_unmatched(method_not_allowed),
         }
     }
 }

@@ -5,13 +5,18 @@
 use std::net::SocketAddr;
 
 use sea_orm::{ConnectionTrait, Database};
-use steward::config::{ArgoConfig, Config, ScaleliteConfig, StorjConfig};
+use steward::config::{ArgoConfig, Config, McConfig, ScaleliteConfig, StorjConfig};
 use tokio::sync::oneshot;
 
 pub const SECRET: &str = "sha1-secret";
 pub const SECOND_SECRET: &str = "second-secret";
 pub const STORJ_TOKEN: &str = "storj-admin-token";
 pub const ARGO_KEY: &str = "S3CR3T";
+pub const MC_ADMIN: &str = "mexadmin";
+pub const MC_ADMIN_PASSWORD: &str = "mexadminfastedgecloudinfra";
+/// MC's pause after a failed login (3 s in production), shortened so tests
+/// stay quick; it is also the shortest lockout.
+pub const MC_BAD_AUTH_DELAY_MS: u64 = 100;
 const POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 #[derive(Clone, Copy, Debug)]
@@ -20,14 +25,16 @@ pub enum Backend {
     Postgres,
 }
 
+#[derive(Clone, Copy)]
 pub struct Options {
     pub multitenancy: bool,
     pub storj_token: Option<&'static str>,
+    pub mc_verify_email: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { multitenancy: true, storj_token: Some(STORJ_TOKEN) }
+        Self { multitenancy: true, storj_token: Some(STORJ_TOKEN), mc_verify_email: false }
     }
 }
 
@@ -35,6 +42,9 @@ pub struct TestServer {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub database_url: String,
+    /// Mails the MC surface sent.
+    pub outbox: steward::surfaces::mc::mail::DevMailer,
+    options: Options,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
     cleanup: Cleanup,
@@ -99,11 +109,18 @@ impl TestServer {
             },
             storj: StorjConfig { admin_token: options.storj_token.map(str::to_owned) },
             argo: ArgoConfig { admin_key: Some(ARGO_KEY.to_owned()) },
+            mc: McConfig {
+                admin_password: Some(MC_ADMIN_PASSWORD.to_owned()),
+                verify_email: options.mc_verify_email,
+                bad_auth_delay: std::time::Duration::from_millis(MC_BAD_AUTH_DELAY_MS),
+                ..McConfig::default()
+            },
         };
         let (db, bootstrap) = steward::prepare(&config).await.expect("prepare");
         let bound = steward::bind(config.listen).await.expect("bind");
         let addr = bound.addr;
         let app = steward::app(&config, db, &bootstrap);
+        let outbox = app.mc_outbox.clone();
         let (shutdown, signal) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             bound
@@ -117,6 +134,8 @@ impl TestServer {
             addr,
             client: reqwest::Client::new(),
             database_url,
+            outbox,
+            options,
             shutdown: Some(shutdown),
             task: Some(task),
             cleanup,
@@ -125,7 +144,7 @@ impl TestServer {
 
     /// A second Steward over the same database, as a replica would be.
     pub async fn replica(&self) -> Self {
-        Self::start_on(self.database_url.clone(), Cleanup::Shared, Options::default()).await
+        Self::start_on(self.database_url.clone(), Cleanup::Shared, self.options).await
     }
 
     pub fn url(&self, path_and_query: &str) -> String {

@@ -4,6 +4,8 @@
 mod argo;
 mod cli;
 mod harness;
+mod mc_client;
+mod mc_login;
 mod platform;
 mod scalelite_auth;
 mod scalelite_client;

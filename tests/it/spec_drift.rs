@@ -56,7 +56,17 @@ async fn runtime_spec(surface: &str) -> Value {
     let services = steward::server::Services::new(
         steward::surfaces::scalelite::Scalelite::new(db.clone(), true),
         steward::surfaces::storj::Storj::new(db.clone()),
-        steward::surfaces::argo::Argo::new(db),
+        steward::surfaces::argo::Argo::new(db.clone()),
+        steward::surfaces::mc::Mc::new(
+            db,
+            steward::surfaces::mc::token::SigningKey::new(b"drift"),
+            steward::surfaces::mc::Settings {
+                verify_email: false,
+                bad_auth_delay: std::time::Duration::ZERO,
+                superuser: "mexadmin".into(),
+            },
+            std::sync::Arc::new(steward::surfaces::mc::mail::DevMailer::default()),
+        ),
     );
     let spec = services.runtime_spec(surface).unwrap_or_else(|| panic!("no runtime spec for {surface}"));
     serde_json::from_str(&spec).expect("runtime spec is JSON")

@@ -2,14 +2,20 @@
 //! and tokens, users, roles and their permissions, organizations and user
 //! API keys.
 
+pub mod apikeys;
 pub mod body;
 pub mod caller;
 pub mod errors;
+mod login;
 pub mod mail;
+mod orgs;
 pub mod rbac;
+mod roles;
+mod store;
 pub mod strength;
 pub mod token;
 pub mod totp;
+mod users;
 
 /// Generated from `openapi/mc.yaml` by build.rs.
 #[allow(clippy::large_enum_variant, clippy::too_many_arguments)]
@@ -17,6 +23,271 @@ pub mod api {
     include!(concat!(env!("OUT_DIR"), "/mc.rs"));
 }
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use sea_orm::DatabaseConnection;
+
+use api::*;
+use caller::McCaller;
+use errors::McError;
+use std::result::Result;
+use token::{Claims, SigningKey};
+pub use users::ensure_superuser;
+
+use crate::db::audited::{Audited, Change};
+
 pub const SPEC_YAML: &str = include_str!("../../../openapi/mc.yaml");
 pub const SPEC_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/mc.json"));
 pub const PATH_PREFIX: &str = "/api/v1";
+
+/// How long tokens live (MC's defaults).
+const LOGIN_TOKEN_HOURS: i64 = 24;
+const API_KEY_TOKEN_HOURS: i64 = 4;
+const VERIFY_TOKEN_HOURS: i64 = 24;
+const RESET_TOKEN_HOURS: i64 = 1;
+
+#[derive(Clone)]
+pub struct Settings {
+    pub verify_email: bool,
+    /// The wait before answering a failed login; also the shortest lockout.
+    pub bad_auth_delay: Duration,
+    /// The superuser, who cannot be deleted.
+    pub superuser: String,
+}
+
+pub struct Mc {
+    db: DatabaseConnection,
+    audited: Audited,
+    key: SigningKey,
+    settings: Settings,
+    mailer: Arc<dyn mail::Mailer>,
+}
+
+impl Mc {
+    pub fn new(db: DatabaseConnection, key: SigningKey, settings: Settings, mailer: Arc<dyn mail::Mailer>) -> Self {
+        Self { audited: Audited::new(db.clone(), "mc"), db, key, settings, mailer }
+    }
+
+    /// MC answers a failed authentication only after a pause.
+    async fn bad_auth_pause(&self) {
+        tokio::time::sleep(self.settings.bad_auth_delay).await;
+    }
+
+    fn sign(&self, claims: Claims) -> String {
+        self.key.sign(&claims)
+    }
+
+    async fn rights(&self, subject: &str) -> Result<rbac::Rights, McError> {
+        Ok(rbac::Rights::load(&self.db, subject).await?)
+    }
+
+    fn send_mail(&self, to: &str, subject: &str, body: String) -> Result<(), String> {
+        self.mailer.send(mail::Mail { to: to.to_owned(), subject: subject.to_owned(), body })
+    }
+}
+
+/// For a path no route matched: MC's AuthCookie runs first on known
+/// `/auth/` paths (so no token answers 401 before a 405).
+pub fn unmatched_auth(request: &poem::Request) -> Option<McError> {
+    let path = request.uri().path();
+    let known = SPEC_JSON.contains(&format!("\"{path}\""));
+    (known && path.contains("/auth/")).then(|| caller::authenticate(request).err()).flatten()
+}
+
+/// echo's answers for an unknown path or method.
+pub fn echo_unmatched(method_not_allowed: bool) -> poem::Response {
+    let (status, text) = match method_not_allowed {
+        true => (poem::http::StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
+        false => (poem::http::StatusCode::NOT_FOUND, "Not Found"),
+    };
+    errors::go_json(status, &serde_json::json!({ "message": text }))
+}
+
+fn change<'a>(caller: &'a str, action: &'a str, target: &'a str) -> Change<'a> {
+    Change { actor: caller, action, target }
+}
+
+/// MC's `{"message"}` success body.
+fn message(text: &str) -> api::Result {
+    api::Result { message: errors::message_body(text)["message"].as_str().map(str::to_owned), code: None }
+}
+
+#[async_trait::async_trait]
+impl McApi for Mc {
+    async fn login(&self, request: LoginRequest) -> Result<LoginResponse, McError> {
+        login::login(self, request.body).await.map(LoginResponse::Prerendered)
+    }
+
+    async fn create_user(&self, request: CreateUserRequest) -> Result<CreateUserResponse, McError> {
+        users::create(self, request.body).await.map(CreateUserResponse::Ok)
+    }
+
+    async fn delete_locked_user(&self, request: DeleteLockedUserRequest) -> Result<DeleteLockedUserResponse, McError> {
+        users::delete_locked(self, request.body).await.map(|()| DeleteLockedUserResponse::Ok(message("User deleted")))
+    }
+
+    async fn verify_email(&self, request: VerifyEmailRequest) -> Result<VerifyEmailResponse, McError> {
+        users::verify_email(self, request.body)
+            .await
+            .map(|()| VerifyEmailResponse::Ok(message("Email verified, thank you")))
+    }
+
+    async fn resend_verify(&self, request: ResendVerifyRequest) -> Result<ResendVerifyResponse, McError> {
+        users::resend_verify(self, request.body).await.map(|()| ResendVerifyResponse::Ok)
+    }
+
+    async fn password_reset_request(
+        &self,
+        request: PasswordResetRequestRequest,
+    ) -> Result<PasswordResetRequestResponse, McError> {
+        users::password_reset_request(self, request.body).await.map(|()| PasswordResetRequestResponse::Ok)
+    }
+
+    async fn password_reset(&self, request: PasswordResetRequest) -> Result<PasswordResetResponse, McError> {
+        users::password_reset(self, request.body).await.map(|()| PasswordResetResponse::Ok(message("Password updated")))
+    }
+
+    async fn current_user(&self, caller: McCaller) -> Result<CurrentUserResponse, McError> {
+        users::current(self, &caller).await.map(CurrentUserResponse::Ok)
+    }
+
+    async fn show_user(&self, caller: McCaller, request: ShowUserRequest) -> Result<ShowUserResponse, McError> {
+        users::show(self, &caller, request.body).await.map(ShowUserResponse::Ok)
+    }
+
+    async fn update_user(&self, caller: McCaller, request: UpdateUserRequest) -> Result<UpdateUserResponse, McError> {
+        users::update(self, &caller, request.body).await.map(UpdateUserResponse::Ok)
+    }
+
+    async fn delete_user(&self, caller: McCaller, request: DeleteUserRequest) -> Result<DeleteUserResponse, McError> {
+        users::delete(self, &caller, request.body).await.map(|()| DeleteUserResponse::Ok(message("User deleted")))
+    }
+
+    async fn new_password(
+        &self,
+        caller: McCaller,
+        request: NewPasswordRequest,
+    ) -> Result<NewPasswordResponse, McError> {
+        users::new_password(self, &caller, request.body)
+            .await
+            .map(|()| NewPasswordResponse::Ok(message("Password updated")))
+    }
+
+    async fn user_authorized(
+        &self,
+        caller: McCaller,
+        request: UserAuthorizedRequest,
+    ) -> Result<UserAuthorizedResponse, McError> {
+        let scope = request.body;
+        let rights = self.rights(caller.username()).await?;
+        let text = |value: &Option<String>| value.clone().unwrap_or_default();
+        if !rights.allows(&text(&scope.org), &text(&scope.resource), &text(&scope.action)) {
+            return Err(McError::forbidden());
+        }
+        Ok(UserAuthorizedResponse::Ok(message("authorized ok")))
+    }
+
+    async fn auth_scopes(&self, caller: McCaller) -> Result<AuthScopesResponse, McError> {
+        let rights = self.rights(caller.username()).await?;
+        let scopes = rights
+            .scopes
+            .into_iter()
+            .map(|s| AuthScope {
+                org: Some(s.org),
+                resource: Some(s.resource),
+                action: Some(s.action),
+                object: Some(String::new()),
+            })
+            .collect();
+        Ok(AuthScopesResponse::Ok(scopes))
+    }
+
+    async fn create_user_api_key(
+        &self,
+        caller: McCaller,
+        request: CreateUserApiKeyRequest,
+    ) -> Result<CreateUserApiKeyResponse, McError> {
+        apikeys::create(self, &caller, request.body).await.map(CreateUserApiKeyResponse::Ok)
+    }
+
+    async fn show_user_api_key(
+        &self,
+        caller: McCaller,
+        request: ShowUserApiKeyRequest,
+    ) -> Result<ShowUserApiKeyResponse, McError> {
+        apikeys::show(self, &caller, request.body).await.map(ShowUserApiKeyResponse::Ok)
+    }
+
+    async fn delete_user_api_key(
+        &self,
+        caller: McCaller,
+        request: DeleteUserApiKeyRequest,
+    ) -> Result<DeleteUserApiKeyResponse, McError> {
+        apikeys::delete(self, &caller, request.body)
+            .await
+            .map(|()| DeleteUserApiKeyResponse::Ok(message("Deleted API Key successfully")))
+    }
+
+    async fn show_role_names(&self, caller: McCaller) -> Result<ShowRoleNamesResponse, McError> {
+        roles::names(self, &caller).await.map(ShowRoleNamesResponse::Ok)
+    }
+
+    async fn show_role_perm(
+        &self,
+        caller: McCaller,
+        request: ShowRolePermRequest,
+    ) -> Result<ShowRolePermResponse, McError> {
+        roles::perms(self, &caller, request.body).await.map(ShowRolePermResponse::Ok)
+    }
+
+    async fn show_role_assignment(
+        &self,
+        caller: McCaller,
+        request: ShowRoleAssignmentRequest,
+    ) -> Result<ShowRoleAssignmentResponse, McError> {
+        roles::assignments(self, &caller, request.body).await.map(ShowRoleAssignmentResponse::Ok)
+    }
+
+    async fn show_user_role(
+        &self,
+        caller: McCaller,
+        request: ShowUserRoleRequest,
+    ) -> Result<ShowUserRoleResponse, McError> {
+        roles::user_roles(self, &caller, request.body).await.map(ShowUserRoleResponse::Ok)
+    }
+
+    async fn add_user_role(
+        &self,
+        caller: McCaller,
+        request: AddUserRoleRequest,
+    ) -> Result<AddUserRoleResponse, McError> {
+        roles::add(self, &caller, request.body).await.map(|()| AddUserRoleResponse::Ok(message("Role added to user")))
+    }
+
+    async fn remove_user_role(
+        &self,
+        caller: McCaller,
+        request: RemoveUserRoleRequest,
+    ) -> Result<RemoveUserRoleResponse, McError> {
+        roles::remove(self, &caller, request.body)
+            .await
+            .map(|()| RemoveUserRoleResponse::Ok(message("Role removed from user")))
+    }
+
+    async fn create_org(&self, caller: McCaller, request: CreateOrgRequest) -> Result<CreateOrgResponse, McError> {
+        orgs::create(self, &caller, request.body).await.map(|()| CreateOrgResponse::Ok(message("Organization created")))
+    }
+
+    async fn show_org(&self, caller: McCaller, request: ShowOrgRequest) -> Result<ShowOrgResponse, McError> {
+        orgs::show(self, &caller, request.body).await.map(ShowOrgResponse::Ok)
+    }
+
+    async fn update_org(&self, caller: McCaller, request: UpdateOrgRequest) -> Result<UpdateOrgResponse, McError> {
+        orgs::update(self, &caller, request.body).await.map(|()| UpdateOrgResponse::Ok)
+    }
+
+    async fn delete_org(&self, caller: McCaller, request: DeleteOrgRequest) -> Result<DeleteOrgResponse, McError> {
+        orgs::delete(self, &caller, request.body).await.map(|()| DeleteOrgResponse::Ok(message("Organization deleted")))
+    }
+}

@@ -91,7 +91,7 @@ impl SigningKey {
         }
         let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| TokenError::Invalid)?;
         let mut mac = self.mac();
-        mac.update(token[..header_and_payload_len(token)].as_bytes());
+        mac.update(&token.as_bytes()[..header_and_payload_len(token)]);
         mac.verify_slice(&signature).map_err(|_| TokenError::Invalid)?;
         let claims: Claims = decode_part(payload)?;
         if claims.kid != KEY_VERSION {

@@ -1,0 +1,166 @@
+//! MC's organizations: anyone logged in may create one (and becomes its
+//! manager); showing, updating and deleting follow the caller's roles.
+
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
+
+use super::api::{Organization, OrganizationInput};
+use super::caller::McCaller;
+use super::errors::McError;
+use super::{Mc, change, rbac, store};
+use crate::db::entities::{mc_org, mc_role_grant};
+
+const DEVELOPER: &str = "developer";
+const OPERATOR: &str = "operator";
+/// Names only an AdminManager may take (compared ignoring case).
+const RESERVED: [&str; 4] = ["edgecloudorg", "openXedge", "MobiledgeX", "EdgeBox"];
+
+fn text(value: &Option<String>) -> &str {
+    value.as_deref().unwrap_or("")
+}
+
+pub async fn create(mc: &Mc, caller: &McCaller, body: OrganizationInput) -> Result<(), McError> {
+    let name = text(&body.name);
+    if name.is_empty() {
+        return Err(McError::bad_request("Name not specified"));
+    }
+    store::check_name(name).map_err(McError::bad_request)?;
+    let org_type = text(&body.r#type);
+    if org_type != DEVELOPER && org_type != OPERATOR {
+        return Err(McError::bad_request("Organization type must be developer, or operator"));
+    }
+    if RESERVED.iter().any(|reserved| reserved.eq_ignore_ascii_case(name))
+        && !mc.rights(caller.username()).await?.manages_all_users()
+    {
+        return Err(McError::bad_request(format!("Not authorized to create reserved org {name}")));
+    }
+    if store::user_by_name(&mc.db, name).await?.is_some() {
+        return Err(McError::bad_request("Org name cannot be same as existing user name"));
+    }
+    let taken = || McError::bad_request(format!("Organization with name {name} (case-insensitive) already exists"));
+    if store::org_by_name(&mc.db, name).await?.is_some() {
+        return Err(taken());
+    }
+    let now = store::now();
+    let row = mc_org::ActiveModel {
+        name: Set(name.to_owned()),
+        name_key: Set(store::name_key(name)),
+        org_type: Set(org_type.to_owned()),
+        address: Set(text(&body.address).to_owned()),
+        phone: Set(text(&body.phone).to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        public_images: Set(body.public_images.unwrap_or(false)),
+        delete_in_progress: Set(false),
+        parent: Set(String::new()),
+        // MC makes operator orgs edgebox-only until an admin says otherwise.
+        edgebox_only: Set(org_type == OPERATOR),
+    };
+    let manager = if org_type == DEVELOPER { rbac::DEVELOPER_MANAGER } else { rbac::OPERATOR_MANAGER };
+    let grant = mc_role_grant::ActiveModel {
+        org: Set(name.to_owned()),
+        subject: Set(caller.username().to_owned()),
+        role: Set(manager.to_owned()),
+    };
+    let txn = crate::db::begin_write(&mc.db).await?;
+    if let Err(e) = mc_org::Entity::insert(row).exec(&txn).await {
+        return Err(if crate::db::is_unique_violation(&e) { taken() } else { e.into() });
+    }
+    mc_role_grant::Entity::insert(grant).exec(&txn).await?;
+    mc.audited.record(&txn, &change(caller.username(), "create org", name)).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub async fn show(mc: &Mc, caller: &McCaller, filter: Option<OrganizationInput>) -> Result<Vec<Organization>, McError> {
+    let filter = filter.unwrap_or_default();
+    let rights = mc.rights(caller.username()).await?;
+    let member_of: Vec<String> =
+        store::grants_of(&mc.db, caller.username()).await?.into_iter().map(|g| g.org).collect();
+    let orgs = mc_org::Entity::find().order_by_asc(mc_org::Column::Name).all(&mc.db).await?;
+    Ok(orgs
+        .iter()
+        .filter(|org| rights.is_admin_viewer() || member_of.contains(&org.name))
+        .filter(|org| matches_filter(org, &filter))
+        .map(store::org_json)
+        .collect())
+}
+
+fn matches_filter(org: &mc_org::Model, filter: &OrganizationInput) -> bool {
+    let same = |wanted: &Option<String>, value: &str| wanted.as_deref().is_none_or(|w| w == value);
+    let flag = |wanted: Option<bool>, value: bool| wanted.is_none_or(|w| w == value);
+    filter.name.as_deref().is_none_or(|n| n.eq_ignore_ascii_case(&org.name))
+        && same(&filter.r#type, &org.org_type)
+        && same(&filter.address, &org.address)
+        && same(&filter.phone, &org.phone)
+        && same(&filter.parent, &org.parent)
+        && flag(filter.public_images, org.public_images)
+        && flag(filter.delete_in_progress, org.delete_in_progress)
+        && flag(filter.edgebox_only, org.edgebox_only)
+}
+
+pub async fn update(mc: &Mc, caller: &McCaller, body: OrganizationInput) -> Result<(), McError> {
+    let name = text(&body.name);
+    if name.is_empty() {
+        return Err(McError::bad_request("Organization name not specified"));
+    }
+    let Some(org) = store::org_by_name(&mc.db, name).await? else {
+        return Err(McError::bad_request("Organization not found"));
+    };
+    if !mc.rights(caller.username()).await?.allows(&org.name, rbac::USERS, rbac::MANAGE) {
+        return Err(McError::forbidden());
+    }
+    let differs = |sent: &Option<String>, stored: &str| sent.as_deref().is_some_and(|s| s != stored);
+    if differs(&body.r#type, &org.org_type) {
+        return Err(McError::bad_request("Cannot change Organization type"));
+    }
+    if differs(&body.created_at, &store::go_time(Some(org.created_at))) {
+        return Err(McError::bad_request("Cannot update created at"));
+    }
+    if body.edgebox_only.is_some_and(|e| e != org.edgebox_only) {
+        return Err(McError::bad_request("Cannot update edgeboxonly field for Organization"));
+    }
+    if differs(&body.parent, &org.parent) {
+        return Err(McError::bad_request("Cannot update parent"));
+    }
+    let mut row = org.clone().into_active_model();
+    if let Some(address) = &body.address {
+        row.address = Set(address.clone());
+    }
+    if let Some(phone) = &body.phone {
+        row.phone = Set(phone.clone());
+    }
+    if let Some(public) = body.public_images {
+        row.public_images = Set(public);
+    }
+    if let Some(deleting) = body.delete_in_progress {
+        row.delete_in_progress = Set(deleting);
+    }
+    row.updated_at = Set(store::now());
+    mc.audited.update(row, change(caller.username(), "update org", &org.name)).await?;
+    Ok(())
+}
+
+pub async fn delete(mc: &Mc, caller: &McCaller, body: OrganizationInput) -> Result<(), McError> {
+    let name = text(&body.name);
+    if name.is_empty() {
+        return Err(McError::bad_request("Organization name not specified"));
+    }
+    if !mc.rights(caller.username()).await?.allows(name, rbac::USERS, rbac::MANAGE) {
+        return Err(McError::forbidden());
+    }
+    let Some(org) = store::org_by_name(&mc.db, name).await? else {
+        return Err(McError::bad_request(format!("Org {name} not found")));
+    };
+    if org.name != name {
+        return Err(McError::bad_request(format!("Lookup {name} but found {}", org.name)));
+    }
+    if org.delete_in_progress {
+        return Err(McError::bad_request("Org already being deleted"));
+    }
+    let txn = crate::db::begin_write(&mc.db).await?;
+    mc_role_grant::Entity::delete_many().filter(mc_role_grant::Column::Org.eq(&org.name)).exec(&txn).await?;
+    mc_org::Entity::delete_by_id(org.name.clone()).exec(&txn).await?;
+    mc.audited.record(&txn, &change(caller.username(), "delete org", &org.name)).await?;
+    txn.commit().await?;
+    Ok(())
+}
