@@ -6,6 +6,7 @@ mod cli;
 mod harness;
 mod mc_client;
 mod mc_login;
+mod mc_users;
 mod platform;
 mod scalelite_auth;
 mod scalelite_client;

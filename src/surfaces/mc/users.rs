@@ -96,7 +96,8 @@ impl Mc {
             username: Set(user.name.clone()),
             expires_at: Set(expires),
         };
-        mc_token::Entity::insert(row).exec(&self.db).await?;
+        // The same second signs the same token again; it is already kept.
+        mc_token::Entity::insert(row).on_conflict_do_nothing_on([mc_token::Column::TokenHash]).exec(&self.db).await?;
         Ok(token)
     }
 
