@@ -18,7 +18,15 @@ on_both_databases!(mc_roles_are_listed_as_mc_lists_them, |server| {
     let names = call(&server, "/auth/role/show", Some(&olga), None).await.json();
     assert_eq!(
         names,
-        json!(["BillingManager", "DeveloperContributor", "DeveloperManager", "DeveloperViewer", "OperatorContributor", "OperatorManager", "OperatorViewer"])
+        json!([
+            "BillingManager",
+            "DeveloperContributor",
+            "DeveloperManager",
+            "DeveloperViewer",
+            "OperatorContributor",
+            "OperatorManager",
+            "OperatorViewer"
+        ])
     );
     let perms = call(&server, "/auth/role/perms/show", Some(&admin), None).await.json();
     assert_eq!(perms.as_array().unwrap().len(), 173, "MC's table");
@@ -26,11 +34,15 @@ on_both_databases!(mc_roles_are_listed_as_mc_lists_them, |server| {
     assert_eq!(perms.as_array().unwrap().len(), 93, "without the admin roles");
     let viewer = post(&server, "/auth/role/perms/show", &olga, json!({"role": "OperatorViewer"})).await.json();
     assert_eq!(viewer.as_array().unwrap().len(), 6);
-    let manage = post(&server, "/auth/role/perms/show", &admin, json!({"Role": "BillingManager", "action": "manage"})).await;
-    assert_eq!(manage.json(), json!([
-        {"role": "BillingManager", "resource": "billing", "action": "manage"},
-        {"role": "BillingManager", "resource": "users", "action": "manage"}
-    ]));
+    let manage =
+        post(&server, "/auth/role/perms/show", &admin, json!({"Role": "BillingManager", "action": "manage"})).await;
+    assert_eq!(
+        manage.json(),
+        json!([
+            {"role": "BillingManager", "resource": "billing", "action": "manage"},
+            {"role": "BillingManager", "resource": "users", "action": "manage"}
+        ])
+    );
     assert_eq!(message(&call(&server, "/auth/role/show", None, None).await, 401), "No bearer token found");
 });
 
@@ -47,12 +59,18 @@ on_both_databases!(mc_roles_are_granted_and_revoked_within_mcs_rules, |server| {
     let refusal = |org: &str, username: &str, role: &str| json!({"org": org, "username": username, "role": role});
     assert_eq!(message(&add(json!({"org": "devs", "role": "DeveloperViewer"})).await, 400), "Username not specified");
     assert_eq!(message(&add(json!({"org": "devs", "username": "quinn"})).await, 400), "Role not specified");
-    assert_eq!(message(&add(refusal("quinn", "quinn", "DeveloperViewer")).await, 400), "Org name cannot be same as existing user name");
+    assert_eq!(
+        message(&add(refusal("quinn", "quinn", "DeveloperViewer")).await, 400),
+        "Org name cannot be same as existing user name"
+    );
     assert_eq!(
         message(&add(refusal("devs", "quinn", "AdminViewer")).await, 400),
         "Admin roles cannot be associated with an org, please specify the empty org \"\""
     );
-    assert_eq!(message(&add(refusal("", "quinn", "DeveloperViewer")).await, 400), "Org name must be specified for the specified role");
+    assert_eq!(
+        message(&add(refusal("", "quinn", "DeveloperViewer")).await, 400),
+        "Org name must be specified for the specified role"
+    );
     assert_eq!(message(&add(refusal("devs", "nobody", "DeveloperViewer")).await, 400), "Username not found");
     assert_eq!(message(&add(refusal("devs", "quinn", "Superhero")).await, 400), "Role not found");
     assert_eq!(message(&add(refusal("nowhere", "quinn", "DeveloperViewer")).await, 400), "Organization not found");
@@ -60,7 +78,11 @@ on_both_databases!(mc_roles_are_granted_and_revoked_within_mcs_rules, |server| {
         message(&add(refusal("devs", "quinn", "OperatorViewer")).await, 400),
         "Can only assign developer roles for developer organization"
     );
-    assert_eq!(message(&add(refusal("ops", "quinn", "OperatorViewer")).await, 403), "Forbidden", "paul does not manage ops");
+    assert_eq!(
+        message(&add(refusal("ops", "quinn", "OperatorViewer")).await, 403),
+        "Forbidden",
+        "paul does not manage ops"
+    );
     assert_eq!(
         message(&add(refusal("", "quinn", "AdminViewer")).await, 400),
         "Organization not specified or no permissions"
@@ -92,7 +114,10 @@ on_both_databases!(mc_roles_are_granted_and_revoked_within_mcs_rules, |server| {
         message(&remove(&paul, refusal("devs", "paul", "DeveloperManager")).await, 400),
         "Error: Cannot remove the last remaining manager of an org"
     );
-    assert_eq!(message(&remove(&paul, refusal("devs", "quinn", "DeveloperContributor")).await, 200), "Role removed from user");
+    assert_eq!(
+        message(&remove(&paul, refusal("devs", "quinn", "DeveloperContributor")).await, 200),
+        "Role removed from user"
+    );
     let own = call(&server, "/auth/role/assignment/show", Some(&quinn), None).await.json();
     assert_eq!(own, json!([]));
     // Admin roles need a strong, verified password.
@@ -113,12 +138,27 @@ on_both_databases!(mc_orgs_are_created_shown_updated_and_deleted_by_their_manage
         async move { message(&post(server, "/auth/org/create", rita, body).await, 400) }
     };
     assert_eq!(create(json!({"Type": "developer"})).await, "Name not specified");
-    assert_eq!(create(json!({"Name": "x y", "Type": "developer"})).await, "Name can only contain letters, digits, _ . -");
-    assert_eq!(create(json!({"Name": "acme", "Type": "Developer"})).await, "Organization type must be developer, or operator");
-    assert_eq!(create(json!({"Name": "edgebox", "Type": "operator"})).await, "Not authorized to create reserved org edgebox");
-    assert_eq!(create(json!({"Name": "Sam", "Type": "developer"})).await, "Org name cannot be same as existing user name");
+    assert_eq!(
+        create(json!({"Name": "x y", "Type": "developer"})).await,
+        "Name can only contain letters, digits, _ . -"
+    );
+    assert_eq!(
+        create(json!({"Name": "acme", "Type": "Developer"})).await,
+        "Organization type must be developer, or operator"
+    );
+    assert_eq!(
+        create(json!({"Name": "edgebox", "Type": "operator"})).await,
+        "Not authorized to create reserved org edgebox"
+    );
+    assert_eq!(
+        create(json!({"Name": "Sam", "Type": "developer"})).await,
+        "Org name cannot be same as existing user name"
+    );
     create_org(&server, &rita, "acme", "developer").await;
-    assert_eq!(create(json!({"Name": "ACME", "Type": "operator"})).await, "Organization with name ACME (case-insensitive) already exists");
+    assert_eq!(
+        create(json!({"Name": "ACME", "Type": "operator"})).await,
+        "Organization with name ACME (case-insensitive) already exists"
+    );
     create_org(&server, &admin, "tower", "operator").await;
 
     let mine = call(&server, "/auth/org/show", Some(&rita), None).await.json();
@@ -140,8 +180,14 @@ on_both_databases!(mc_orgs_are_created_shown_updated_and_deleted_by_their_manage
     assert_eq!(message(&update(&rita, json!({"Address": "x"})).await, 400), "Organization name not specified");
     assert_eq!(message(&update(&rita, json!({"Name": "nope"})).await, 400), "Organization not found");
     assert_eq!(message(&update(&sam, json!({"Name": "acme", "Address": "x"})).await, 403), "Forbidden");
-    assert_eq!(message(&update(&rita, json!({"Name": "acme", "Type": "operator"})).await, 400), "Cannot change Organization type");
-    assert_eq!(message(&update(&admin, json!({"Name": "tower", "EdgeboxOnly": false})).await, 400), "Cannot update edgeboxonly field for Organization");
+    assert_eq!(
+        message(&update(&rita, json!({"Name": "acme", "Type": "operator"})).await, 400),
+        "Cannot change Organization type"
+    );
+    assert_eq!(
+        message(&update(&admin, json!({"Name": "tower", "EdgeboxOnly": false})).await, 400),
+        "Cannot update edgeboxonly field for Organization"
+    );
     let updated = update(&rita, json!({"Name": "acme", "Address": "1 Main St", "Phone": "555"})).await;
     assert_eq!((updated.status, updated.body.as_str()), (200, ""));
     let shown = call(&server, "/auth/org/show", Some(&rita), None).await.json();
@@ -151,12 +197,19 @@ on_both_databases!(mc_orgs_are_created_shown_updated_and_deleted_by_their_manage
         let (server, token, name) = (&server, token.to_owned(), name.to_owned());
         async move { post(server, "/auth/org/delete", &token, json!({"Name": name})).await }
     };
-    assert_eq!(message(&post(&server, "/auth/org/delete", &rita, json!({})).await, 400), "Organization name not specified");
+    assert_eq!(
+        message(&post(&server, "/auth/org/delete", &rita, json!({})).await, 400),
+        "Organization name not specified"
+    );
     assert_eq!(message(&delete(&sam, "acme").await, 403), "Forbidden");
     assert_eq!(message(&delete(&admin, "nope").await, 400), "Org nope not found");
     assert_eq!(message(&delete(&admin, "ACME").await, 400), "Lookup ACME but found acme");
     assert_eq!(message(&delete(&rita, "acme").await, 200), "Organization deleted");
-    assert_eq!(call(&server, "/auth/role/assignment/show", Some(&rita), None).await.json(), json!([]), "grants went with it");
+    assert_eq!(
+        call(&server, "/auth/role/assignment/show", Some(&rita), None).await.json(),
+        json!([]),
+        "grants went with it"
+    );
 });
 
 on_both_databases!(mc_api_keys_never_exceed_their_creators_rights, |server| {
@@ -171,18 +224,28 @@ on_both_databases!(mc_api_keys_never_exceed_their_creators_rights, |server| {
     let perm = |resource: &str, action: &str| json!([{"resource": resource, "action": action}]);
     assert_eq!(message(&create(&tess, json!({"Org": "acme"})).await, 400), "No permissions specified");
     assert_eq!(message(&create(&tess, json!({"permissions": perm("apps", "view")})).await, 400), "Org not specified");
-    assert_eq!(message(&create(&tess, json!({"Org": "nope", "permissions": perm("apps", "view")})).await, 400), "Invalid org specified");
+    assert_eq!(
+        message(&create(&tess, json!({"Org": "nope", "permissions": perm("apps", "view")})).await, 400),
+        "Invalid org specified"
+    );
     assert_eq!(
         message(&create(&tess, json!({"Org": "acme", "permissions": perm("apps", "delete")})).await, 400),
         "Invalid action delete, valid actions are view, manage"
     );
-    let beyond = message(&create(&tess, json!({"Org": "acme", "permissions": perm("controllers", "manage")})).await, 400);
-    assert!(beyond.starts_with("Invalid permission specified: [controllers:manage], valid permissions (resource:action) are ["), "{beyond}");
+    let beyond =
+        message(&create(&tess, json!({"Org": "acme", "permissions": perm("controllers", "manage")})).await, 400);
+    assert!(
+        beyond.starts_with(
+            "Invalid permission specified: [controllers:manage], valid permissions (resource:action) are ["
+        ),
+        "{beyond}"
+    );
     assert!(beyond.contains("apps:manage"), "{beyond}");
     let foreign = message(&create(&uma, json!({"Org": "acme", "permissions": perm("apps", "view")})).await, 400);
     assert!(foreign.starts_with("Invalid permission specified: [apps:view]"), "uma holds nothing in acme: {foreign}");
 
-    let created = create(&tess, json!({"Org": "acme", "Description": "deploys", "permissions": perm("apps", "manage")})).await;
+    let created =
+        create(&tess, json!({"Org": "acme", "Description": "deploys", "permissions": perm("apps", "manage")})).await;
     assert_eq!(created.status, 200, "{}", created.body);
     let key = created.json();
     assert_eq!(key["Description"], "deploys");

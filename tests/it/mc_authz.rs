@@ -1,0 +1,243 @@
+//! Every MC operation × every built-in role: the expected allow or deny is
+//! computed from the role table the server publishes (checked against MC's
+//! 173 rows) and each operation's declared need, then checked over HTTP.
+
+use std::collections::BTreeSet;
+
+use sea_orm::{ActiveValue::Set, EntityTrait};
+use serde_json::{Value, json};
+
+use crate::harness::TestServer;
+use crate::mc_client::*;
+use crate::on_both_databases;
+use crate::scalelite_client::Reply;
+
+/// What an operation asks of its caller, as MC's handlers check it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Need {
+    /// Nothing: no token.
+    Public,
+    /// Any valid login.
+    Login,
+    /// users:view in some org.
+    UsersViewSomewhere,
+    /// users:manage in the org the body names.
+    UsersManageInOrg,
+    /// users:manage everywhere (an admin): deleting someone else.
+    UsersManageEverywhere,
+}
+
+/// Every operation of openapi/mc.yaml and what it needs.
+const NEEDS: &[(&str, Need)] = &[
+    ("login", Need::Public),
+    ("createUser", Need::Public),
+    ("deleteLockedUser", Need::Public),
+    ("verifyEmail", Need::Public),
+    ("resendVerify", Need::Public),
+    ("passwordResetRequest", Need::Public),
+    ("passwordReset", Need::Public),
+    ("currentUser", Need::Login),
+    ("showUser", Need::UsersViewSomewhere),
+    ("updateUser", Need::Login),
+    ("deleteUser", Need::UsersManageEverywhere),
+    ("newPassword", Need::Login),
+    ("userAuthorized", Need::Login),
+    ("authScopes", Need::Login),
+    ("createUserApiKey", Need::Login),
+    ("showUserApiKey", Need::Login),
+    ("deleteUserApiKey", Need::Login),
+    ("showRoleNames", Need::Login),
+    ("showRolePerm", Need::Login),
+    ("showRoleAssignment", Need::Login),
+    ("showUserRole", Need::UsersViewSomewhere),
+    ("addUserRole", Need::UsersManageInOrg),
+    ("removeUserRole", Need::UsersManageInOrg),
+    ("createOrg", Need::Login),
+    ("showOrg", Need::Login),
+    ("updateOrg", Need::UsersManageInOrg),
+    ("deleteOrg", Need::UsersManageInOrg),
+];
+
+const ROLES: [&str; 10] = [
+    "AdminManager",
+    "AdminContributor",
+    "AdminViewer",
+    "DeveloperManager",
+    "DeveloperContributor",
+    "DeveloperViewer",
+    "OperatorManager",
+    "OperatorContributor",
+    "OperatorViewer",
+    "BillingManager",
+];
+
+#[test]
+fn every_spec_operation_declares_its_need() {
+    let spec: Value = serde_json::from_str(steward::surfaces::mc::SPEC_JSON).unwrap();
+    let mut operations = BTreeSet::new();
+    for item in spec["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            operations.insert(op["operationId"].as_str().unwrap().to_owned());
+        }
+    }
+    let declared: BTreeSet<String> = NEEDS.iter().map(|(op, _)| (*op).to_owned()).collect();
+    assert_eq!(operations, declared);
+}
+
+/// The published table: role → (resource, action).
+async fn role_table(server: &TestServer, admin: &str) -> BTreeSet<(String, String, String)> {
+    let rows = call(server, "/auth/role/perms/show", Some(admin), None).await.json();
+    let table: BTreeSet<_> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["role"].as_str().unwrap().to_owned(),
+                r["resource"].as_str().unwrap().to_owned(),
+                r["action"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(table.len(), 173, "MC's 173 permission rows");
+    table
+}
+
+fn holds(table: &BTreeSet<(String, String, String)>, role: &str, resource: &str, action: &str) -> bool {
+    table.contains(&(role.to_owned(), resource.to_owned(), action.to_owned()))
+}
+
+fn expected(need: Need, role: &str, table: &BTreeSet<(String, String, String)>) -> bool {
+    match need {
+        Need::Public | Need::Login => true,
+        Need::UsersViewSomewhere => holds(table, role, "users", "view"),
+        Need::UsersManageInOrg => holds(table, role, "users", "manage"),
+        // Only a grant in the empty org reaches every org: admin roles.
+        Need::UsersManageEverywhere => role.starts_with("Admin") && holds(table, role, "users", "manage"),
+    }
+}
+
+/// Allowed means anything but 401/403; denied means MC's 403.
+fn verdict(operation: &str, role: &str, reply: &Reply) -> bool {
+    assert_ne!(reply.status, 401, "{operation} as {role}: {}", reply.body);
+    assert!(reply.status < 500, "{operation} as {role}: {}", reply.body);
+    if reply.status == 403 {
+        assert_eq!(reply.json()["message"], "Forbidden", "{operation} as {role}");
+    }
+    reply.status != 403
+}
+
+/// A user holding `role` in an org of its own (`<role>-org`); admins hold
+/// theirs platform-wide. BillingManager is granted in the database, as MC's
+/// API only grants it in billing orgs.
+async fn member(server: &TestServer, admin: &str, role: &str) -> (String, String) {
+    let name = role.to_lowercase();
+    let org = format!("{name}-org");
+    let org_type = if role.starts_with("Operator") { "operator" } else { "developer" };
+    create_org(server, admin, &org, org_type).await;
+    create_user(server, &name).await;
+    if role.starts_with("Admin") {
+        add_role(server, admin, "", &name, role).await;
+    } else if role == "BillingManager" {
+        let db = sea_orm::Database::connect(&server.database_url).await.unwrap();
+        let grant = steward::db::entities::mc_role_grant::ActiveModel {
+            org: Set(org.clone()),
+            subject: Set(name.clone()),
+            role: Set(role.to_owned()),
+        };
+        steward::db::entities::mc_role_grant::Entity::insert(grant).exec(&db).await.unwrap();
+    } else {
+        add_role(server, admin, &org, &name, role).await;
+    }
+    (login(server, &name, STRONG).await, org)
+}
+
+fn viewer_role(org: &str) -> &'static str {
+    if org.starts_with("operator") { "OperatorViewer" } else { "DeveloperViewer" }
+}
+
+on_both_databases!(mc_every_operation_allows_exactly_the_roles_mcs_table_allows, |server| {
+    let admin = admin(&server).await;
+    let table = role_table(&server, &admin).await;
+    let need = |operation: &str| NEEDS.iter().find(|(op, _)| *op == operation).map(|(_, n)| *n).unwrap();
+    for role in ROLES {
+        let (token, org) = member(&server, &admin, role).await;
+        // The whole table through MC's own check, before the org goes.
+        for resource in [
+            "billing",
+            "controllers",
+            "users",
+            "apps",
+            "appinsts",
+            "clusters",
+            "clusterinsts",
+            "appanalytics",
+            "clusteranalytics",
+            "cloudlets",
+            "cloudletpools",
+            "cloudletanalytics",
+            "clusterflavors",
+            "flavors",
+            "config",
+            "alert",
+            "developerpolicy",
+            "restagtbl",
+            "artifacts",
+        ] {
+            for action in ["view", "manage"] {
+                let body = json!({"org": org, "resource": resource, "action": action});
+                let reply = call(&server, "/auth/user/authorized", Some(&token), Some(&body)).await;
+                let allowed = verdict("userAuthorized", role, &reply);
+                assert_eq!(allowed, holds(&table, role, resource, action), "{role} {resource}:{action}");
+            }
+        }
+        let victim = format!("{}-victim", role.to_lowercase());
+        create_user(&server, &victim).await;
+        let check = |operation: &'static str, path: &'static str, body: Value| {
+            let (server, token, table) = (&server, token.clone(), &table);
+            async move {
+                let reply = call(server, path, Some(&token), Some(&body)).await;
+                let allowed = verdict(operation, role, &reply);
+                assert_eq!(allowed, expected(need(operation), role, table), "{operation} as {role}: {}", reply.body);
+            }
+        };
+        check("showUser", "/auth/user/show", json!({"org": org})).await;
+        check("showUserRole", "/auth/role/showuser", json!({"org": org})).await;
+        check("currentUser", "/auth/user/current", json!({})).await;
+        check("authScopes", "/auth/user/scopes", json!({})).await;
+        check("showRoleNames", "/auth/role/show", json!({})).await;
+        check("showRolePerm", "/auth/role/perms/show", json!({})).await;
+        check("showRoleAssignment", "/auth/role/assignment/show", json!({})).await;
+        check("showOrg", "/auth/org/show", json!({})).await;
+        check("showUserApiKey", "/auth/user/show/apikey", json!({})).await;
+        check(
+            "createUserApiKey",
+            "/auth/user/create/apikey",
+            json!({"Org": org, "permissions": [{"resource": "users", "action": "view"}]}),
+        )
+        .await;
+        check("deleteUserApiKey", "/auth/user/delete/apikey", json!({"Id": "none"})).await;
+        check("updateUser", "/auth/user/update", json!({"Nickname": role})).await;
+        check("newPassword", "/auth/user/newpass", json!({"currentpassword": STRONG, "password": STRONG})).await;
+        check("userAuthorized", "/auth/user/authorized", json!({"org": org, "resource": "users", "action": "view"}))
+            .await;
+        check(
+            "createOrg",
+            "/auth/org/create",
+            json!({"Name": format!("{}-new", role.to_lowercase()), "Type": "developer"}),
+        )
+        .await;
+        check("addUserRole", "/auth/role/adduser", json!({"org": org, "username": victim, "role": viewer_role(&org)}))
+            .await;
+        // The grant exists either way (MC answers 200 unchecked for a missing one).
+        let grant = json!({"org": org, "username": victim, "role": viewer_role(&org)});
+        let _ = call(&server, "/auth/role/adduser", Some(&admin), Some(&grant)).await;
+        check("removeUserRole", "/auth/role/removeuser", grant).await;
+        check("updateOrg", "/auth/org/update", json!({"Name": org, "Address": "1 Main St"})).await;
+        check("deleteUser", "/auth/user/delete", json!({"Name": victim})).await;
+        check("deleteOrg", "/auth/org/delete", json!({"Name": org})).await;
+    }
+    // Public operations need no token at all.
+    let reply = call(&server, "/resendverify", None, Some(&json!({"email": "x@example.com"}))).await;
+    assert_eq!(reply.status, 200);
+});
