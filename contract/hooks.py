@@ -1,11 +1,16 @@
 """Schemathesis hooks for Steward's specs.
 
+MC: calls under /api/v1/auth/ carry the superuser's bearer token, from one
+login at the first such call.
+
 Scalelite: every call is signed like a real client signs it, with the
 checksum of action name + query string + secret. The query is encoded the
 way `requests` will send it, so the server sees exactly what was signed.
 """
 import hashlib
+import json
 import os
+import urllib.request
 from urllib.parse import urlencode
 
 import schemathesis
@@ -14,6 +19,22 @@ SCALELITE_SECRET = os.environ.get("STEWARD_SCALELITE_SECRET", "contract-secret")
 STORJ_TOKEN = os.environ.get("STEWARD_STORJ_ADMIN_TOKEN", "contract-token")
 STORJ_PREFIXES = ("/api/user", "/api/coupon", "/api/project", "/api/apikey")
 ARGO_KEY = os.environ.get("STEWARD_ARGO_ADMIN_KEY", "contract-argo-key")
+MC_ADMIN = os.environ.get("STEWARD_MC_ADMIN_USER", "mexadmin")
+MC_PASSWORD = os.environ.get("STEWARD_MC_ADMIN_PASSWORD", "contract-mc-Password-9x7")
+_mc_token = None
+
+
+def _mc_login(base_url):
+    """Logs in once as MC's superuser, as a client would before calling /auth/."""
+    global _mc_token
+    if _mc_token is None:
+        body = json.dumps({"username": MC_ADMIN, "password": MC_PASSWORD}).encode()
+        request = urllib.request.Request(
+            f"{base_url}/api/v1/login", data=body, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request) as response:
+            _mc_token = json.load(response)["token"]
+    return _mc_token
 
 
 def _requests_query(query):
@@ -28,6 +49,10 @@ def _requests_query(query):
 def before_call(ctx, case, **kwargs):
     if case.path.startswith("/api/v2/admin/"):
         case.headers = {**(case.headers or {}), "x-api-key": ARGO_KEY, "Accept": "application/json"}
+        return
+    if case.path.startswith("/api/v1/auth/"):
+        base_url = os.environ["STEWARD_CONTRACT_URL"]
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {_mc_login(base_url)}"}
         return
     if case.path.startswith(STORJ_PREFIXES):
         case.headers = {**(case.headers or {}), "Authorization": STORJ_TOKEN}

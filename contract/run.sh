@@ -16,6 +16,10 @@ export STEWARD_SCALELITE_SECRET=contract-secret
 export STEWARD_SCALELITE_MULTITENANCY=true
 export STEWARD_STORJ_ADMIN_TOKEN=contract-token
 export STEWARD_ARGO_ADMIN_KEY=contract-argo-key
+export STEWARD_MC_ADMIN_PASSWORD=contract-mc-Password-9x7
+# Failed logins pause 3 s in MC; schemathesis sends many.
+export STEWARD_MC_BAD_AUTH_DELAY_MS=10
+export STEWARD_CONTRACT_URL=http://127.0.0.1:$port
 "$bin" serve > "$work/server.log" 2>&1 &
 pid=$!
 for _ in $(seq 100); do
@@ -26,7 +30,7 @@ done
 export SCHEMATHESIS_HOOKS=hooks
 cd "$root/contract"
 status=0
-for surface in ${SURFACES:-scalelite storj argo}; do
+for surface in ${SURFACES:-scalelite storj argo mc}; do
   echo "== schemathesis: $surface"
   "$venv/bin/schemathesis" run "http://127.0.0.1:$port/openapi/$surface.json" \
     --url "http://127.0.0.1:$port" \
