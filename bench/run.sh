@@ -18,10 +18,12 @@ checksum() { printf '%s%s%s' "$1" "$2" "$secret" | sha1sum | cut -d' ' -f1; }
 
 argo_key=bench-argo-key
 storj_token=bench-storj-token
+export MC_PASSWORD=bench-mc-Password-9x7
 tenants=${BENCH_TENANTS:-10000}
 storj_users=${BENCH_STORJ_USERS:-1000}
 STEWARD_LISTEN=127.0.0.1:$steward_port STEWARD_DATABASE_URL="sqlite://$work/steward.db?mode=rwc" \
   STEWARD_SCALELITE_SECRET=$secret STEWARD_ARGO_ADMIN_KEY=$argo_key STEWARD_STORJ_ADMIN_TOKEN=$storj_token \
+  STEWARD_MC_ADMIN_PASSWORD=$MC_PASSWORD \
   STEWARD_LOG=warn "$root/target/release/steward" serve > "$work/steward.log" 2>&1 &
 pids+=($!)
 "$root/target/release/steward-bench-reference" 127.0.0.1:$reference_port "sqlite://$work/reference.db?mode=rwc" > "$work/reference.log" 2>&1 &
@@ -66,6 +68,13 @@ read -r tenants_rps tenants_p99 < <(BENCH_SECONDS=$duration measure "http://127.
 read -r tenants1_rps tenants1_p99 < <(connections=1 measure "http://127.0.0.1:$steward_port/api/v2/admin/tenants" "${argo_headers[@]}")
 read -r users_rps users_p99 < <(measure "http://127.0.0.1:$steward_port/api/v2/admin/tenants/$first_tenant/users" "${argo_headers[@]}")
 read -r storj_rps storj_p99 < <(measure "http://127.0.0.1:$steward_port/api/user/user7@example.org" -H "Authorization: $storj_token")
+mc="http://127.0.0.1:$steward_port/api/v1"
+mc_token=$(curl -fs -H 'Content-Type: application/json' -d "{\"username\":\"mexadmin\",\"password\":\"$MC_PASSWORD\"}" "$mc/login" | python3 -c "import json,sys; print(json.load(sys.stdin)['token'])")
+login_connections=${BENCH_LOGIN_CONNECTIONS:-2}
+read -r login_rps login_p99 < <(connections=$login_connections measure "$mc/login" -s "$root/bench/mc_login.lua")
+read -r login32_rps login32_p99 < <(measure "$mc/login" -s "$root/bench/mc_login.lua")
+read -r current_rps current_p99 < <(measure "$mc/auth/user/current" -s "$root/bench/post.lua" -H "Authorization: Bearer $mc_token")
+steward_rss=$(awk '/VmHWM/ {print $2}' "/proc/${pids[0]}/status")
 
 printf '\n%-44s %12s %10s\n' "endpoint ($connections connections, ${duration}s, SQLite)" "req/s" "p99 ms"
 printf '%-44s %12.0f %10.2f\n' "steward getServers (100 servers)" "$servers_rps" "$servers_p99"
@@ -75,4 +84,8 @@ printf '%-44s %12.0f %10.2f\n' "argo list tenants ($tenants tenants)" "$tenants_
 printf '%-44s %12.0f %10.2f\n' "  the same, 1 connection" "$tenants1_rps" "$tenants1_p99"
 printf '%-44s %12.0f %10.2f\n' "argo list a tenant's users" "$users_rps" "$users_p99"
 printf '%-44s %12.0f %10.2f\n' "storj get user ($storj_users users)" "$storj_rps" "$storj_p99"
+printf '%-44s %12.0f %10.2f\n' "mc login (argon2id), $login_connections connections" "$login_rps" "$login_p99"
+printf '%-44s %12.0f %10.2f\n' "mc login (argon2id), $connections connections" "$login32_rps" "$login32_p99"
+printf '%-44s %12.0f %10.2f\n' "mc auth/user/current (bearer JWT)" "$current_rps" "$current_p99"
+printf 'steward peak memory (VmHWM): %d MiB\n' "$((steward_rss / 1024))"
 awk -v s="$info_rps" -v r="$ref_rps" 'BEGIN { printf "ratio getServerInfo / reference: %.2f (goal >= 0.80)\n", s / r }'

@@ -97,6 +97,9 @@ on_both_databases!(mc_roles_are_granted_and_revoked_within_mcs_rules, |server| {
     assert_eq!(own, json!([{"org": "devs", "username": "quinn", "role": "DeveloperContributor"}]));
     let everyone = call(&server, "/auth/role/assignment/show", Some(&admin), None).await.json();
     assert_eq!(everyone.as_array().unwrap().len(), 4, "{everyone}");
+    // A present key matches exactly, even empty: the admin grants.
+    let admins = post(&server, "/auth/role/assignment/show", &admin, json!({"org": ""})).await.json();
+    assert_eq!(admins, json!([{"org": "", "username": MC_ADMIN, "role": "AdminManager"}]));
     let visible = call(&server, "/auth/role/showuser", Some(&quinn), None).await.json();
     assert_eq!(visible.as_array().unwrap().len(), 2, "both grants in devs: {visible}");
     let olga = user(&server, "olga").await;
@@ -259,6 +262,15 @@ on_both_databases!(mc_api_keys_never_exceed_their_creators_rights, |server| {
     assert_eq!(call(&server, "/auth/user/show/apikey", Some(&uma), None).await.json(), json!([]));
     let all = call(&server, "/auth/user/show/apikey", Some(&admin), None).await.json();
     assert_eq!(all[0]["Username"], "tess");
+    assert_eq!(key["permissions"], json!([{"role": "", "resource": "apps", "action": "manage"}]));
+    // AdminManagers see keys' own roles beside the built-in ones.
+    let key_role = format!("{id}-role");
+    let names = call(&server, "/auth/role/show", Some(&admin), None).await.json();
+    assert!(names.as_array().unwrap().contains(&json!(key_role)), "{names}");
+    let perms = post(&server, "/auth/role/perms/show", &admin, json!({"role": key_role})).await.json();
+    assert_eq!(perms.as_array().unwrap().len(), 2, "{perms}");
+    let hidden = post(&server, "/auth/role/perms/show", &tess, json!({"role": key_role})).await.json();
+    assert_eq!(hidden, json!([]));
     let missing = post(&server, "/auth/user/show/apikey", &tess, json!({"Id": "no-such-key"})).await;
     assert_eq!(message(&missing, 400), "API key ID not found");
 

@@ -111,7 +111,9 @@ pub async fn create(mc: &Mc, caller: &McCaller, body: ApiKeyRequest) -> Result<A
         created_at: store::ZERO_TIME.to_owned(),
         updated_at: store::ZERO_TIME.to_owned(),
         api_key: secret,
-        permissions: Some(requested),
+        permissions: Some(
+            requested.into_iter().map(|p| RolePerm { role: Some(p.role.unwrap_or_default()), ..p }).collect(),
+        ),
     })
 }
 

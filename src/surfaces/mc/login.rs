@@ -81,7 +81,11 @@ pub async fn login(mc: &Mc, body: UserLogin) -> Result<poem::Response, McError> 
     let api_key =
         mc_api_key::Entity::find().filter(mc_api_key::Column::Id.eq(username.to_lowercase())).one(&mc.db).await?;
     let (claims, admin) = match api_key {
-        Some(api_key) => (api_key_login(mc, api_key, &password).await?, false),
+        Some(api_key) => {
+            let claims = api_key_login(mc, api_key, &password).await?;
+            let admin = mc.rights(&claims.apikeyusername).await?.is_admin_manager();
+            (claims, admin)
+        }
         None => password_login(mc, &username, &password, &text(body.totp)).await?,
     };
     let token = mc.sign(claims.clone());
@@ -167,6 +171,7 @@ async fn password_login(mc: &Mc, username: &str, password: &str, code: &str) -> 
     let mut row = user.clone().into_active_model();
     row.failed_logins = Set(0);
     row.last_login = Set(Some(store::now()));
+    row.updated_at = Set(store::now());
     let crack_seconds = match user.pass_crack_time_sec {
         0.0 => strength::crack_seconds(password),
         known => known,

@@ -8,7 +8,7 @@ use super::api::{Role, RolePerm};
 use super::caller::McCaller;
 use super::errors::McError;
 use super::{Mc, change, rbac, store, strength};
-use crate::db::entities::mc_role_grant;
+use crate::db::entities::{mc_api_key_perm, mc_role_grant};
 
 fn text(value: &Option<String>) -> &str {
     value.as_deref().unwrap_or("")
@@ -26,30 +26,47 @@ fn visible_roles(admin: bool) -> impl Iterator<Item = &'static str> {
 pub async fn names(mc: &Mc, caller: &McCaller) -> Result<Vec<String>, McError> {
     let admin = mc.rights(caller.username()).await?.is_admin_manager();
     let mut names: Vec<String> = visible_roles(admin).map(str::to_owned).collect();
+    if admin {
+        // AdminManagers also see API keys' own roles.
+        let keys = mc_api_key_perm::Entity::find().all(&mc.db).await?;
+        names.extend(keys.into_iter().map(|p| rbac::key_role(&p.key_id)));
+        names.dedup();
+    }
     names.sort();
+    names.dedup();
     Ok(names)
 }
 
 pub async fn perms(mc: &Mc, caller: &McCaller, filter: Option<RolePerm>) -> Result<Vec<RolePerm>, McError> {
     let filter = filter.unwrap_or_default();
     let admin = mc.rights(caller.username()).await?.is_admin_manager();
-    let wanted = |wanted: &Option<String>, value: &str| text(wanted).is_empty() || text(wanted) == value;
-    let mut rows: Vec<RolePerm> = visible_roles(admin)
-        .filter(|role| wanted(&filter.role, role))
-        .flat_map(|role| rbac::permissions(role).into_iter().map(move |(resource, action)| (role, resource, action)))
-        .filter(|(_, resource, action)| wanted(&filter.resource, resource) && wanted(&filter.action, action))
-        .map(|(role, resource, action)| RolePerm {
-            role: Some(role.to_owned()),
-            resource: Some(resource.to_owned()),
-            action: Some(action.to_owned()),
+    let mut all: Vec<(String, String, String)> = visible_roles(admin)
+        .flat_map(|role| {
+            rbac::permissions(role).into_iter().map(move |(r, a)| (role.to_owned(), r.to_owned(), a.to_owned()))
         })
+        .collect();
+    if admin {
+        let keys = mc_api_key_perm::Entity::find().all(&mc.db).await?;
+        all.extend(keys.into_iter().map(|p| (rbac::key_role(&p.key_id), p.resource, p.action)));
+    }
+    let mut rows: Vec<RolePerm> = all
+        .into_iter()
+        .filter(|(role, resource, action)| {
+            wanted(&filter.role, role) && wanted(&filter.resource, resource) && wanted(&filter.action, action)
+        })
+        .map(|(role, resource, action)| RolePerm { role: Some(role), resource: Some(resource), action: Some(action) })
         .collect();
     rows.sort_by(|a, b| (&a.role, &a.resource, &a.action).cmp(&(&b.role, &b.resource, &b.action)));
     Ok(rows)
 }
 
+/// A filter key that is present matches exactly, even when empty (MC's
+/// `{"org":""}` asks for the admin grants).
+fn wanted(wanted: &Option<String>, value: &str) -> bool {
+    wanted.as_deref().is_none_or(|w| w == value)
+}
+
 fn matches(grant: &mc_role_grant::Model, filter: &Role) -> bool {
-    let wanted = |wanted: &Option<String>, value: &str| text(wanted).is_empty() || text(wanted) == value;
     wanted(&filter.org, &grant.org) && wanted(&filter.username, &grant.subject) && wanted(&filter.role, &grant.role)
 }
 

@@ -37,10 +37,11 @@ pub async fn ensure_superuser(db: &sea_orm::DatabaseConnection, name: &str, pass
         email: Set(format!("{name}-email-not-specified")),
         email_verified: Set(true),
         passhash: Set(crate::auth::password::hash(password.to_owned()).await?),
-        family_name: Set(String::new()),
-        given_name: Set(String::new()),
+        // As MC's InitAdmin names its superuser.
+        family_name: Set(name.to_owned()),
+        given_name: Set(name.to_owned()),
         picture: Set(String::new()),
-        nickname: Set(String::new()),
+        nickname: Set(name.to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
         locked: Set(false),
@@ -101,19 +102,22 @@ impl Mc {
         Ok(token)
     }
 
-    /// Uses up a mailed token: its claims, or MC's 401.
-    async fn redeem(&self, purpose: &str, token: &str) -> Result<Claims, McError> {
+    /// The claims of a mailed token we issued for `purpose` and that is
+    /// unexpired and unused; MC's 401 otherwise.
+    async fn mailed_claims(&self, purpose: &str, token: &str) -> Result<Claims, McError> {
         let invalid = || McError::unauthorized("Invalid or expired token");
         let claims = self.key.verify(token, now_unix()).map_err(|_| invalid())?;
-        let deleted = mc_token::Entity::delete_many()
-            .filter(mc_token::Column::TokenHash.eq(token_hash(token)))
-            .filter(mc_token::Column::Purpose.eq(purpose))
-            .exec(&self.db)
-            .await?;
-        if deleted.rows_affected == 0 {
-            return Err(invalid());
+        let kept = mc_token::Entity::find_by_id(token_hash(token)).one(&self.db).await?;
+        match kept {
+            Some(row) if row.purpose == purpose => Ok(claims),
+            _ => Err(invalid()),
         }
-        Ok(claims)
+    }
+
+    /// Uses a mailed token up; false if another request already did.
+    async fn consume(&self, token: &str) -> Result<bool, McError> {
+        let deleted = mc_token::Entity::delete_by_id(token_hash(token)).exec(&self.db).await?;
+        Ok(deleted.rows_affected > 0)
     }
 
     async fn send_verification(&self, user: &mc_user::Model, to: &str) -> Result<(), McError> {
@@ -129,10 +133,25 @@ impl Mc {
     /// Checks and stores a new password (MC's length and strength rules,
     /// the admin rule for AdminManagers).
     async fn set_password(&self, user: &mc_user::Model, password: &str, actor: &str) -> Result<(), McError> {
+        let seconds = self.check_new_password(user, password).await?;
+        self.store_password(user, password, seconds, actor).await
+    }
+
+    /// MC's rules for a new password; its estimated crack seconds.
+    async fn check_new_password(&self, user: &mc_user::Model, password: &str) -> Result<f64, McError> {
         strength::check_length(password).map_err(McError::bad_request)?;
         let admin = self.rights(&user.name).await?.is_admin_manager();
         let minimum = if admin { strength::ADMIN_MIN_CRACK_SECONDS } else { strength::USER_MIN_CRACK_SECONDS };
-        let seconds = strength::check_strength(password, minimum).map_err(McError::bad_request)?;
+        strength::check_strength(password, minimum).map_err(McError::bad_request)
+    }
+
+    async fn store_password(
+        &self,
+        user: &mc_user::Model,
+        password: &str,
+        seconds: f64,
+        actor: &str,
+    ) -> Result<(), McError> {
         let mut row = user.clone().into_active_model();
         row.passhash = Set(crate::auth::password::hash(password.to_owned()).await?);
         row.pass_crack_time_sec = Set(seconds);
@@ -501,16 +520,26 @@ pub async fn password_reset_request(mc: &Mc, body: EmailRequest) -> Result<(), M
     sent.map_err(|e| McError::bad_request(format!("Failed to send password reset email, {e}")))
 }
 
+/// A reset token works once, and only for a password MC accepts (a
+/// refused password leaves it usable).
 pub async fn password_reset(mc: &Mc, body: PasswordReset) -> Result<(), McError> {
-    let claims = mc.redeem(RESET, text(&body.token)).await?;
+    let token = text(&body.token);
+    let claims = mc.mailed_claims(RESET, token).await?;
     let Some(user) = store::user_by_name(&mc.db, &claims.username).await? else {
         return Err(McError::unauthorized("Invalid or expired token"));
     };
-    mc.set_password(&user, text(&body.password), &user.name).await
+    let password = text(&body.password);
+    let seconds = mc.check_new_password(&user, password).await?;
+    if !mc.consume(token).await? {
+        return Err(McError::unauthorized("Invalid or expired token"));
+    }
+    mc.store_password(&user, password, seconds, &user.name).await
 }
 
+/// Verification tokens stay valid until they expire, as MC's do (verifying
+/// twice is harmless).
 pub async fn verify_email(mc: &Mc, body: Token) -> Result<(), McError> {
-    let claims = mc.redeem(VERIFY, text(&body.token)).await?;
+    let claims = mc.mailed_claims(VERIFY, text(&body.token)).await?;
     let Some(user) = store::user_by_email(&mc.db, &claims.email).await? else { return Ok(()) };
     let mut row = user.clone().into_active_model();
     row.email_verified = Set(true);
@@ -520,6 +549,10 @@ pub async fn verify_email(mc: &Mc, body: Token) -> Result<(), McError> {
 
 pub async fn resend_verify(mc: &Mc, body: EmailRequest) -> Result<(), McError> {
     let email = requested_email(&body)?;
+    // With verification off MC sends no verification mail at all.
+    if !mc.settings.verify_email {
+        return Ok(());
+    }
     if let Some(user) = store::user_by_email(&mc.db, email).await?.filter(|u| !u.email_verified) {
         mc.send_verification(&user, email).await?;
     }

@@ -1,0 +1,2 @@
+-- wrk: a bodiless POST (MC's show/current operations).
+wrk.method = "POST"
