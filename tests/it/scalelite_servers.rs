@@ -197,7 +197,9 @@ on_both_databases!(changes_are_audited, |server| {
     let id = add_server(&server, "https://a.example/api").await;
     post(&server, "deleteServer", "", &json!({"id": id})).await;
     let db = sea_orm::Database::connect(&server.database_url).await.unwrap();
+    use sea_orm::{ColumnTrait, QueryFilter};
     let events = steward::db::entities::audit_event::Entity::find()
+        .filter(steward::db::entities::audit_event::Column::Surface.eq("scalelite"))
         .order_by_asc(steward::db::entities::audit_event::Column::Id)
         .all(&db)
         .await
