@@ -142,7 +142,7 @@ components:
         // An operation with `security: []` takes no caller.
         assert!(
             code.contains(
-                "async fn add_pet( &self, request: AddPetRequest, ) -> Result<AddPetResponse, crate::PetError>;"
+                "async fn add_pet( &self, request: AddPetRequest, ) -> ::core::result::Result<AddPetResponse, crate::PetError>;"
             ),
             "{code}"
         );
@@ -192,6 +192,16 @@ components:
         let code = flat(&generate(&doc).unwrap());
         assert!(code.contains("body: crate::wire::LenientJson<Pet>"), "{code}");
         assert!(code.contains("impl crate::wire::CanonicalKeys for Pet"), "{code}");
+    }
+
+    #[test]
+    fn only_marked_objects_refuse_unknown_keys() {
+        let code = flat(&generate(MINIMAL).unwrap());
+        assert!(!code.contains("fn unknown_key"), "{code}");
+        let doc = MINIMAL.replace("    Problem:\n", "    Problem:\n      x-steward-refuse-unknown-keys: ProblemRow\n");
+        let code = flat(&generate(&doc).unwrap());
+        assert!(code.contains("const KNOWN: &[&str] = &[\"error\"];"), "{code}");
+        assert!(code.contains("(key.clone(), \"ProblemRow\")"), "{code}");
     }
 
     #[test]

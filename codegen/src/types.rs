@@ -163,6 +163,18 @@ fn object(name: &str, ty: &Ident, schema: &Value) -> Result<TokenStream, Error> 
             Ok(quote! { (#wire, <#field_ty as crate::wire::CanonicalKeys>::canonicalize as crate::wire::Canonicalizer) })
         })
         .collect::<Result<Vec<_>, Error>>()?;
+    // `x-steward-refuse-unknown-keys: <object>`: a key naming no field is
+    // refused (a filter over a database object, say), reported with the
+    // object's name; other types ignore unknown keys as Go's decoder does.
+    let unknown_key = schema.get("x-steward-refuse-unknown-keys").and_then(Value::as_str).map(|object| {
+        let wires = properties.keys();
+        quote! {
+            fn unknown_key(value: &serde_json::Value) -> Option<(String, &'static str)> {
+                const KNOWN: &[&str] = &[#(#wires),*];
+                value.as_object()?.keys().find(|key| !KNOWN.contains(&key.as_str())).map(|key| (key.clone(), #object))
+            }
+        }
+    });
     // With every field optional, "nothing given" is a value of the type.
     let default = required.is_empty().then(|| quote!(Default,));
     Ok(quote! {
@@ -174,6 +186,7 @@ fn object(name: &str, ty: &Ident, schema: &Value) -> Result<TokenStream, Error> 
             fn canonicalize(value: &mut serde_json::Value) -> ::core::result::Result<(), crate::wire::Mismatch> {
                 crate::wire::canonicalize_keys(value, #name, &[#(#canonical),*])
             }
+            #unknown_key
         }
     })
 }

@@ -10,6 +10,12 @@ pub trait CanonicalKeys {
     fn canonicalize(_value: &mut serde_json::Value) -> Result<(), Mismatch> {
         Ok(())
     }
+
+    /// For types that refuse keys naming no field (after canonicalizing):
+    /// the first such key and the name the refusal gives the object.
+    fn unknown_key(_value: &serde_json::Value) -> Option<(String, &'static str)> {
+        None
+    }
 }
 
 /// A value whose JSON kind does not fit its field, in Go's words.
@@ -94,6 +100,10 @@ impl<T: CanonicalKeys> CanonicalKeys for Vec<T> {
 impl<T: CanonicalKeys> CanonicalKeys for Option<T> {
     fn canonicalize(value: &mut serde_json::Value) -> Result<(), Mismatch> {
         T::canonicalize(value)
+    }
+
+    fn unknown_key(value: &serde_json::Value) -> Option<(String, &'static str)> {
+        T::unknown_key(value)
     }
 }
 

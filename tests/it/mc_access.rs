@@ -174,6 +174,11 @@ on_both_databases!(mc_orgs_are_created_shown_updated_and_deleted_by_their_manage
     assert_eq!(all[1]["EdgeboxOnly"], true, "operator orgs start edgebox-only");
     let filtered = post(&server, "/auth/org/show", &admin, json!({"Type": "operator"})).await.json();
     assert_eq!(filtered.as_array().unwrap().len(), 1);
+    let unknown = post(&server, "/auth/org/show", &admin, json!({"Kind": "operator"})).await;
+    assert_eq!(
+        message(&unknown, 400),
+        "Failed to parse input data: JSON field Kind not found in database object Organization"
+    );
     assert_eq!(call(&server, "/auth/org/show", Some(&sam), None).await.json(), json!([]));
 
     let update = |token: &str, body: Value| {

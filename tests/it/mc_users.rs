@@ -80,6 +80,11 @@ on_both_databases!(mc_users_see_themselves_and_whom_their_roles_allow, |server| 
     assert_eq!(by_role.json().as_array().unwrap().len(), 1);
     let by_email = call(&server, "/auth/user/show", Some(&admin), Some(&json!({"email": "frank@example.com"}))).await;
     assert_eq!(by_email.json()[0]["Name"], "frank");
+    let unknown = call(&server, "/auth/user/show", Some(&admin), Some(&json!({"BadField": 1}))).await;
+    assert_eq!(
+        message(&unknown, 400),
+        "Failed to parse input data: JSON field BadField not found in database object ShowUser"
+    );
     assert_eq!(message(&call(&server, "/auth/user/show", None, None).await, 401), "No bearer token found");
 });
 

@@ -69,6 +69,12 @@ async fn decode<T: ParseFromJSON + CanonicalKeys>(
         return Err(McError::unsupported_media_type());
     };
     T::canonicalize(&mut value).map_err(|mismatch| McError::bad_request(unmarshal_error(&mismatch)))?;
+    if let Some((key, object)) = T::unknown_key(&value) {
+        // MC's show filters map keys onto database columns.
+        return Err(McError::bad_request(format!(
+            "Failed to parse input data: JSON field {key} not found in database object {object}"
+        )));
+    }
     T::parse_from_json(Some(value))
         .map_err(|e| McError::bad_request(format!("Invalid JSON data: Unmarshal error: {}", e.into_message())))
 }

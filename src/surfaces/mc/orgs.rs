@@ -3,7 +3,7 @@
 
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
 
-use super::api::{Organization, OrganizationInput};
+use super::api::{Organization, OrganizationFilter, OrganizationInput};
 use super::caller::McCaller;
 use super::errors::McError;
 use super::{Mc, change, rbac, store};
@@ -71,7 +71,11 @@ pub async fn create(mc: &Mc, caller: &McCaller, body: OrganizationInput) -> Resu
     Ok(())
 }
 
-pub async fn show(mc: &Mc, caller: &McCaller, filter: Option<OrganizationInput>) -> Result<Vec<Organization>, McError> {
+pub async fn show(
+    mc: &Mc,
+    caller: &McCaller,
+    filter: Option<OrganizationFilter>,
+) -> Result<Vec<Organization>, McError> {
     let filter = filter.unwrap_or_default();
     let rights = mc.rights(caller.username()).await?;
     let member_of: Vec<String> =
@@ -85,7 +89,7 @@ pub async fn show(mc: &Mc, caller: &McCaller, filter: Option<OrganizationInput>)
         .collect())
 }
 
-fn matches_filter(org: &mc_org::Model, filter: &OrganizationInput) -> bool {
+fn matches_filter(org: &mc_org::Model, filter: &OrganizationFilter) -> bool {
     let same = |wanted: &Option<String>, value: &str| wanted.as_deref().is_none_or(|w| w == value);
     let flag = |wanted: Option<bool>, value: bool| wanted.is_none_or(|w| w == value);
     filter.name.as_deref().is_none_or(|n| n.eq_ignore_ascii_case(&org.name))

@@ -9,7 +9,9 @@ use sea_orm::{
 };
 use sha2::{Digest, Sha256};
 
-use super::api::{CreateUser, EmailRequest, NewPassword, PasswordReset, Token, User, UserFilter, UserResponse};
+use super::api::{
+    CreateUser, EmailRequest, NewPassword, PasswordReset, ShowUser, Token, User, UserFilter, UserResponse,
+};
 use super::caller::McCaller;
 use super::errors::McError;
 use super::token::{Claims, KEY_VERSION, now_unix};
@@ -256,7 +258,7 @@ pub async fn current(mc: &Mc, caller: &McCaller) -> Result<User, McError> {
     }
 }
 
-pub async fn show(mc: &Mc, caller: &McCaller, filter: Option<UserFilter>) -> Result<Vec<User>, McError> {
+pub async fn show(mc: &Mc, caller: &McCaller, filter: Option<ShowUser>) -> Result<Vec<User>, McError> {
     let filter = filter.unwrap_or_default();
     let rights = mc.rights(caller.username()).await?;
     let orgs = rights.orgs_with(rbac::USERS, rbac::VIEW);
@@ -289,7 +291,7 @@ pub async fn show(mc: &Mc, caller: &McCaller, filter: Option<UserFilter>) -> Res
 }
 
 /// Equality on each field the filter gives (names ignore case, as citext).
-fn matches_filter(user: &mc_user::Model, filter: &UserFilter) -> bool {
+fn matches_filter(user: &mc_user::Model, filter: &ShowUser) -> bool {
     let same = |wanted: &Option<String>, value: &str| wanted.as_deref().is_none_or(|w| w == value);
     let flag = |wanted: Option<bool>, value: bool| wanted.is_none_or(|w| w == value);
     filter.name.as_deref().is_none_or(|n| n.eq_ignore_ascii_case(&user.name))
@@ -423,9 +425,10 @@ pub async fn delete_locked(mc: &Mc, body: UserFilter) -> Result<(), McError> {
     if password.is_empty() {
         return Err(McError::bad_request("Please specify password in passhash"));
     }
-    let user = match name.is_empty() {
-        false => store::user_by_name(&mc.db, name).await?,
-        true => store::user_by_email(&mc.db, email).await?,
+    // MC looks the name up first, then the email.
+    let user = match store::user_by_name(&mc.db, name).await?.filter(|_| !name.is_empty()) {
+        Some(user) => Some(user),
+        None => store::user_by_email(&mc.db, email).await?,
     };
     let Some(user) = user else {
         mc.bad_auth_pause().await;
