@@ -75,7 +75,7 @@ on_both_databases!(mc_login_refusals_use_mcs_words, |server| {
     );
     assert_eq!(
         refused(json!({"username": 5})).await,
-        "Invalid JSON data: Unmarshal error: expected string, but got number for field \"username\""
+        "Invalid JSON data: Unmarshal error: expected string, but got number for field \"username\" at offset 13"
     );
 
     let empty = send(server.client.post(server.url("/api/v1/login")).header("content-type", "application/json")).await;

@@ -43,7 +43,7 @@ on_both_databases!(mc_usercreate_checks_names_emails_and_passwords_as_mc, |serve
     let kind = create(&server, json!({"Name": "x", "EnableTOTP": "yes"})).await;
     assert_eq!(
         kind,
-        "Invalid JSON data: Unmarshal error: expected bool, but got string for field \"EnableTOTP\", valid values are true, false"
+        "Invalid JSON data: Unmarshal error: expected bool, but got string for field \"EnableTOTP\" at offset 30, valid values are true, false"
     );
 });
 

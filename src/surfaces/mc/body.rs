@@ -60,7 +60,8 @@ async fn decode<T: ParseFromJSON + CanonicalKeys>(
         let error = poem::Error::from(e);
         McError::new(error.status(), error.to_string())
     })?;
-    let mut value = if content_type.starts_with("application/json") {
+    let json = content_type.starts_with("application/json");
+    let mut value = if json {
         serde_json::from_slice(&bytes).map_err(|e| McError::bad_request(syntax_error(&bytes, &e)))?
     } else if content_type.starts_with("application/x-www-form-urlencoded") {
         let fields = form_urlencoded_pairs(&bytes).into_iter().map(|(k, v)| (k, serde_json::Value::String(v)));
@@ -68,7 +69,10 @@ async fn decode<T: ParseFromJSON + CanonicalKeys>(
     } else {
         return Err(McError::unsupported_media_type());
     };
-    T::canonicalize(&mut value).map_err(|mismatch| McError::bad_request(unmarshal_error(&mismatch)))?;
+    T::canonicalize(&mut value).map_err(|mismatch| {
+        let offset = json.then(|| offset_after(&bytes, &mismatch.field)).flatten();
+        McError::bad_request(unmarshal_error(&mismatch, offset))
+    })?;
     if let Some((key, object)) = T::unknown_key(&value) {
         // MC's show filters map keys onto database columns.
         return Err(McError::bad_request(format!(
@@ -111,9 +115,26 @@ fn byte_index(bytes: &[u8], line: usize, column: usize) -> usize {
     (line_start + column.saturating_sub(1)).min(bytes.len().saturating_sub(1))
 }
 
+/// Where Go's decoder stood when it refused the top-level `Type.Field`:
+/// just past a literal value, just inside an array or object. `None` for
+/// nested fields.
+fn offset_after(bytes: &[u8], field: &str) -> Option<usize> {
+    let (_, name) = field.split_once('.').filter(|(_, name)| !name.contains('.'))?;
+    let fields: std::collections::BTreeMap<String, &serde_json::value::RawValue> =
+        serde_json::from_slice(bytes).ok()?;
+    let raw =
+        fields.get(name).or_else(|| fields.iter().find(|(key, _)| key.eq_ignore_ascii_case(name)).map(|(_, v)| v))?;
+    let text = raw.get();
+    let start = (text.as_ptr() as usize).checked_sub(bytes.as_ptr() as usize)?;
+    Some(match text.as_bytes().first() {
+        Some(b'[' | b'{') => start + 1,
+        _ => start + text.len(),
+    })
+}
+
 /// `Invalid JSON data: Unmarshal error: expected <Go kind>, but got <JSON
-/// kind> for field "<Field>"<help>`.
-fn unmarshal_error(mismatch: &Mismatch) -> String {
+/// kind> for field "<Field>"[ at offset N]<help>`.
+fn unmarshal_error(mismatch: &Mismatch, offset: Option<usize>) -> String {
     let field = mismatch.field.rsplit('.').next().unwrap_or(&mismatch.field);
     let (kind, help) = match mismatch.expected {
         "bool" => ("bool", ", valid values are true, false"),
@@ -122,8 +143,9 @@ fn unmarshal_error(mismatch: &Mismatch) -> String {
         "object" => ("struct", ""),
         other => (other, ""),
     };
+    let at = offset.filter(|&n| n != 0).map(|n| format!(" at offset {n}")).unwrap_or_default();
     format!(
-        "Invalid JSON data: Unmarshal error: expected {kind}, but got {} for field \"{field}\"{help}",
+        "Invalid JSON data: Unmarshal error: expected {kind}, but got {} for field \"{field}\"{at}{help}",
         mismatch.found
     )
 }
@@ -153,8 +175,16 @@ mod tests {
     #[test]
     fn kind_mismatches_name_the_field() {
         let mismatch = Mismatch { found: "string", expected: "bool", field: "CreateUser.EnableTOTP".into() };
+        let body = br#"{"EnableTOTP":"yes"}"#;
+        assert_eq!(offset_after(body, "CreateUser.EnableTOTP"), Some(19));
         assert_eq!(
-            unmarshal_error(&mismatch),
+            unmarshal_error(&mismatch, offset_after(body, "CreateUser.EnableTOTP")),
+            "Invalid JSON data: Unmarshal error: expected bool, but got string for field \"EnableTOTP\" at offset 19, valid values are true, false"
+        );
+        assert_eq!(offset_after(br#"{"a": 1, "enabletotp": [true]}"#, "CreateUser.EnableTOTP"), Some(24));
+        assert_eq!(offset_after(body, "CreateUser.verify.email"), None);
+        assert_eq!(
+            unmarshal_error(&mismatch, None),
             "Invalid JSON data: Unmarshal error: expected bool, but got string for field \"EnableTOTP\", valid values are true, false"
         );
     }
