@@ -362,13 +362,13 @@ pub async fn update(mc: &Mc, caller: &McCaller, body: CreateUser) -> Result<User
         }
         other => other?,
     };
-    if let (Some(_), true) = (&new_email, mc.settings.verify_email) {
-        if let Err(error) = mc.send_verification(&saved, &verify_to).await {
-            mc.audited
-                .update(user.clone().into_active_model().reset_all(), change("steward", "restore user", &user.name))
-                .await?;
-            return Err(error);
-        }
+    if new_email.is_some()
+        && mc.settings.verify_email
+        && let Err(error) = mc.send_verification(&saved, &verify_to).await
+    {
+        let restore = user.clone().into_active_model().reset_all();
+        mc.audited.update(restore, change("steward", "restore user", &user.name)).await?;
+        return Err(error);
     }
     Ok(match enrolment {
         None => UserResponse { message: "user updated".into(), totp_shared_key: String::new(), totpqr_image: None },
