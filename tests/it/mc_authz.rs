@@ -241,3 +241,50 @@ on_both_databases!(mc_every_operation_allows_exactly_the_roles_mcs_table_allows,
     let reply = call(&server, "/resendverify", None, Some(&json!({"email": "x@example.com"}))).await;
     assert_eq!(reply.status, 200);
 });
+
+/// Every operation of the spec, with its path and whether it takes a body.
+fn spec_operations() -> Vec<(String, String, bool)> {
+    let spec: Value = serde_json::from_str(steward::surfaces::mc::SPEC_JSON).unwrap();
+    let mut out = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        let op = &item["post"];
+        out.push((op["operationId"].as_str().unwrap().to_owned(), path.clone(), op.get("requestBody").is_some()));
+    }
+    out
+}
+
+on_both_databases!(mc_every_operation_refuses_a_missing_token_and_a_malformed_body, |server| {
+    let admin = admin(&server).await;
+    for (operation, path, has_body) in spec_operations() {
+        let need = NEEDS.iter().find(|(op, _)| *op == operation).map(|(_, n)| *n).unwrap();
+        if need != Need::Public {
+            let reply = crate::scalelite_client::send(server.client.post(server.url(&path))).await;
+            assert_eq!(message(&reply, 401), "No bearer token found", "{operation}");
+        }
+        if has_body {
+            let malformed = server
+                .client
+                .post(server.url(&path))
+                .bearer_auth(&admin)
+                .header("content-type", "application/json")
+                .body("{bad");
+            let reply = crate::scalelite_client::send(malformed).await;
+            assert_eq!(
+                message(&reply, 400),
+                "Invalid JSON data: Syntax error at offset 2, invalid character 'b' looking for beginning of object key string",
+                "{operation}"
+            );
+            let text = server
+                .client
+                .post(server.url(&path))
+                .bearer_auth(&admin)
+                .header("content-type", "text/plain")
+                .body("{}");
+            assert_eq!(
+                message(&crate::scalelite_client::send(text).await, 415),
+                "Unsupported Media Type",
+                "{operation}"
+            );
+        }
+    }
+});
