@@ -9,15 +9,12 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Pagin
 use super::api::{ApiKey, ApiKeyRequest, RolePerm};
 use super::caller::McCaller;
 use super::errors::McError;
+use super::store::text;
 use super::{Mc, change, login, rbac, store};
 use crate::db::entities::{mc_api_key, mc_api_key_perm, mc_role_grant};
 
 /// MC's `UserApiKeyCreateLimit`.
 const KEYS_PER_USER: u64 = 10;
-
-fn text(value: &Option<String>) -> &str {
-    value.as_deref().unwrap_or("")
-}
 
 fn refuse_key_tokens(caller: &McCaller, verb: &str) -> Result<(), McError> {
     match caller.claims.is_api_key() {

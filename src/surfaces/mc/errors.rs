@@ -49,7 +49,7 @@ pub fn message_body(message: &str) -> serde_json::Value {
     json!({ "message": capitalized(message) })
 }
 
-fn capitalized(message: &str) -> String {
+pub fn capitalized(message: &str) -> String {
     let mut chars = message.chars();
     match chars.next() {
         Some(first) if first.is_ascii_lowercase() => first.to_ascii_uppercase().to_string() + chars.as_str(),

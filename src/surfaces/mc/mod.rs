@@ -110,7 +110,7 @@ fn change<'a>(caller: &'a str, action: &'a str, target: &'a str) -> Change<'a> {
 
 /// MC's `{"message"}` success body.
 fn message(text: &str) -> api::Result {
-    api::Result { message: errors::message_body(text)["message"].as_str().map(str::to_owned), code: None }
+    api::Result { message: Some(errors::capitalized(text)), code: None }
 }
 
 #[async_trait::async_trait]

@@ -6,6 +6,7 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, Query
 use super::api::{Organization, OrganizationFilter, OrganizationInput};
 use super::caller::McCaller;
 use super::errors::McError;
+use super::store::text;
 use super::{Mc, change, rbac, store};
 use crate::db::entities::{mc_org, mc_role_grant};
 
@@ -13,10 +14,6 @@ const DEVELOPER: &str = "developer";
 const OPERATOR: &str = "operator";
 /// Names only an AdminManager may take (compared ignoring case).
 const RESERVED: [&str; 4] = ["edgecloudorg", "openXedge", "MobiledgeX", "EdgeBox"];
-
-fn text(value: &Option<String>) -> &str {
-    value.as_deref().unwrap_or("")
-}
 
 pub async fn create(mc: &Mc, caller: &McCaller, body: OrganizationInput) -> Result<(), McError> {
     let name = text(&body.name);

@@ -227,7 +227,7 @@ impl Rights {
 
     /// users:view in the empty org: any admin role.
     pub fn is_admin_viewer(&self) -> bool {
-        self.allows("", USERS, VIEW) && self.orgs_with(USERS, VIEW).contains("")
+        self.orgs_with(USERS, VIEW).contains("")
     }
 
     /// config:view in the empty org: only AdminManager (MC's `isUserAdmin`).

@@ -7,12 +7,9 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use super::api::{Role, RolePerm};
 use super::caller::McCaller;
 use super::errors::McError;
+use super::store::text;
 use super::{Mc, change, rbac, store, strength};
 use crate::db::entities::{mc_api_key_perm, mc_role_grant};
-
-fn text(value: &Option<String>) -> &str {
-    value.as_deref().unwrap_or("")
-}
 
 fn role_json(grant: &mc_role_grant::Model) -> Role {
     Role { org: Some(grant.org.clone()), username: Some(grant.subject.clone()), role: Some(grant.role.clone()) }

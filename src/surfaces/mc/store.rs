@@ -6,6 +6,11 @@ use time::OffsetDateTime;
 use super::api;
 use crate::db::entities::{mc_org, mc_role_grant, mc_user};
 
+/// An optional body field's text ("" when absent, as Go's zero value).
+pub fn text(value: &Option<String>) -> &str {
+    value.as_deref().unwrap_or("")
+}
+
 /// MC's names are citext: unique and looked up ignoring case.
 pub fn name_key(name: &str) -> String {
     name.to_lowercase()

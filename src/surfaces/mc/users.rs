@@ -14,16 +14,13 @@ use super::api::{
 };
 use super::caller::McCaller;
 use super::errors::McError;
+use super::store::text;
 use super::token::{Claims, KEY_VERSION, now_unix};
 use super::{Mc, change, login, rbac, store, strength, totp};
 use crate::db::entities::{mc_api_key, mc_role_grant, mc_token, mc_user};
 
 const VERIFY: &str = "verify";
 const RESET: &str = "reset";
-
-fn text(value: &Option<String>) -> &str {
-    value.as_deref().unwrap_or("")
-}
 
 /// Makes `name` a verified AdminManager with `password` if no such user
 /// exists (the bootstrap from STEWARD_MC_ADMIN_USER/PASSWORD). Whether it
