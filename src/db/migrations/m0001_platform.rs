@@ -53,7 +53,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(AuditEvents::Table).to_owned()).await?;
-        manager.drop_table(Table::drop().table(Settings::Table).to_owned()).await
+        super::drop_tables(manager, [AuditEvents::Table.into_iden(), Settings::Table.into_iden()]).await
     }
 }

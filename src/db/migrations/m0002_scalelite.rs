@@ -73,7 +73,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(ScaleliteTenants::Table).to_owned()).await?;
-        manager.drop_table(Table::drop().table(ScaleliteServers::Table).to_owned()).await
+        super::drop_tables(manager, [ScaleliteTenants::Table.into_iden(), ScaleliteServers::Table.into_iden()]).await
     }
 }

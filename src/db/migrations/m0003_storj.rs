@@ -155,14 +155,15 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            StorjApiKeys::Table.into_iden(),
-            StorjCoupons::Table.into_iden(),
-            StorjProjects::Table.into_iden(),
-            StorjUsers::Table.into_iden(),
-        ] {
-            manager.drop_table(Table::drop().table(table).to_owned()).await?;
-        }
-        Ok(())
+        super::drop_tables(
+            manager,
+            [
+                StorjApiKeys::Table.into_iden(),
+                StorjCoupons::Table.into_iden(),
+                StorjProjects::Table.into_iden(),
+                StorjUsers::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }

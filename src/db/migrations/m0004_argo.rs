@@ -95,14 +95,15 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            ArgoGeneration::Table.into_iden(),
-            ArgoUsers::Table.into_iden(),
-            ArgoTenants::Table.into_iden(),
-            ArgoAdmins::Table.into_iden(),
-        ] {
-            manager.drop_table(Table::drop().table(table).to_owned()).await?;
-        }
-        Ok(())
+        super::drop_tables(
+            manager,
+            [
+                ArgoGeneration::Table.into_iden(),
+                ArgoUsers::Table.into_iden(),
+                ArgoTenants::Table.into_iden(),
+                ArgoAdmins::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }

@@ -208,16 +208,17 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            McTokens::Table.into_iden(),
-            McApiKeyPerms::Table.into_iden(),
-            McApiKeys::Table.into_iden(),
-            McRoleGrants::Table.into_iden(),
-            McOrgs::Table.into_iden(),
-            McUsers::Table.into_iden(),
-        ] {
-            manager.drop_table(Table::drop().table(table).to_owned()).await?;
-        }
-        Ok(())
+        super::drop_tables(
+            manager,
+            [
+                McTokens::Table.into_iden(),
+                McApiKeyPerms::Table.into_iden(),
+                McApiKeys::Table.into_iden(),
+                McRoleGrants::Table.into_iden(),
+                McOrgs::Table.into_iden(),
+                McUsers::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }

@@ -33,6 +33,14 @@ where
     manager.create_index(statement.to_owned()).await
 }
 
+/// Drops `tables` in the order given (dependents first).
+async fn drop_tables(manager: &SchemaManager<'_>, tables: impl IntoIterator<Item = DynIden>) -> Result<(), DbErr> {
+    for table in tables {
+        manager.drop_table(Table::drop().table(table).to_owned()).await?;
+    }
+    Ok(())
+}
+
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
@@ -43,5 +51,18 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_argo::Migration),
             Box::new(m0005_mc::Migration),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn migrations_roll_back_and_forward_again() {
+        let db = sea_orm::Database::connect("sqlite::memory:").await.unwrap();
+        Migrator::up(&db, None).await.unwrap();
+        Migrator::down(&db, None).await.unwrap();
+        Migrator::up(&db, None).await.unwrap();
     }
 }
