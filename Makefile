@@ -23,7 +23,8 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 # Doc tests are skipped: there are none, and their empty runs would close the log.
-unit:
+# The venv brings the SMTP server the mail tests talk to.
+unit: $(VENV)/.installed
 	mkdir -p $(LOGS)
 	$(CARGO) test --workspace --lib --bins --tests 2>&1 | tee $(LOGS)/unit.log
 

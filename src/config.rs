@@ -13,7 +13,8 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://steward.db?mode=rwc";
 
 /// The configuration file's shape. Every key is optional; the environment
 /// variable named beside each key overrides it.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+// No Debug: the file's values include secrets.
+#[derive(Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     /// Address to listen on (STEWARD_LISTEN), e.g. "127.0.0.1:8080".
@@ -29,9 +30,31 @@ pub struct FileConfig {
     pub argo: ArgoFile,
     #[serde(default)]
     pub mc: McFile,
+    #[serde(default)]
+    pub mail: MailFile,
 }
 
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+// No Debug: the SMTP URL may carry a password.
+#[derive(Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MailFile {
+    /// Where mail goes (STEWARD_SMTP_URL): smtp://host:port (plain),
+    /// smtp://host?tls=opportunistic (STARTTLS when offered),
+    /// smtp://host?tls=required (STARTTLS or fail), smtps://host (TLS from
+    /// the start); user and password in the URL. Unset: the development sender, which logs that
+    /// a mail was sent, to whom and its subject.
+    pub smtp_url: Option<String>,
+    /// The From address of every mail (STEWARD_MAIL_FROM, default
+    /// "steward@localhost").
+    pub from: Option<String>,
+    /// Development only: the development sender also logs mail bodies,
+    /// reset links and one-time codes included (STEWARD_MAIL_LOG_BODIES,
+    /// default false; the start says so when it is on).
+    pub log_bodies: Option<bool>,
+}
+
+// No Debug: the file's values include secrets.
+#[derive(Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct McFile {
     /// The MC superuser created at start if absent (STEWARD_MC_ADMIN_USER,
@@ -52,14 +75,16 @@ pub struct McFile {
     pub bad_auth_delay_ms: Option<u64>,
 }
 
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+// No Debug: the file's values include secrets.
+#[derive(Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArgoFile {
     /// An x-api-key made a super_admin at start (STEWARD_ARGO_ADMIN_KEY).
     pub admin_key: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+// No Debug: the file's values include secrets.
+#[derive(Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StorjFile {
     /// The exact Authorization header value the Storj admin API accepts
@@ -67,7 +92,8 @@ pub struct StorjFile {
     pub admin_token: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+// No Debug: the file's values include secrets.
+#[derive(Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScaleliteFile {
     /// Colon-separated shared secrets for checksums
@@ -78,7 +104,7 @@ pub struct ScaleliteFile {
     pub multitenancy: Option<bool>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Config {
     pub listen: SocketAddr,
     pub database_url: String,
@@ -86,7 +112,65 @@ pub struct Config {
     pub storj: StorjConfig,
     pub argo: ArgoConfig,
     pub mc: McConfig,
+    pub mail: MailConfig,
 }
+
+/// Never prints a secret: the database password is masked.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("scalelite", &self.scalelite)
+            .field("storj", &self.storj)
+            .field("argo", &self.argo)
+            .field("mc", &self.mc)
+            .field("mail", &self.mail)
+            .finish()
+    }
+}
+
+/// A URL without its password (`scheme://user:***@host...`).
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+pub const DEFAULT_MAIL_FROM: &str = "steward@localhost";
+
+#[derive(Clone)]
+pub struct MailConfig {
+    pub smtp_url: Option<String>,
+    pub from: String,
+    pub log_bodies: bool,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self { smtp_url: None, from: DEFAULT_MAIL_FROM.to_owned(), log_bodies: false }
+    }
+}
+
+/// Never prints the SMTP password.
+impl std::fmt::Debug for MailConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailConfig")
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("from", &self.from)
+            .field("log_bodies", &self.log_bodies)
+            .finish()
+    }
+}
+
+/// HS512 keys shorter than this are refused: a short key can be guessed
+/// offline from any token.
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
 pub const DEFAULT_MC_ADMIN_USER: &str = "mexadmin";
 
@@ -148,11 +232,21 @@ impl std::fmt::Debug for StorjConfig {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ScaleliteConfig {
     /// Empty when unset: a secret is then generated and kept in the database.
     pub secrets: Vec<String>,
     pub multitenancy: bool,
+}
+
+/// Never prints the secrets, only how many there are.
+impl std::fmt::Debug for ScaleliteConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScaleliteConfig")
+            .field("secrets", &format!("<{} set>", self.secrets.len()))
+            .field("multitenancy", &self.multitenancy)
+            .finish()
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -215,7 +309,15 @@ impl Config {
                 .or(file.mc.admin_user.filter(|u| !u.trim().is_empty()))
                 .unwrap_or_else(|| DEFAULT_MC_ADMIN_USER.to_owned()),
             admin_password: var("STEWARD_MC_ADMIN_PASSWORD").or(file.mc.admin_password.filter(|p| !p.is_empty())),
-            jwt_secret: var("STEWARD_MC_JWT_SECRET").or(file.mc.jwt_secret.filter(|k| !k.is_empty())),
+            jwt_secret: match var("STEWARD_MC_JWT_SECRET").or(file.mc.jwt_secret.filter(|k| !k.is_empty())) {
+                Some(secret) if secret.len() < MIN_JWT_SECRET_BYTES => {
+                    return Err(invalid(
+                        "STEWARD_MC_JWT_SECRET",
+                        format!("must be at least {MIN_JWT_SECRET_BYTES} bytes, got {}", secret.len()),
+                    ));
+                }
+                secret => secret,
+            },
             verify_email: match var("STEWARD_MC_VERIFY_EMAIL") {
                 Some(text) => parse_bool("STEWARD_MC_VERIFY_EMAIL", &text)?,
                 None => file.mc.verify_email.unwrap_or(false),
@@ -228,9 +330,26 @@ impl Config {
             }),
         };
 
+        let mail = MailConfig {
+            smtp_url: match var("STEWARD_SMTP_URL").or(file.mail.smtp_url.filter(|u| !u.trim().is_empty())) {
+                Some(url) if !url.starts_with("smtp://") && !url.starts_with("smtps://") => {
+                    return Err(invalid("STEWARD_SMTP_URL", "must start with smtp:// or smtps://"));
+                }
+                url => url,
+            },
+            from: var("STEWARD_MAIL_FROM")
+                .or(file.mail.from.filter(|f| !f.trim().is_empty()))
+                .unwrap_or_else(|| DEFAULT_MAIL_FROM.to_owned()),
+            log_bodies: match var("STEWARD_MAIL_LOG_BODIES") {
+                Some(text) => parse_bool("STEWARD_MAIL_LOG_BODIES", &text)?,
+                None => file.mail.log_bodies.unwrap_or(false),
+            },
+        };
+
         Ok(Config {
             listen,
             mc,
+            mail,
             database_url,
             scalelite: ScaleliteConfig { secrets, multitenancy },
             storj: StorjConfig { admin_token },
@@ -332,6 +451,48 @@ mod tests {
             assert_eq!(err.key, key);
             assert!(err.to_string().starts_with(&format!("invalid configuration: {key}: ")));
         }
+    }
+
+    #[test]
+    fn debug_never_prints_a_secret() {
+        let config = Config::resolve(
+            FileConfig::default(),
+            &env(&[
+                ("STEWARD_SCALELITE_SECRET", "scalelite-s3cret:other-s3cret"),
+                ("STEWARD_STORJ_ADMIN_TOKEN", "storj-s3cret"),
+                ("STEWARD_ARGO_ADMIN_KEY", "argo-s3cret"),
+                ("STEWARD_MC_ADMIN_PASSWORD", "mc-s3cret"),
+                ("STEWARD_MC_JWT_SECRET", "jwt-s3cret-jwt-s3cret-jwt-s3cret-jwt"),
+                ("STEWARD_DATABASE_URL", "postgres://steward:db-s3cret@db/steward"),
+                ("STEWARD_SMTP_URL", "smtps://mailer:smtp-s3cret@mail.example.com"),
+            ]),
+        )
+        .unwrap();
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("s3cret"), "{printed}");
+        assert!(printed.contains("postgres://steward:***@db/steward"), "{printed}");
+    }
+
+    #[test]
+    fn short_jwt_secrets_are_refused() {
+        let err = Config::resolve(FileConfig::default(), &env(&[("STEWARD_MC_JWT_SECRET", "short")])).unwrap_err();
+        assert_eq!(err.to_string(), "invalid configuration: STEWARD_MC_JWT_SECRET: must be at least 32 bytes, got 5");
+        let ok = Config::resolve(FileConfig::default(), &env(&[("STEWARD_MC_JWT_SECRET", &"k".repeat(32))]));
+        assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn mail_settings_are_read_and_checked() {
+        let config = Config::resolve(
+            FileConfig::default(),
+            &env(&[("STEWARD_SMTP_URL", "smtp://127.0.0.1:2525"), ("STEWARD_MAIL_FROM", "mc@example.com")]),
+        )
+        .unwrap();
+        assert_eq!(config.mail.smtp_url.as_deref(), Some("smtp://127.0.0.1:2525"));
+        assert_eq!(config.mail.from, "mc@example.com");
+        assert!(!config.mail.log_bodies);
+        let err = Config::resolve(FileConfig::default(), &env(&[("STEWARD_SMTP_URL", "http://x")])).unwrap_err();
+        assert_eq!(err.key, "STEWARD_SMTP_URL");
     }
 
     #[test]

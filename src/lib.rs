@@ -19,15 +19,20 @@ use config::Config;
 use surfaces::scalelite;
 
 /// Credentials Steward generated because none were configured, so `make
-/// run` can print them.
-#[derive(Debug, Clone)]
+/// run` can print them. No Debug: it holds secrets.
+#[derive(Clone)]
 pub struct Bootstrap {
     pub scalelite_secrets: Vec<String>,
+    /// The Scalelite secret was generated (none configured).
     pub scalelite_secret_generated: bool,
+    /// ... by this very start, which alone shows it.
+    pub scalelite_secret_generated_now: bool,
     /// The MC JWT signing key (configured, or generated and kept).
     pub mc_jwt_secret: String,
     /// The MC superuser's password, when Steward generated it just now.
     pub mc_admin_password_generated: Option<String>,
+    /// The SMTP sender, when STEWARD_SMTP_URL is set.
+    pub mc_smtp: Option<std::sync::Arc<surfaces::mc::mail::SmtpMailer>>,
 }
 
 /// Connects, migrates, and fills in generated credentials.
@@ -35,22 +40,25 @@ pub async fn prepare(config: &Config) -> anyhow::Result<(DatabaseConnection, Boo
     let db = db::connect(&config.database_url).await?;
     db::migrate(&db).await?;
     let generated = config.scalelite.secrets.is_empty();
-    let scalelite_secrets = if generated {
-        vec![db::settings::get_or_create(&db, "scalelite.secret", random_secret).await?]
+    let (scalelite_secrets, scalelite_secret_generated_now) = if generated {
+        let secret = db::settings::get_or_create(&db, "scalelite.secret", random_secret).await?;
+        (vec![secret.value], secret.created_now)
     } else {
-        config.scalelite.secrets.clone()
+        (config.scalelite.secrets.clone(), false)
     };
     if let Some(key) = &config.argo.admin_key {
         surfaces::argo::ensure_admin(&db, key).await?;
     }
     let mc_jwt_secret = match &config.mc.jwt_secret {
         Some(secret) => secret.clone(),
-        None => db::settings::get_or_create(&db, "mc.jwt_secret", random_secret).await?,
+        None => db::settings::get_or_create(&db, "mc.jwt_secret", random_secret).await?.value,
     };
     let (mc_password, mc_password_generated) = match &config.mc.admin_password {
         Some(password) => (password.clone(), false),
         None => (random_secret(), true),
     };
+    let mc_smtp =
+        surfaces::mc::mail::SmtpMailer::new(&config.mail).map_err(anyhow::Error::msg)?.map(std::sync::Arc::new);
     let created = surfaces::mc::ensure_superuser(&db, &config.mc.admin_user, &mc_password)
         .await
         .map_err(|e| anyhow::anyhow!("creating the MC superuser: {e}"))?;
@@ -59,8 +67,10 @@ pub async fn prepare(config: &Config) -> anyhow::Result<(DatabaseConnection, Boo
         Bootstrap {
             scalelite_secrets,
             scalelite_secret_generated: generated,
+            scalelite_secret_generated_now,
             mc_jwt_secret,
             mc_admin_password_generated: (created && mc_password_generated).then_some(mc_password),
+            mc_smtp,
         },
     ))
 }
@@ -71,7 +81,11 @@ fn random_secret() -> String {
 
 pub fn app(config: &Config, db: DatabaseConnection, bootstrap: &Bootstrap) -> server::App {
     let mc_key = surfaces::mc::token::SigningKey::new(bootstrap.mc_jwt_secret.as_bytes());
-    let mc_outbox = surfaces::mc::mail::DevMailer::default();
+    let mc_outbox = surfaces::mc::mail::DevMailer::new(config.mail.log_bodies);
+    let mc_mailer: std::sync::Arc<dyn surfaces::mc::mail::Mailer> = match &bootstrap.mc_smtp {
+        Some(smtp) => smtp.clone(),
+        None => std::sync::Arc::new(mc_outbox.clone()),
+    };
     server::App {
         scalelite: scalelite::Scalelite::new(db.clone(), config.scalelite.multitenancy),
         scalelite_secrets: scalelite::auth::Secrets(std::sync::Arc::new(bootstrap.scalelite_secrets.clone())),
@@ -86,9 +100,9 @@ pub fn app(config: &Config, db: DatabaseConnection, bootstrap: &Bootstrap) -> se
                 bad_auth_delay: config.mc.bad_auth_delay,
                 superuser: config.mc.admin_user.clone(),
             },
-            std::sync::Arc::new(mc_outbox.clone()),
+            mc_mailer.clone(),
         ),
-        mc_keys: surfaces::mc::caller::Keys(mc_key),
+        mc_keys: surfaces::mc::caller::Keys { key: mc_key, db: db.clone() },
         mc_outbox,
         db,
     }

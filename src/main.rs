@@ -121,8 +121,15 @@ fn print_banner(config: &Config, bootstrap: &steward::Bootstrap, addr: std::net:
     println!("Steward {} listening on http://{addr}", env!("CARGO_PKG_VERSION"));
     println!("  docs:      http://{addr}/docs/");
     println!("  database:  {}", redact(&config.database_url));
-    let origin = if bootstrap.scalelite_secret_generated { "generated, kept in the database" } else { "configured" };
-    println!("  scalelite: secret(s) ({origin}): {}", bootstrap.scalelite_secrets.join(":"));
+    // Secrets are shown only by the start that generated them.
+    match (bootstrap.scalelite_secret_generated, bootstrap.scalelite_secret_generated_now) {
+        (true, true) => println!(
+            "  scalelite: secret generated and kept in the database: {} (shown once)",
+            bootstrap.scalelite_secrets.join(":")
+        ),
+        (true, false) => println!("  scalelite: secret kept in the database (shown at the start that generated it)"),
+        (false, _) => println!("  scalelite: secret(s) configured (STEWARD_SCALELITE_SECRET)"),
+    }
     println!("             multitenancy: {}", config.scalelite.multitenancy);
     match &config.storj.admin_token {
         Some(_) => println!("  storj:     Authorization token configured (STEWARD_STORJ_ADMIN_TOKEN)"),
@@ -147,18 +154,17 @@ fn print_banner(config: &Config, bootstrap: &steward::Bootstrap, addr: std::net:
             false => "off",
         }
     );
+    if config.mail.log_bodies {
+        println!("  mail:      STEWARD_MAIL_LOG_BODIES is on: mail bodies (reset links, one-time codes) go to the log");
+    }
+    match &config.mail.smtp_url {
+        Some(url) => println!("  mail:      SMTP {}", steward::config::redact_url(url)),
+        None => println!("  mail:      not delivered (development sender; set STEWARD_SMTP_URL)"),
+    }
 }
 
-/// The URL without its password.
 fn redact(url: &str) -> String {
-    match (url.find("://"), url.find('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            let user = userinfo.split(':').next().unwrap_or("");
-            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
-        }
-        _ => url.to_owned(),
-    }
+    steward::config::redact_url(url)
 }
 
 async fn shutdown_signal() {

@@ -54,3 +54,64 @@ fn migrate_applies_migrations_and_exits() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert!(String::from_utf8_lossy(&output.stdout).contains("migrations applied"));
 }
+
+/// What `steward serve` prints before it is stopped.
+fn banner(envs: &[(&str, &str)]) -> String {
+    use std::io::{BufRead, BufReader};
+    let mut child = steward()
+        .arg("serve")
+        .env("STEWARD_LISTEN", "127.0.0.1:0")
+        .envs(envs.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run steward");
+    let mut printed = String::new();
+    for line in BufReader::new(child.stdout.take().expect("stdout")).lines().map_while(Result::ok) {
+        printed.push_str(&line);
+        printed.push('\n');
+        if line.contains("mail:") {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    printed
+}
+
+#[test]
+fn secrets_are_shown_once_by_the_start_that_generated_them_and_configured_ones_never() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("b.db").display());
+    let first = banner(&[("STEWARD_DATABASE_URL", &url)]);
+    let generated = first
+        .lines()
+        .find(|line| line.contains("scalelite: secret generated"))
+        .and_then(|line| line.rsplit(": ").next())
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("{first}"))
+        .to_owned();
+    assert_eq!(generated.len(), 64, "{first}");
+    assert!(first.contains("with password") && first.contains("(shown once)"), "{first}");
+    let second = banner(&[("STEWARD_DATABASE_URL", &url)]);
+    assert!(!second.contains(&generated), "{second}");
+    assert!(second.contains("secret kept in the database"), "{second}");
+
+    let configured = banner(&[
+        ("STEWARD_DATABASE_URL", &url),
+        ("STEWARD_SCALELITE_SECRET", "configured-s3cret"),
+        ("STEWARD_MC_ADMIN_PASSWORD", "configured-Password-s3cret"),
+        ("STEWARD_MC_JWT_SECRET", "configured-jwt-s3cret-configured-jwt-s3cret"),
+    ]);
+    assert!(!configured.contains("s3cret"), "{configured}");
+}
+
+#[test]
+fn a_short_jwt_secret_stops_the_start() {
+    let output = steward().arg("serve").env("STEWARD_MC_JWT_SECRET", "short").output().expect("run steward");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.trim(),
+        "steward: invalid configuration: STEWARD_MC_JWT_SECRET: must be at least 32 bytes, got 5"
+    );
+}

@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 
 use sea_orm::{ConnectionTrait, Database};
-use steward::config::{ArgoConfig, Config, McConfig, ScaleliteConfig, StorjConfig};
+use steward::config::{ArgoConfig, Config, MailConfig, McConfig, ScaleliteConfig, StorjConfig};
 use tokio::sync::oneshot;
 
 pub const SECRET: &str = "sha1-secret";
@@ -30,11 +30,14 @@ pub struct Options {
     pub multitenancy: bool,
     pub storj_token: Option<&'static str>,
     pub mc_verify_email: bool,
+    /// An SMTP server on loopback to send MC's mail to (else the
+    /// development sender).
+    pub smtp_port: Option<u16>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { multitenancy: true, storj_token: Some(STORJ_TOKEN), mc_verify_email: false }
+        Self { multitenancy: true, storj_token: Some(STORJ_TOKEN), mc_verify_email: false, smtp_port: None }
     }
 }
 
@@ -114,6 +117,10 @@ impl TestServer {
                 verify_email: options.mc_verify_email,
                 bad_auth_delay: std::time::Duration::from_millis(MC_BAD_AUTH_DELAY_MS),
                 ..McConfig::default()
+            },
+            mail: MailConfig {
+                smtp_url: options.smtp_port.map(|port| format!("smtp://127.0.0.1:{port}")),
+                ..MailConfig::default()
             },
         };
         let (db, bootstrap) = steward::prepare(&config).await.expect("prepare");

@@ -8,6 +8,8 @@ mod mc_access;
 mod mc_authz;
 mod mc_client;
 mod mc_login;
+mod mc_mail;
+mod mc_sessions;
 mod mc_users;
 mod platform;
 mod scalelite_auth;

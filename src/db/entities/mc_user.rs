@@ -32,6 +32,12 @@ pub struct Model {
     pub last_login: Option<TimeDateTimeWithTimeZone>,
     pub last_failed_login: Option<TimeDateTimeWithTimeZone>,
     pub failed_logins: i64,
+    /// Tokens carry the generation they were issued under; bumping it
+    /// revokes every earlier token at once, on every replica.
+    pub token_generation: i64,
+    /// The last accepted one-time code and when, so a code works once.
+    pub totp_last_code: String,
+    pub totp_last_at: Option<TimeDateTimeWithTimeZone>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -5,6 +5,7 @@ mod m0002_scalelite;
 mod m0003_storj;
 mod m0004_argo;
 mod m0005_mc;
+mod m0006_mc_sessions;
 
 use sea_orm_migration::prelude::*;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_storj::Migration),
             Box::new(m0004_argo::Migration),
             Box::new(m0005_mc::Migration),
+            Box::new(m0006_mc_sessions::Migration),
         ]
     }
 }

@@ -91,8 +91,11 @@ pub async fn create(mc: &Mc, caller: &McCaller, body: ApiKeyRequest) -> Result<A
         action: Set(action),
     });
     mc_api_key_perm::Entity::insert_many(perms).exec(&txn).await?;
-    let grant =
-        mc_role_grant::ActiveModel { org: Set(org.clone()), subject: Set(id.clone()), role: Set(rbac::key_role(&id)) };
+    let grant = mc_role_grant::ActiveModel {
+        org: Set(org.clone()),
+        subject: Set(rbac::key_subject(&id)),
+        role: Set(rbac::key_role(&id)),
+    };
     mc_role_grant::Entity::insert(grant).exec(&txn).await?;
     mc.audited.record(&txn, &change(owner, "create api key", &id)).await?;
     txn.commit().await?;
@@ -124,7 +127,7 @@ pub async fn show(mc: &Mc, caller: &McCaller, filter: Option<ApiKeyRequest>) -> 
         }
         query = query.filter(mc_api_key::Column::Id.eq(id));
     }
-    let admin = mc.rights(caller.username()).await?.is_admin_viewer();
+    let admin = mc.rights(&caller.subject()).await?.is_admin_viewer();
     if !admin {
         query = query.filter(mc_api_key::Column::Username.eq(caller.username()));
     }
@@ -163,7 +166,7 @@ pub async fn delete(mc: &Mc, caller: &McCaller, body: ApiKeyRequest) -> Result<(
     let Some(key) = mc_api_key::Entity::find_by_id(id.clone()).one(&mc.db).await? else {
         return Err(McError::bad_request("API key ID not found"));
     };
-    if key.username != caller.username() && !mc.rights(caller.username()).await?.is_admin_viewer() {
+    if key.username != caller.username() && !mc.rights(&caller.subject()).await?.is_admin_viewer() {
         return Err(McError::new(poem::http::StatusCode::FORBIDDEN, "Cannot delete other user's API key"));
     }
     let txn = crate::db::begin_write(&mc.db).await?;
@@ -176,7 +179,10 @@ pub async fn delete(mc: &Mc, caller: &McCaller, body: ApiKeyRequest) -> Result<(
 /// Removes a key with its permissions and its role grant.
 pub async fn delete_key_rows(txn: &impl ConnectionTrait, id: &str) -> Result<(), sea_orm::DbErr> {
     mc_api_key_perm::Entity::delete_many().filter(mc_api_key_perm::Column::KeyId.eq(id)).exec(txn).await?;
-    mc_role_grant::Entity::delete_many().filter(mc_role_grant::Column::Subject.eq(id)).exec(txn).await?;
+    mc_role_grant::Entity::delete_many()
+        .filter(mc_role_grant::Column::Subject.eq(rbac::key_subject(id)))
+        .exec(txn)
+        .await?;
     mc_api_key::Entity::delete_by_id(id.to_owned()).exec(txn).await?;
     Ok(())
 }

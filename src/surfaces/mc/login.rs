@@ -1,14 +1,19 @@
 //! `POST /api/v1/login`: a user name or email with its password (and a
 //! one-time code when two-factor authentication is on), or an API key id
 //! with its key. Failed passwords count on the user row, so every replica
-//! over one database sees the same lockout.
+//! over one database sees the same lockout, and each password check is
+//! counted as a failure *before* it runs, in the same conditional UPDATE
+//! that checks the lockout: parallel guesses cannot all slip past the check
+//! before any of them is counted. A correct password (and one-time code)
+//! then takes its count back.
 
 use poem::http::StatusCode;
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+use time::OffsetDateTime;
 
 use super::api::UserLogin;
 use super::errors::{McError, go_json};
@@ -126,7 +131,8 @@ async fn api_key_login(mc: &Mc, api_key: mc_api_key::Model, key: &str) -> Result
         firstiat: now,
         authtype: token::API_KEY_AUTH.to_owned(),
         apikeyusername: owner.name,
-        objectrestriction: String::new(),
+        generation: owner.token_generation,
+        ..Claims::default()
     })
 }
 
@@ -141,16 +147,100 @@ fn check_account(mc: &Mc, user: &mc_user::Model) -> Result<(), McError> {
     Ok(())
 }
 
-/// Counts a failed password on the row itself, so concurrent failures on
-/// several replicas all count.
-pub async fn count_failure(mc: &Mc, user: &mc_user::Model) -> Result<(), McError> {
-    mc_user::Entity::update_many()
-        .col_expr(mc_user::Column::FailedLogins, Expr::col(mc_user::Column::FailedLogins).add(Expr::value(1)))
-        .col_expr(mc_user::Column::LastFailedLogin, Expr::value(store::now()))
-        .filter(mc_user::Column::Name.eq(&user.name))
-        .exec(&mc.db)
-        .await?;
-    Ok(())
+/// One password check against a user row: counted as a failure when it
+/// starts, taken back when the password (and code) prove right.
+pub struct Attempt {
+    name: String,
+    at: OffsetDateTime,
+    previous_failure: Option<OffsetDateTime>,
+}
+
+impl Attempt {
+    /// Starts a check unless MC's lockout holds; the lockout's refusal
+    /// otherwise. The shortest pause is read from the row as MC reads it;
+    /// the thresholds are checked and the attempt counted in one statement.
+    pub async fn start(mc: &Mc, user: &mc_user::Model) -> Result<Self, McError> {
+        let at = store::now();
+        if let Some(remaining) =
+            lockout_remaining(user.failed_logins, user.last_failed_login, at, mc.settings.bad_auth_delay)
+        {
+            return Err(McError::bad_request(lockout_message(user.failed_logins, remaining)));
+        }
+        let locked = |threshold: i64, seconds: i64| {
+            Condition::all()
+                .add(mc_user::Column::FailedLogins.gte(threshold))
+                .add(mc_user::Column::LastFailedLogin.is_not_null())
+                .add(mc_user::Column::LastFailedLogin.gt(at - time::Duration::seconds(seconds)))
+        };
+        let counted = mc_user::Entity::update_many()
+            .col_expr(mc_user::Column::FailedLogins, Expr::col(mc_user::Column::FailedLogins).add(1))
+            .col_expr(mc_user::Column::LastFailedLogin, Expr::value(at))
+            .filter(mc_user::Column::Name.eq(&user.name))
+            .filter(
+                Condition::any()
+                    .add(locked(THRESHOLD_2, LOCK_2_SECONDS))
+                    .add(locked(THRESHOLD_1, LOCK_1_SECONDS))
+                    .not(),
+            )
+            .exec(&mc.db)
+            .await?;
+        if counted.rows_affected == 1 {
+            return Ok(Self { name: user.name.clone(), at, previous_failure: user.last_failed_login });
+        }
+        // Locked out meanwhile by parallel attempts (or the user is gone).
+        let now = store::now();
+        let refusal = match store::user_by_name(&mc.db, &user.name).await? {
+            Some(row) => lockout_remaining(row.failed_logins, row.last_failed_login, now, mc.settings.bad_auth_delay)
+                .map(|remaining| lockout_message(row.failed_logins, remaining)),
+            None => None,
+        };
+        Err(McError::bad_request(refusal.unwrap_or_else(|| "Invalid username or password".to_owned())))
+    }
+
+    /// The credentials were right: the failure count starts over.
+    async fn succeeded(self, mc: &Mc, crack_seconds: f64) -> Result<(), McError> {
+        let now = store::now();
+        mc_user::Entity::update_many()
+            .col_expr(mc_user::Column::FailedLogins, Expr::value(0))
+            .col_expr(mc_user::Column::LastFailedLogin, self.restored_failure_time())
+            .col_expr(mc_user::Column::LastLogin, Expr::value(now))
+            .col_expr(mc_user::Column::UpdatedAt, Expr::value(now))
+            .col_expr(mc_user::Column::PassCrackTimeSec, Expr::value(crack_seconds))
+            .filter(mc_user::Column::Name.eq(&self.name))
+            .exec(&mc.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Neither right nor wrong (a one-time code still to come): uncounted.
+    async fn withdrawn(self, mc: &Mc) -> Result<(), McError> {
+        mc_user::Entity::update_many()
+            .col_expr(mc_user::Column::FailedLogins, Expr::col(mc_user::Column::FailedLogins).sub(1))
+            .col_expr(mc_user::Column::LastFailedLogin, self.restored_failure_time())
+            .filter(mc_user::Column::Name.eq(&self.name))
+            .filter(mc_user::Column::FailedLogins.gt(0))
+            .exec(&mc.db)
+            .await?;
+        Ok(())
+    }
+
+    /// A correct password verified for a deletion: the count starts over.
+    pub async fn password_proven(self, mc: &Mc) -> Result<(), McError> {
+        mc_user::Entity::update_many()
+            .col_expr(mc_user::Column::FailedLogins, Expr::value(0))
+            .col_expr(mc_user::Column::LastFailedLogin, self.restored_failure_time())
+            .filter(mc_user::Column::Name.eq(&self.name))
+            .exec(&mc.db)
+            .await?;
+        Ok(())
+    }
+
+    /// The last failure's time as it was, unless another failure came since.
+    fn restored_failure_time(&self) -> Expr {
+        Expr::case(mc_user::Column::LastFailedLogin.eq(self.at), Expr::value(self.previous_failure))
+            .finally(Expr::col(mc_user::Column::LastFailedLogin))
+            .into()
+    }
 }
 
 async fn password_login(mc: &Mc, username: &str, password: &str, code: &str) -> Result<(Claims, bool), McError> {
@@ -158,37 +248,57 @@ async fn password_login(mc: &Mc, username: &str, password: &str, code: &str) -> 
         mc.bad_auth_pause().await;
         return Err(McError::bad_request("Invalid username or password"));
     };
-    if let Some(remaining) =
-        lockout_remaining(user.failed_logins, user.last_failed_login, store::now(), mc.settings.bad_auth_delay)
-    {
-        return Err(McError::bad_request(lockout_message(user.failed_logins, remaining)));
-    }
+    let attempt = Attempt::start(mc, &user).await?;
     if !crate::auth::password::verify(password.to_owned(), user.passhash.clone()).await? {
-        count_failure(mc, &user).await?;
         mc.bad_auth_pause().await;
         return Err(McError::bad_request("Invalid username or password"));
     }
-    let mut row = user.clone().into_active_model();
-    row.failed_logins = Set(0);
-    row.last_login = Set(Some(store::now()));
-    row.updated_at = Set(store::now());
     let crack_seconds = match user.pass_crack_time_sec {
         0.0 => strength::crack_seconds(password),
         known => known,
     };
-    row.pass_crack_time_sec = Set(crack_seconds);
-    row.update(&mc.db).await?;
-    check_account(mc, &user)?;
+    let two_factor = user.enable_totp && !user.totp_shared_key.is_empty();
+    if !two_factor {
+        attempt.succeeded(mc, crack_seconds).await?;
+        let admin = admitted(mc, &user, crack_seconds).await?;
+        return Ok((session_claims(&user), admin));
+    }
+    // Two factors: the attempt stays counted until the code proves right.
+    let admin = match admitted(mc, &user, crack_seconds).await {
+        Ok(admin) => admin,
+        Err(refusal) => {
+            attempt.withdrawn(mc).await?;
+            return Err(refusal);
+        }
+    };
+    if code.is_empty() {
+        attempt.withdrawn(mc).await?;
+        return Err(mail_code(mc, &user).await);
+    }
+    // A wrong or replayed code leaves the attempt counted as a failure.
+    if !accept_code(mc, &user, code).await? {
+        mc.bad_auth_pause().await;
+        return Err(McError::bad_request("Invalid or expired OTP. Please login again to receive another OTP"));
+    }
+    attempt.succeeded(mc, crack_seconds).await?;
+    Ok((session_claims(&user), admin))
+}
+
+/// MC's refusals once the password is right; whether the user is an
+/// AdminManager.
+async fn admitted(mc: &Mc, user: &mc_user::Model, crack_seconds: f64) -> Result<bool, McError> {
+    check_account(mc, user)?;
     let admin = mc.rights(&user.name).await?.is_admin_manager();
     if admin && crack_seconds < strength::ADMIN_MIN_CRACK_SECONDS {
         mc.bad_auth_pause().await;
         return Err(McError::bad_request("Existing password for Admin too weak, please update first"));
     }
-    if user.enable_totp && !user.totp_shared_key.is_empty() {
-        check_code(mc, &user, code)?;
-    }
+    Ok(admin)
+}
+
+fn session_claims(user: &mc_user::Model) -> Claims {
     let now = now_unix();
-    let claims = Claims {
+    Claims {
         exp: now + super::LOGIN_TOKEN_HOURS * 3600,
         iat: now,
         username: user.name.clone(),
@@ -196,29 +306,49 @@ async fn password_login(mc: &Mc, username: &str, password: &str, code: &str) -> 
         kid: KEY_VERSION,
         firstiat: now,
         authtype: token::PASSWORD_AUTH.to_owned(),
-        apikeyusername: String::new(),
-        objectrestriction: String::new(),
-    };
-    Ok((claims, admin))
+        generation: user.token_generation,
+        ..Claims::default()
+    }
 }
 
-fn check_code(mc: &Mc, user: &mc_user::Model, code: &str) -> Result<(), McError> {
-    let now = now_unix();
-    if code.is_empty() {
-        let current = totp::current_code(&user.totp_shared_key, now).unwrap_or_default();
-        // MC mails the code and still answers 511 if the mail fails.
-        if let Err(e) = mc.send_mail(&user.email, "One-time password", format!("Your one-time password is {current}")) {
-            tracing::warn!(surface = "mc", error = %e, "one-time password mail not sent");
-        }
-        return Err(McError::new(
-            StatusCode::NETWORK_AUTHENTICATION_REQUIRED,
-            "Missing OTP\nPlease use two factor authenticator app on your phone to get OTP. We have also sent OTP to your registered email address",
-        ));
+/// MC mails the current code and answers 511, even if the mail fails.
+async fn mail_code(mc: &Mc, user: &mc_user::Model) -> McError {
+    let current = totp::current_code(&user.totp_shared_key, now_unix()).unwrap_or_default();
+    if let Err(e) = mc.send_mail(&user.email, "One-time password", format!("Your one-time password is {current}")).await
+    {
+        tracing::warn!(surface = "mc", error = %e, "one-time password mail not sent");
     }
-    if !totp::verify(&user.totp_shared_key, code, now) {
-        return Err(McError::bad_request("Invalid or expired OTP. Please login again to receive another OTP"));
+    McError::new(
+        StatusCode::NETWORK_AUTHENTICATION_REQUIRED,
+        "Missing OTP\nPlease use two factor authenticator app on your phone to get OTP. We have also sent OTP to your registered email address",
+    )
+}
+
+/// How long a code can stay valid: MC's longest period with a step of
+/// skew either side.
+const CODE_LIFETIME_SECONDS: i64 = 3 * 120;
+
+/// Accepts a valid code once: it is recorded in the same statement that
+/// checks it was not used within its lifetime, so a replay (even a
+/// parallel one) is refused.
+async fn accept_code(mc: &Mc, user: &mc_user::Model, code: &str) -> Result<bool, McError> {
+    let code = code.trim();
+    if !totp::verify(&user.totp_shared_key, code, now_unix()) {
+        return Ok(false);
     }
-    Ok(())
+    let at = store::now();
+    let recently_used = Condition::all()
+        .add(mc_user::Column::TotpLastCode.eq(code))
+        .add(mc_user::Column::TotpLastAt.is_not_null())
+        .add(mc_user::Column::TotpLastAt.gt(at - time::Duration::seconds(CODE_LIFETIME_SECONDS)));
+    let accepted = mc_user::Entity::update_many()
+        .col_expr(mc_user::Column::TotpLastCode, Expr::value(code))
+        .col_expr(mc_user::Column::TotpLastAt, Expr::value(at))
+        .filter(mc_user::Column::Name.eq(&user.name))
+        .filter(recently_used.not())
+        .exec(&mc.db)
+        .await?;
+    Ok(accepted.rows_affected == 1)
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod mail;
 mod orgs;
 pub mod rbac;
 mod roles;
+mod sessions;
 mod store;
 pub mod strength;
 pub mod token;
@@ -82,8 +83,8 @@ impl Mc {
         Ok(rbac::Rights::load(&self.db, subject).await?)
     }
 
-    fn send_mail(&self, to: &str, subject: &str, body: String) -> Result<(), String> {
-        self.mailer.send(mail::Mail { to: to.to_owned(), subject: subject.to_owned(), body })
+    async fn send_mail(&self, to: &str, subject: &str, body: String) -> Result<(), String> {
+        self.mailer.send(mail::Mail { to: to.to_owned(), subject: subject.to_owned(), body }).await
     }
 }
 
@@ -180,7 +181,7 @@ impl McApi for Mc {
         request: UserAuthorizedRequest,
     ) -> Result<UserAuthorizedResponse, McError> {
         let scope = request.body;
-        let rights = self.rights(caller.username()).await?;
+        let rights = self.rights(&caller.subject()).await?;
         let text = |value: &Option<String>| value.clone().unwrap_or_default();
         if !rights.allows(&text(&scope.org), &text(&scope.resource), &text(&scope.action)) {
             return Err(McError::forbidden());
@@ -189,7 +190,7 @@ impl McApi for Mc {
     }
 
     async fn auth_scopes(&self, caller: McCaller) -> Result<AuthScopesResponse, McError> {
-        let rights = self.rights(caller.username()).await?;
+        let rights = self.rights(&caller.subject()).await?;
         let scopes = rights
             .scopes
             .into_iter()

@@ -26,7 +26,7 @@ pub async fn create(mc: &Mc, caller: &McCaller, body: OrganizationInput) -> Resu
         return Err(McError::bad_request("Organization type must be developer, or operator"));
     }
     if RESERVED.iter().any(|reserved| reserved.eq_ignore_ascii_case(name))
-        && !mc.rights(caller.username()).await?.manages_all_users()
+        && !mc.rights(&caller.subject()).await?.manages_all_users()
     {
         return Err(McError::bad_request(format!("Not authorized to create reserved org {name}")));
     }
@@ -55,7 +55,7 @@ pub async fn create(mc: &Mc, caller: &McCaller, body: OrganizationInput) -> Resu
     let manager = if org_type == DEVELOPER { rbac::DEVELOPER_MANAGER } else { rbac::OPERATOR_MANAGER };
     let grant = mc_role_grant::ActiveModel {
         org: Set(name.to_owned()),
-        subject: Set(caller.username().to_owned()),
+        subject: Set(caller.subject()),
         role: Set(manager.to_owned()),
     };
     let txn = crate::db::begin_write(&mc.db).await?;
@@ -74,9 +74,9 @@ pub async fn show(
     filter: Option<OrganizationFilter>,
 ) -> Result<Vec<Organization>, McError> {
     let filter = filter.unwrap_or_default();
-    let rights = mc.rights(caller.username()).await?;
+    let rights = mc.rights(&caller.subject()).await?;
     let member_of: Vec<String> =
-        store::grants_of(&mc.db, caller.username()).await?.into_iter().map(|g| g.org).collect();
+        store::grants_of(&mc.db, &caller.subject()).await?.into_iter().map(|g| g.org).collect();
     let orgs = mc_org::Entity::find().order_by_asc(mc_org::Column::Name).all(&mc.db).await?;
     Ok(orgs
         .iter()
@@ -107,7 +107,7 @@ pub async fn update(mc: &Mc, caller: &McCaller, body: OrganizationInput) -> Resu
     let Some(org) = store::org_by_name(&mc.db, name).await? else {
         return Err(McError::bad_request("Organization not found"));
     };
-    if !mc.rights(caller.username()).await?.allows(&org.name, rbac::USERS, rbac::MANAGE) {
+    if !mc.rights(&caller.subject()).await?.allows(&org.name, rbac::USERS, rbac::MANAGE) {
         return Err(McError::forbidden());
     }
     let differs = |sent: &Option<String>, stored: &str| sent.as_deref().is_some_and(|s| s != stored);
@@ -146,7 +146,7 @@ pub async fn delete(mc: &Mc, caller: &McCaller, body: OrganizationInput) -> Resu
     if name.is_empty() {
         return Err(McError::bad_request("Organization name not specified"));
     }
-    if !mc.rights(caller.username()).await?.allows(name, rbac::USERS, rbac::MANAGE) {
+    if !mc.rights(&caller.subject()).await?.allows(name, rbac::USERS, rbac::MANAGE) {
         return Err(McError::forbidden());
     }
     let Some(org) = store::org_by_name(&mc.db, name).await? else {

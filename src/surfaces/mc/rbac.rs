@@ -173,6 +173,19 @@ pub fn key_role(key_id: &str) -> String {
     format!("{key_id}-role")
 }
 
+/// API keys hold grants under a subject no user name can take (names
+/// cannot contain ':'), so a user named like a key id inherits nothing.
+const KEY_SUBJECT_PREFIX: &str = "apikey:";
+
+pub fn key_subject(key_id: &str) -> String {
+    format!("{KEY_SUBJECT_PREFIX}{key_id}")
+}
+
+/// A grant's subject as MC shows it: a user name, or an API key's id.
+pub fn shown_subject(subject: &str) -> &str {
+    subject.strip_prefix(KEY_SUBJECT_PREFIX).unwrap_or(subject)
+}
+
 /// One permission held in one org (`""`: every org).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Scope {

@@ -12,7 +12,11 @@ use super::{Mc, change, rbac, store, strength};
 use crate::db::entities::{mc_api_key_perm, mc_role_grant};
 
 fn role_json(grant: &mc_role_grant::Model) -> Role {
-    Role { org: Some(grant.org.clone()), username: Some(grant.subject.clone()), role: Some(grant.role.clone()) }
+    Role {
+        org: Some(grant.org.clone()),
+        username: Some(rbac::shown_subject(&grant.subject).to_owned()),
+        role: Some(grant.role.clone()),
+    }
 }
 
 /// Non-admins see neither the admin roles nor API keys' own roles.
@@ -21,7 +25,7 @@ fn visible_roles(admin: bool) -> impl Iterator<Item = &'static str> {
 }
 
 pub async fn names(mc: &Mc, caller: &McCaller) -> Result<Vec<String>, McError> {
-    let admin = mc.rights(caller.username()).await?.is_admin_manager();
+    let admin = mc.rights(&caller.subject()).await?.is_admin_manager();
     let mut names: Vec<String> = visible_roles(admin).map(str::to_owned).collect();
     if admin {
         // AdminManagers also see API keys' own roles.
@@ -36,7 +40,7 @@ pub async fn names(mc: &Mc, caller: &McCaller) -> Result<Vec<String>, McError> {
 
 pub async fn perms(mc: &Mc, caller: &McCaller, filter: Option<RolePerm>) -> Result<Vec<RolePerm>, McError> {
     let filter = filter.unwrap_or_default();
-    let admin = mc.rights(caller.username()).await?.is_admin_manager();
+    let admin = mc.rights(&caller.subject()).await?.is_admin_manager();
     let mut all: Vec<(String, String, String)> = visible_roles(admin)
         .flat_map(|role| {
             rbac::permissions(role).into_iter().map(move |(r, a)| (role.to_owned(), r.to_owned(), a.to_owned()))
@@ -64,22 +68,26 @@ fn wanted(wanted: &Option<String>, value: &str) -> bool {
 }
 
 fn matches(grant: &mc_role_grant::Model, filter: &Role) -> bool {
-    wanted(&filter.org, &grant.org) && wanted(&filter.username, &grant.subject) && wanted(&filter.role, &grant.role)
+    wanted(&filter.org, &grant.org)
+        && wanted(&filter.username, rbac::shown_subject(&grant.subject))
+        && wanted(&filter.role, &grant.role)
 }
 
 async fn all_grants(mc: &Mc) -> Result<Vec<mc_role_grant::Model>, McError> {
     let mut grants = mc_role_grant::Entity::find().all(&mc.db).await?;
-    grants.sort_by(|a, b| (&a.org, &a.subject, &a.role).cmp(&(&b.org, &b.subject, &b.role)));
+    grants.sort_by(|a, b| {
+        (&a.org, rbac::shown_subject(&a.subject), &a.role).cmp(&(&b.org, rbac::shown_subject(&b.subject), &b.role))
+    });
     Ok(grants)
 }
 
 pub async fn assignments(mc: &Mc, caller: &McCaller, filter: Option<Role>) -> Result<Vec<Role>, McError> {
     let filter = filter.unwrap_or_default();
-    let admin = mc.rights(caller.username()).await?.is_admin_viewer();
+    let admin = mc.rights(&caller.subject()).await?.is_admin_viewer();
     let grants = all_grants(mc).await?;
     Ok(grants
         .iter()
-        .filter(|g| admin || g.subject == caller.username())
+        .filter(|g| admin || g.subject == caller.subject())
         .filter(|g| matches(g, &filter))
         .map(role_json)
         .collect())
@@ -87,7 +95,7 @@ pub async fn assignments(mc: &Mc, caller: &McCaller, filter: Option<Role>) -> Re
 
 pub async fn user_roles(mc: &Mc, caller: &McCaller, filter: Option<Role>) -> Result<Vec<Role>, McError> {
     let filter = filter.unwrap_or_default();
-    let orgs = mc.rights(caller.username()).await?.orgs_with(rbac::USERS, rbac::VIEW);
+    let orgs = mc.rights(&caller.subject()).await?.orgs_with(rbac::USERS, rbac::VIEW);
     if orgs.is_empty() {
         return Err(McError::forbidden());
     }
@@ -161,7 +169,7 @@ pub async fn add(mc: &Mc, caller: &McCaller, body: Role) -> Result<(), McError> 
         }
         org_name = found.name;
     }
-    if !mc.rights(caller.username()).await?.allows(&org_name, rbac::USERS, rbac::MANAGE) {
+    if !mc.rights(&caller.subject()).await?.allows(&org_name, rbac::USERS, rbac::MANAGE) {
         return Err(match org.is_empty() {
             true => McError::bad_request("Organization not specified or no permissions"),
             false => McError::forbidden(),
@@ -196,7 +204,7 @@ pub async fn remove(mc: &Mc, caller: &McCaller, body: Role) -> Result<(), McErro
         .one(&mc.db)
         .await?;
     let Some(grant) = grant else { return Ok(()) };
-    if !mc.rights(caller.username()).await?.allows(org, rbac::USERS, rbac::MANAGE) {
+    if !mc.rights(&caller.subject()).await?.allows(org, rbac::USERS, rbac::MANAGE) {
         return Err(McError::forbidden());
     }
     let txn = crate::db::begin_write(&mc.db).await?;

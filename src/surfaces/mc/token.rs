@@ -1,25 +1,33 @@
 //! MC's JWTs: HS512 over MC's claims (user name, email, key version `kid`,
-//! auth type, issue and expiry times). Login, mailed and API-key tokens are
-//! all signed with the one key; verification checks the signature in
-//! constant time, then the expiry, as golang-jwt does.
+//! auth type, issue and expiry times), signed and verified by
+//! `jsonwebtoken` with the algorithm pinned and `exp` required. Every token
+//! says what it is for: login tokens and API-key tokens by MC's `authtype`,
+//! mailed tokens (password reset, email verification) by a `purpose` no
+//! login token has, so neither can stand in for the other. `gen` is the
+//! user's token generation at issue; bumping it revokes the token.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hmac::{Hmac, Mac};
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
 use serde::{Deserialize, Serialize};
-use sha2::Sha512;
 
 /// The version of the signing key carried in every token (MC keeps it in
 /// Vault and rotates it; Steward has one key).
 pub const KEY_VERSION: i64 = 1;
-const HEADER: &str = r#"{"alg":"HS512","typ":"JWT"}"#;
+
+const GO_HEADER: &str = r#"{"alg":"HS512","typ":"JWT"}"#;
 
 pub const PASSWORD_AUTH: &str = "passwordauth";
 pub const API_KEY_AUTH: &str = "apikeyauth";
 
+/// Purposes of mailed tokens.
+pub const RESET_PURPOSE: &str = "passwordreset";
+pub const VERIFY_PURPOSE: &str = "verifyemail";
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Claims {
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default)]
     pub exp: i64,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub iat: i64,
@@ -37,6 +45,11 @@ pub struct Claims {
     pub apikeyusername: String,
     #[serde(default)]
     pub objectrestriction: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub purpose: String,
+    #[serde(default)]
+    #[serde(rename = "gen")]
+    pub generation: i64,
 }
 
 fn is_zero(value: &i64) -> bool {
@@ -46,6 +59,16 @@ fn is_zero(value: &i64) -> bool {
 impl Claims {
     pub fn is_api_key(&self) -> bool {
         self.authtype == API_KEY_AUTH
+    }
+
+    /// A login or API-key token: the only kinds that authenticate calls.
+    pub fn is_session(&self) -> bool {
+        self.purpose.is_empty() && (self.authtype == PASSWORD_AUTH || self.authtype == API_KEY_AUTH)
+    }
+
+    /// The user whose account the token acts for (an API key's owner).
+    pub fn account(&self) -> &str {
+        if self.is_api_key() { &self.apikeyusername } else { &self.username }
     }
 }
 
@@ -57,63 +80,56 @@ pub enum TokenError {
 }
 
 #[derive(Clone)]
-pub struct SigningKey(std::sync::Arc<Vec<u8>>);
+pub struct SigningKey(std::sync::Arc<Keys>);
+
+struct Keys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+}
 
 impl SigningKey {
     pub fn new(secret: &[u8]) -> Self {
-        Self(std::sync::Arc::new(secret.to_vec()))
+        let mut validation = Validation::new(Algorithm::HS512);
+        validation.set_required_spec_claims(&["exp"]);
+        // Expiry is checked below against the caller's clock, so the answer
+        // can say by how much (MC's "Token is expired by 1m5s").
+        validation.validate_exp = false;
+        validation.validate_aud = false;
+        Self(std::sync::Arc::new(Keys {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+        }))
     }
 
-    fn mac(&self) -> Hmac<Sha512> {
-        // HMAC takes keys of any length.
-        <Hmac<Sha512> as Mac>::new_from_slice(&self.0).unwrap_or_else(|_| unreachable!("HMAC accepts any key length"))
-    }
-
+    /// Signs with the header bytes golang-jwt writes (`alg` before `typ`;
+    /// jsonwebtoken's own header puts `typ` first).
     pub fn sign(&self, claims: &Claims) -> String {
         let payload = serde_json::to_vec(claims).unwrap_or_default();
-        let signed = format!("{}.{}", URL_SAFE_NO_PAD.encode(HEADER), URL_SAFE_NO_PAD.encode(payload));
-        let mut mac = self.mac();
-        mac.update(signed.as_bytes());
-        format!("{signed}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+        let message = format!("{}.{}", URL_SAFE_NO_PAD.encode(GO_HEADER), URL_SAFE_NO_PAD.encode(payload));
+        // HMAC takes keys of any length, so signing cannot fail.
+        let signature =
+            jsonwebtoken::crypto::sign(message.as_bytes(), &self.0.encoding, Algorithm::HS512).unwrap_or_default();
+        format!("{message}.{signature}")
     }
 
     /// The claims of a token we signed that is still valid at `now`.
     pub fn verify(&self, token: &str, now: i64) -> Result<Claims, TokenError> {
-        let mut parts = token.split('.');
-        let (Some(header), Some(payload), Some(signature), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(TokenError::Invalid);
-        };
-        let header: serde_json::Value = decode_part(header)?;
-        if header.get("alg").and_then(|a| a.as_str()) != Some("HS512") {
-            return Err(TokenError::Invalid);
-        }
-        let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| TokenError::Invalid)?;
-        let mut mac = self.mac();
-        mac.update(&token.as_bytes()[..header_and_payload_len(token)]);
-        mac.verify_slice(&signature).map_err(|_| TokenError::Invalid)?;
-        let claims: Claims = decode_part(payload)?;
-        if claims.kid != KEY_VERSION {
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.0.decoding, &self.0.validation)
+            .map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => TokenError::Expired(0),
+                _ => TokenError::Invalid,
+            })?
+            .claims;
+        if claims.kid != KEY_VERSION || claims.exp == 0 || claims.iat > now {
             return Err(TokenError::Invalid);
         }
-        if claims.exp != 0 && now > claims.exp {
+        if now > claims.exp {
             return Err(TokenError::Expired(now - claims.exp));
-        }
-        if claims.iat > now {
-            return Err(TokenError::Invalid);
         }
         Ok(claims)
     }
-}
-
-fn header_and_payload_len(token: &str) -> usize {
-    token.rfind('.').unwrap_or(0)
-}
-
-fn decode_part<T: serde::de::DeserializeOwned>(part: &str) -> Result<T, TokenError> {
-    let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| TokenError::Invalid)?;
-    serde_json::from_slice(&bytes).map_err(|_| TokenError::Invalid)
 }
 
 /// Whole seconds as Go prints a `time.Duration`: `57s`, `4m53s`, `1h0m5s`.
@@ -162,6 +178,8 @@ mod tests {
         assert_eq!(SigningKey::new(b"other").verify(&token, 150), Err(TokenError::Invalid));
         let (head, rest) = token.split_once('.').unwrap();
         let none = format!("{}.{rest}", URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#));
+        let hs256 = format!("{}.{rest}", URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT"}"#));
+        assert_eq!(key.verify(&hs256, 150), Err(TokenError::Invalid));
         assert_eq!(key.verify(&none, 150), Err(TokenError::Invalid));
         let forged = format!(
             "{head}.{}.{}",
@@ -170,6 +188,23 @@ mod tests {
         );
         assert_eq!(key.verify(&forged, 150), Err(TokenError::Invalid));
         assert_eq!(key.verify("a.b", 150), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn tokens_without_expiry_are_refused() {
+        let key = SigningKey::new(b"secret");
+        let token = key.sign(&claims(0));
+        assert_eq!(key.verify(&token, 150), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn only_login_and_api_key_tokens_are_sessions() {
+        assert!(claims(200).is_session());
+        let mailed = Claims { authtype: String::new(), purpose: RESET_PURPOSE.into(), ..claims(200) };
+        assert!(!mailed.is_session());
+        let mixed = Claims { purpose: VERIFY_PURPOSE.into(), ..claims(200) };
+        assert!(!mixed.is_session(), "a purpose marks a mailed token whatever its authtype");
+        assert!(!Claims { authtype: String::new(), ..claims(200) }.is_session());
     }
 
     #[test]

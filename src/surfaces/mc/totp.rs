@@ -4,11 +4,10 @@
 //! 120 s period, each with one step of clock skew either way.
 
 use base64::Engine as _;
-use hmac::{Hmac, Mac};
-use sha1::Sha1;
+use totp_rs::{Algorithm, TOTP};
 
 const ISSUER: &str = "EdgeCloud";
-const DIGITS: u32 = 6;
+const DIGITS: usize = 6;
 
 /// A new shared key: 20 random bytes in base32 (32 characters).
 pub fn new_key() -> Result<String, getrandom::Error> {
@@ -64,34 +63,32 @@ pub fn qr_png_base64(key: &str, account: &str) -> Option<String> {
     Some(base64::engine::general_purpose::STANDARD.encode(png))
 }
 
-/// RFC 6238's code for `counter`.
-fn code_at(secret: &[u8], counter: u64) -> String {
-    let Ok(mut mac) = <Hmac<Sha1> as Mac>::new_from_slice(secret) else { return String::new() };
-    mac.update(&counter.to_be_bytes());
-    let digest = mac.finalize().into_bytes();
-    let offset = (digest[19] & 0x0f) as usize;
-    let binary =
-        u32::from_be_bytes([digest[offset] & 0x7f, digest[offset + 1], digest[offset + 2], digest[offset + 3]]);
-    format!("{:0width$}", binary % 10u32.pow(DIGITS), width = DIGITS as usize)
+/// MC's codes with `period` and `skew` steps either way (totp-rs checks
+/// them in constant time).
+fn totp(secret: Vec<u8>, period: u64, skew: u8) -> TOTP {
+    // MC's keys are 20 bytes; unchecked only skips totp-rs's 16-byte floor
+    // for keys a client configured elsewhere.
+    TOTP::new_unchecked(Algorithm::SHA1, DIGITS, skew, period, secret)
 }
 
-/// Whether `code` is valid for `key` at `now` (Unix seconds).
+/// RFC 6238's code for `counter` with a 30 s period.
+#[cfg(test)]
+fn code_at(secret: &[u8], counter: u64) -> String {
+    totp(secret.to_vec(), 30, 0).generate(counter * 30)
+}
+
+/// Whether `code` is valid for `key` at `now` (Unix seconds): MC tries its
+/// 30 s period, then its 120 s one, each with one step of skew.
 pub fn verify(key: &str, code: &str, now: i64) -> bool {
     let Ok(secret) = data_encoding::BASE32_NOPAD.decode(key.trim_end_matches('=').as_bytes()) else { return false };
     let code = code.trim();
-    [30u64, 120].iter().any(|period| {
-        let step = now.max(0) as u64 / period;
-        [step.saturating_sub(1), step, step + 1].iter().any(|&counter| {
-            let expected = code_at(&secret, counter);
-            subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), code.as_bytes()).into()
-        })
-    })
+    [30u64, 120].into_iter().any(|period| totp(secret.clone(), period, 1).check(code, now.max(0) as u64))
 }
 
 /// The code for `key` at `now` with MC's mailed 120 s period.
 pub fn current_code(key: &str, now: i64) -> Option<String> {
     let secret = data_encoding::BASE32_NOPAD.decode(key.as_bytes()).ok()?;
-    Some(code_at(&secret, now.max(0) as u64 / 120))
+    Some(totp(secret, 120, 0).generate(now.max(0) as u64))
 }
 
 #[cfg(test)]

@@ -15,12 +15,12 @@ use super::api::{
 use super::caller::McCaller;
 use super::errors::McError;
 use super::store::text;
-use super::token::{Claims, KEY_VERSION, now_unix};
-use super::{Mc, change, login, rbac, store, strength, totp};
+use super::token::{self, Claims, KEY_VERSION, now_unix};
+use super::{Mc, change, login, rbac, sessions, store, strength, totp};
 use crate::db::entities::{mc_api_key, mc_role_grant, mc_token, mc_user};
 
-const VERIFY: &str = "verify";
-const RESET: &str = "reset";
+const VERIFY: &str = token::VERIFY_PURPOSE;
+const RESET: &str = token::RESET_PURPOSE;
 
 /// Makes `name` a verified AdminManager with `password` if no such user
 /// exists (the bootstrap from STEWARD_MC_ADMIN_USER/PASSWORD). Whether it
@@ -51,6 +51,9 @@ pub async fn ensure_superuser(db: &sea_orm::DatabaseConnection, name: &str, pass
         last_login: Set(None),
         last_failed_login: Set(None),
         failed_logins: Set(0),
+        token_generation: Set(0),
+        totp_last_code: Set(String::new()),
+        totp_last_at: Set(None),
     };
     let grant = mc_role_grant::ActiveModel {
         org: Set(String::new()),
@@ -87,6 +90,7 @@ impl Mc {
             username: user.name.clone(),
             email: user.email.clone(),
             kid: KEY_VERSION,
+            purpose: purpose.to_owned(),
             ..Claims::default()
         });
         let expires = time::OffsetDateTime::from_unix_timestamp(now + hours * 3600).unwrap_or_else(|_| store::now());
@@ -106,6 +110,9 @@ impl Mc {
     async fn mailed_claims(&self, purpose: &str, token: &str) -> Result<Claims, McError> {
         let invalid = || McError::unauthorized("Invalid or expired token");
         let claims = self.key.verify(token, now_unix()).map_err(|_| invalid())?;
+        if claims.purpose != purpose || !claims.authtype.is_empty() {
+            return Err(invalid());
+        }
         let kept = mc_token::Entity::find_by_id(token_hash(token)).one(&self.db).await?;
         match kept {
             Some(row) if row.purpose == purpose => Ok(claims),
@@ -126,6 +133,7 @@ impl Mc {
             "Welcome to Edge Cloud - Please verify your email",
             format!("Hi {}, please verify your email address: mcctl user verifyemail token={token}", user.name),
         )
+        .await
         .map_err(|e| McError::bad_request(format!("Failed to send verification email to {to}, {e}")))
     }
 
@@ -155,7 +163,12 @@ impl Mc {
         row.passhash = Set(crate::auth::password::hash(password.to_owned()).await?);
         row.pass_crack_time_sec = Set(seconds);
         row.updated_at = Set(store::now());
-        self.audited.update(row, change(actor, "set password", &user.name)).await?;
+        let txn = crate::db::begin_write(&self.db).await?;
+        row.update(&txn).await?;
+        // Every token issued before the change stops working.
+        sessions::revoke(&txn, &user.name).await?;
+        self.audited.record(&txn, &change(actor, "set password", &user.name)).await?;
+        txn.commit().await?;
         Ok(())
     }
 }
@@ -172,6 +185,10 @@ pub async fn create(mc: &Mc, body: CreateUser) -> Result<UserResponse, McError> 
         return Err(McError::bad_request("Name not specified"));
     }
     store::check_name(&name).map_err(McError::bad_request)?;
+    // API key ids are UUIDs, and an API key logs in by its id as a name.
+    if uuid::Uuid::parse_str(&name).is_ok() {
+        return Err(McError::bad_request("Name cannot be formatted like an API key ID"));
+    }
     let email = text(&body.email).to_owned();
     if !store::valid_email(&email) {
         return Err(McError::bad_request("Invalid email address"));
@@ -217,6 +234,9 @@ pub async fn create(mc: &Mc, body: CreateUser) -> Result<UserResponse, McError> 
         last_login: Set(None),
         last_failed_login: Set(None),
         failed_logins: Set(0),
+        token_generation: Set(0),
+        totp_last_code: Set(String::new()),
+        totp_last_at: Set(None),
     };
     let user = match mc.audited.insert(row, change(&name, "create user", &name)).await {
         Ok(user) => user,
@@ -257,7 +277,7 @@ pub async fn current(mc: &Mc, caller: &McCaller) -> Result<User, McError> {
 
 pub async fn show(mc: &Mc, caller: &McCaller, filter: Option<ShowUser>) -> Result<Vec<User>, McError> {
     let filter = filter.unwrap_or_default();
-    let rights = mc.rights(caller.username()).await?;
+    let rights = mc.rights(&caller.subject()).await?;
     let orgs = rights.orgs_with(rbac::USERS, rbac::VIEW);
     if orgs.is_empty() {
         return Err(McError::forbidden());
@@ -409,7 +429,7 @@ pub async fn delete(mc: &Mc, caller: &McCaller, body: UserFilter) -> Result<(), 
     if name.is_empty() {
         return Err(McError::bad_request("User Name not specified"));
     }
-    if name != caller.username() && !mc.rights(caller.username()).await?.manages_all_users() {
+    if name != caller.username() && !mc.rights(&caller.subject()).await?.manages_all_users() {
         return Err(McError::forbidden());
     }
     delete_user(mc, caller.username(), name).await
@@ -432,11 +452,13 @@ pub async fn delete_locked(mc: &Mc, body: UserFilter) -> Result<(), McError> {
         mc.bad_auth_pause().await;
         return Err(McError::bad_request("Invalid username or password"));
     };
+    // The same lockout as logins: a password check is a login attempt.
+    let attempt = login::Attempt::start(mc, &user).await?;
     if !crate::auth::password::verify(password.to_owned(), user.passhash.clone()).await? {
-        login::count_failure(mc, &user).await?;
         mc.bad_auth_pause().await;
         return Err(McError::bad_request("Invalid username or password"));
     }
+    attempt.password_proven(mc).await?;
     delete_user(mc, &user.name, &user.name).await
 }
 
@@ -511,12 +533,16 @@ pub async fn password_reset_request(mc: &Mc, body: EmailRequest) -> Result<(), M
                 "Password reset request",
                 format!("Hi {}, to reset your password run: mcctl user passwordreset token={token}", user.name),
             )
+            .await
         }
-        None => mc.send_mail(
-            email,
-            "Password reset request",
-            "A password reset was requested for this address, but no user account is associated with it.".into(),
-        ),
+        None => {
+            mc.send_mail(
+                email,
+                "Password reset request",
+                "A password reset was requested for this address, but no user account is associated with it.".into(),
+            )
+            .await
+        }
     };
     sent.map_err(|e| McError::bad_request(format!("Failed to send password reset email, {e}")))
 }
