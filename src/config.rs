@@ -73,6 +73,9 @@ pub struct McFile {
     /// (STEWARD_MC_BAD_AUTH_DELAY_MS, default 3000 as MC; it is also the
     /// shortest lockout).
     pub bad_auth_delay_ms: Option<u64>,
+    /// MC's API rate limits (STEWARD_MC_RATE_LIMIT, default true; MC's
+    /// DisableRateLimit): per instance, as MC keeps them.
+    pub rate_limit: Option<bool>,
 }
 
 // No Debug: the file's values include secrets.
@@ -181,6 +184,7 @@ pub struct McConfig {
     pub jwt_secret: Option<String>,
     pub verify_email: bool,
     pub bad_auth_delay: std::time::Duration,
+    pub rate_limit: bool,
 }
 
 impl Default for McConfig {
@@ -191,6 +195,7 @@ impl Default for McConfig {
             jwt_secret: None,
             verify_email: false,
             bad_auth_delay: std::time::Duration::from_secs(3),
+            rate_limit: true,
         }
     }
 }
@@ -204,6 +209,7 @@ impl std::fmt::Debug for McConfig {
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<set>"))
             .field("verify_email", &self.verify_email)
             .field("bad_auth_delay", &self.bad_auth_delay)
+            .field("rate_limit", &self.rate_limit)
             .finish()
     }
 }
@@ -328,6 +334,10 @@ impl Config {
                 })?,
                 None => file.mc.bad_auth_delay_ms.unwrap_or(3000),
             }),
+            rate_limit: match var("STEWARD_MC_RATE_LIMIT") {
+                Some(text) => parse_bool("STEWARD_MC_RATE_LIMIT", &text)?,
+                None => file.mc.rate_limit.unwrap_or(true),
+            },
         };
 
         let mail = MailConfig {

@@ -103,6 +103,10 @@ pub fn app(config: &Config, db: DatabaseConnection, bootstrap: &Bootstrap) -> se
             mc_mailer.clone(),
         ),
         mc_keys: surfaces::mc::caller::Keys { key: mc_key, db: db.clone() },
+        mc_rate_limits: config
+            .mc
+            .rate_limit
+            .then(|| surfaces::mc::RateLimits(std::sync::Arc::new(surfaces::mc::ratelimit::Limiter::default()))),
         mc_outbox,
         db,
     }

@@ -2,17 +2,17 @@
 //! Swagger UI, health probes, and the middleware around them.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use poem::endpoint::make_sync;
 use poem::http::StatusCode;
-use poem::http::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION, TRANSFER_ENCODING};
+use poem::http::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
 use poem::middleware::RequestId;
 use poem::web::Path;
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, get, handler};
 use poem_openapi::OpenApiService;
 use sea_orm::DatabaseConnection;
-use tokio::io::AsyncReadExt;
 
 use crate::surfaces::{self, argo, mc, scalelite, storj};
 
@@ -26,6 +26,7 @@ pub struct App {
     pub argo: argo::Argo,
     pub mc: mc::Mc,
     pub mc_keys: mc::caller::Keys,
+    pub mc_rate_limits: Option<mc::RateLimits>,
     /// Mails MC sent (the development sender keeps them readable).
     pub mc_outbox: mc::mail::DevMailer,
 }
@@ -79,7 +80,7 @@ impl Services {
                 ("scalelite", self.scalelite.boxed()),
                 ("storj", self.storj.boxed()),
                 ("argo", self.argo.boxed()),
-                ("mc", self.mc.boxed()),
+                ("mc", self.mc.around(mc::rate_limited).boxed()),
             ],
         }
     }
@@ -122,6 +123,7 @@ pub fn endpoint(app: App) -> impl Endpoint<Output = Response> {
         .data(app.storj_token)
         .data(argo::auth::AdminKeys(app.db.clone()))
         .data(app.mc_keys)
+        .data_opt(app.mc_rate_limits)
         .data(Probes { db: app.db })
         .with(RequestId::default())
 }
@@ -130,9 +132,10 @@ pub fn endpoint(app: App) -> impl Endpoint<Output = Response> {
 /// what no route matched in its own shape; logs each request.
 async fn edges<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Result<Response> {
     let started = Instant::now();
-    if let Some(refused) = bound_body(&mut req) {
-        return Ok(refused);
-    }
+    let overflowed = match bound_body(&mut req) {
+        Ok(overflowed) => overflowed,
+        Err(refused) => return Ok(refused),
+    };
     surfaces::prepare(&mut req);
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
@@ -142,6 +145,12 @@ async fn edges<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Result<Resp
         (Err(error), Some(unmatched)) if error.status() == StatusCode::NOT_FOUND => unmatched.respond(false),
         (Err(error), Some(unmatched)) if error.status() == StatusCode::METHOD_NOT_ALLOWED => unmatched.respond(true),
         (Err(error), _) => error.into_response(),
+    };
+    // However the surface answered a body it could not finish reading, the
+    // answer is that the body was too large.
+    let response = match overflowed.load(std::sync::atomic::Ordering::Acquire) {
+        true => StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+        false => response,
     };
     let status = response.status().as_u16();
     let micros = started.elapsed().as_micros() as u64;
@@ -153,20 +162,51 @@ async fn edges<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Result<Resp
     Ok(response)
 }
 
-/// Bodies are buffered (extractors read them whole), so bound them: a
-/// declared length over the limit is refused, and a body of undeclared
-/// length is cut at the limit (it then fails to parse). Returns the refusal.
-fn bound_body(req: &mut Request) -> Option<Response> {
+/// Bodies are buffered (extractors read them whole), so bound them on every
+/// transport: a declared length over the limit is refused with 413; a body
+/// of undeclared length (HTTP/1.1 chunked, HTTP/2 streams, which carry no
+/// Transfer-Encoding) fails to read once past the limit, so no reader ever
+/// holds more than the limit (the flag returned says it happened). Err: the
+/// refusal.
+fn bound_body(req: &mut Request) -> Result<Arc<AtomicBool>, Response> {
+    let overflowed = Arc::new(AtomicBool::new(false));
     let declared = req.headers().get(CONTENT_LENGTH).map(|v| v.to_str().ok().and_then(|v| v.parse::<usize>().ok()));
     match declared {
-        Some(Some(length)) if length <= MAX_BODY_BYTES => None,
-        Some(_) => Some(StatusCode::PAYLOAD_TOO_LARGE.into_response()),
-        None if req.headers().contains_key(TRANSFER_ENCODING) => {
-            let body = req.take_body().into_async_read().take(MAX_BODY_BYTES as u64 + 1);
+        Some(Some(length)) if length <= MAX_BODY_BYTES => {}
+        Some(_) => return Err(StatusCode::PAYLOAD_TOO_LARGE.into_response()),
+        None => {
+            let inner = req.take_body().into_async_read();
+            let body = Bounded { inner, left: MAX_BODY_BYTES, overflowed: overflowed.clone() };
             req.set_body(poem::Body::from_async_read(body));
-            None
         }
-        None => None,
+    }
+    Ok(overflowed)
+}
+
+/// A body reader that fails once more than its limit has been read.
+struct Bounded<R> {
+    inner: R,
+    left: usize,
+    overflowed: Arc<AtomicBool>,
+}
+
+impl<R: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Bounded<R> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let std::task::Poll::Ready(Ok(())) = polled {
+            let read = buf.filled().len() - before;
+            if read > self.left {
+                self.overflowed.store(true, std::sync::atomic::Ordering::Release);
+                return std::task::Poll::Ready(Err(std::io::Error::other("request body over the limit")));
+            }
+            self.left -= read;
+        }
+        polled
     }
 }
 

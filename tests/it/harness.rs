@@ -33,11 +33,20 @@ pub struct Options {
     /// An SMTP server on loopback to send MC's mail to (else the
     /// development sender).
     pub smtp_port: Option<u16>,
+    /// MC's rate limits (off by default: tests create users faster than
+    /// MC's two per second per address).
+    pub mc_rate_limit: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { multitenancy: true, storj_token: Some(STORJ_TOKEN), mc_verify_email: false, smtp_port: None }
+        Self {
+            multitenancy: true,
+            storj_token: Some(STORJ_TOKEN),
+            mc_verify_email: false,
+            smtp_port: None,
+            mc_rate_limit: false,
+        }
     }
 }
 
@@ -116,6 +125,7 @@ impl TestServer {
                 admin_password: Some(MC_ADMIN_PASSWORD.to_owned()),
                 verify_email: options.mc_verify_email,
                 bad_auth_delay: std::time::Duration::from_millis(MC_BAD_AUTH_DELAY_MS),
+                rate_limit: options.mc_rate_limit,
                 ..McConfig::default()
             },
             mail: MailConfig {

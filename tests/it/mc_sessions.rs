@@ -155,3 +155,29 @@ on_both_databases!(mc_one_time_codes_work_once_and_wrong_ones_count, |server| {
     let locked = call(&server, "/login", None, Some(&with_code(&fresh))).await;
     assert!(message(&locked, 400).starts_with("Login temporarily disabled due to 3 failed login attempts"));
 });
+
+on_both_databases!(
+    mc_user_creation_is_rate_limited_per_address_as_mc_limits_it,
+    crate::harness::Options { mc_rate_limit: true, ..crate::harness::Options::default() },
+    |server| {
+        let body = |name: &str| json!({"Name": name, "Email": format!("{name}@example.com"), "Passhash": STRONG});
+        for name in ["rita", "ruth"] {
+            assert_eq!(call(&server, "/usercreate", None, Some(&body(name))).await.status, 200);
+        }
+        let refused = call(&server, "/usercreate", None, Some(&body("rosa"))).await;
+        assert_eq!(
+            message(&refused, 429),
+            "/api/v1/usercreate is rejected, please retry later. Error is: Client exceeded api rate limit per ip. Exceeded rate of 2.000000 requests per second."
+        );
+        // Other routes have their own (far larger) budget.
+        assert!(!login(&server, "rita", STRONG).await.is_empty());
+        tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+        assert_eq!(call(&server, "/usercreate", None, Some(&body("rosa"))).await.status, 200, "refilled");
+    }
+);
+
+on_both_databases!(mc_names_shaped_like_api_key_ids_are_refused, |server| {
+    let body = json!({"Name": "0b6e8f5e-3c1a-4f7e-9d2a-6a2b1c3d4e5f", "Email": "k@example.com", "Passhash": STRONG});
+    let refused = call(&server, "/usercreate", None, Some(&body)).await;
+    assert_eq!(message(&refused, 400), "Name cannot be formatted like an API key ID");
+});

@@ -93,7 +93,7 @@ async fn oversized_bodies_are_refused() {
 }
 
 #[tokio::test]
-async fn chunked_bodies_are_cut_at_the_limit() {
+async fn chunked_bodies_are_refused_past_the_limit() {
     let Some(server) = TestServer::start(Backend::Sqlite).await else { return };
     let big =
         format!("{{\"server\":{{\"url\":\"{}\",\"secret\":\"s\"}}}}", "x".repeat(steward::server::MAX_BODY_BYTES));
@@ -103,7 +103,7 @@ async fn chunked_bodies_are_cut_at_the_limit() {
         server.client.post(server.url(&signed("addServer", ""))).header("content-type", "application/json").body(body),
     )
     .await;
-    assert_eq!(reply.status, 400, "a truncated body does not parse");
+    assert_eq!(reply.status, 413, "{}", reply.body);
     let small: Vec<Result<String, std::io::Error>> = vec![Ok(r#"{"server":{"url":"u","secret":"s"}}"#.into())];
     let body = reqwest::Body::wrap_stream(futures_util::stream::iter(small));
     let reply = send(
@@ -111,4 +111,26 @@ async fn chunked_bodies_are_cut_at_the_limit() {
     )
     .await;
     assert_eq!(reply.status, 201, "{}", reply.body);
+}
+
+#[tokio::test]
+async fn http2_cleartext_bodies_are_bounded_too() {
+    let Some(server) = TestServer::start(Backend::Sqlite).await else { return };
+    let h2c = reqwest::Client::builder().http2_prior_knowledge().build().unwrap();
+    let big =
+        format!("{{\"server\":{{\"url\":\"{}\",\"secret\":\"s\"}}}}", "x".repeat(steward::server::MAX_BODY_BYTES));
+    let chunks: Vec<Result<String, std::io::Error>> = vec![Ok(big)];
+    let request = h2c
+        .post(server.url(&signed("addServer", "")))
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(chunks)));
+    let response = request.send().await.unwrap();
+    assert_eq!(response.version(), reqwest::Version::HTTP_2);
+    assert_eq!(response.status(), 413);
+    let small: Vec<Result<String, std::io::Error>> = vec![Ok(r#"{"server":{"url":"u","secret":"s"}}"#.into())];
+    let request = h2c
+        .post(server.url(&signed("addServer", "")))
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(small)));
+    assert_eq!(request.send().await.unwrap().status(), 201);
 }

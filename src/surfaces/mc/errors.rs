@@ -107,7 +107,14 @@ impl From<sea_orm::DbErr> for McError {
 
 impl From<crate::auth::password::HashError> for McError {
     fn from(error: crate::auth::password::HashError) -> Self {
-        Self::internal("Failed to hash password", error)
+        match error {
+            // MC's own words when it cannot serve for now (its rate
+            // limiter's 503); the client may retry.
+            crate::auth::password::HashError::Busy => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "Service temporarily unavailable")
+            }
+            error => Self::internal("Failed to hash password", error),
+        }
     }
 }
 

@@ -9,6 +9,7 @@ pub mod errors;
 mod login;
 pub mod mail;
 mod orgs;
+pub mod ratelimit;
 pub mod rbac;
 mod roles;
 mod sessions;
@@ -94,6 +95,36 @@ pub fn unmatched_auth(request: &poem::Request) -> Option<McError> {
     let path = request.uri().path();
     let known = SPEC_JSON.contains(&format!("\"{path}\""));
     (known && path.contains("/auth/")).then(|| caller::authenticate(request).err()).flatten()
+}
+
+/// The rate limiter, shared with the routes through request data; absent
+/// when STEWARD_MC_RATE_LIMIT is off.
+#[derive(Clone)]
+pub struct RateLimits(pub Arc<ratelimit::Limiter>);
+
+/// MC's RateLimit middleware, after its AuthCookie: callers with a valid
+/// token are limited as users, others by their address; a request with a
+/// bad token is left to the 401 it gets anyway. Unknown paths are not
+/// limited (echo answers them before any middleware).
+pub async fn rate_limited<E: poem::Endpoint>(next: Arc<E>, request: poem::Request) -> poem::Result<poem::Response> {
+    use poem::IntoResponse;
+    if let Some(RateLimits(limiter)) = request.data::<RateLimits>() {
+        let route = request.uri().path();
+        let known = SPEC_JSON.contains(&format!("\"{route}\""));
+        let claims = route.contains("/auth/").then(|| caller::authenticate(&request).ok()).flatten();
+        let address = request.remote_addr().as_socket_addr().map(|addr| addr.ip().to_string()).unwrap_or_default();
+        let caller = match (&claims, route.contains("/auth/")) {
+            (Some(claims), _) => Some(ratelimit::Caller::User(&claims.username)),
+            (None, false) => Some(ratelimit::Caller::Address(&address)),
+            (None, true) => None,
+        };
+        if let Some(caller) = caller.filter(|_| known)
+            && let Some(refusal) = limiter.check(route, caller)
+        {
+            return Ok(McError::new(poem::http::StatusCode::TOO_MANY_REQUESTS, refusal).into_response());
+        }
+    }
+    next.call(request).await.map(poem::IntoResponse::into_response)
 }
 
 /// echo's answers for an unknown path or method.

@@ -96,6 +96,11 @@ impl From<sea_orm::DbErr> for StorjError {
 
 impl From<crate::auth::password::HashError> for StorjError {
     fn from(error: crate::auth::password::HashError) -> Self {
-        Self::internal("unable to save password hash", error)
+        match error {
+            crate::auth::password::HashError::Busy => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "service temporarily unavailable", "try again later")
+            }
+            error => Self::internal("unable to save password hash", error),
+        }
     }
 }
