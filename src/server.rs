@@ -132,9 +132,8 @@ pub fn endpoint(app: App) -> impl Endpoint<Output = Response> {
 /// what no route matched in its own shape; logs each request.
 async fn edges<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Result<Response> {
     let started = Instant::now();
-    let overflowed = match bound_body(&mut req) {
-        Ok(overflowed) => overflowed,
-        Err(refused) => return Ok(refused),
+    let Some(overflowed) = bound_body(&mut req) else {
+        return Ok(StatusCode::PAYLOAD_TOO_LARGE.into_response());
     };
     surfaces::prepare(&mut req);
     let method = req.method().clone();
@@ -166,21 +165,21 @@ async fn edges<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Result<Resp
 /// transport: a declared length over the limit is refused with 413; a body
 /// of undeclared length (HTTP/1.1 chunked, HTTP/2 streams, which carry no
 /// Transfer-Encoding) fails to read once past the limit, so no reader ever
-/// holds more than the limit (the flag returned says it happened). Err: the
-/// refusal.
-fn bound_body(req: &mut Request) -> Result<Arc<AtomicBool>, Response> {
+/// holds more than the limit (the flag returned says it happened). None: a
+/// declared length over the limit.
+fn bound_body(req: &mut Request) -> Option<Arc<AtomicBool>> {
     let overflowed = Arc::new(AtomicBool::new(false));
     let declared = req.headers().get(CONTENT_LENGTH).map(|v| v.to_str().ok().and_then(|v| v.parse::<usize>().ok()));
     match declared {
         Some(Some(length)) if length <= MAX_BODY_BYTES => {}
-        Some(_) => return Err(StatusCode::PAYLOAD_TOO_LARGE.into_response()),
+        Some(_) => return None,
         None => {
             let inner = req.take_body().into_async_read();
             let body = Bounded { inner, left: MAX_BODY_BYTES, overflowed: overflowed.clone() };
             req.set_body(poem::Body::from_async_read(body));
         }
     }
-    Ok(overflowed)
+    Some(overflowed)
 }
 
 /// A body reader that fails once more than its limit has been read.
