@@ -79,7 +79,7 @@ impl Services {
             routes: vec![
                 ("scalelite", self.scalelite.boxed()),
                 ("storj", self.storj.boxed()),
-                ("argo", self.argo.boxed()),
+                ("argo", self.argo.around(argo::errors::xml_when_asked).boxed()),
                 ("mc", self.mc.around(mc::rate_limited).boxed()),
             ],
         }

@@ -57,3 +57,14 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTra
 pub fn is_unique_violation(error: &DbErr) -> bool {
     matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
+
+/// PostgreSQL refused text it cannot store (a NUL character, SQLSTATE
+/// 22021): the client's input, not a server fault, so surfaces answer it
+/// with their own 4xx. (SQLite stores such text as given.)
+pub fn is_unstorable_text(error: &DbErr) -> bool {
+    let text = error.to_string();
+    text.contains("invalid byte sequence for encoding") || text.contains("22021")
+}
+
+/// What surfaces say when a text cannot be stored.
+pub const UNSTORABLE_TEXT: &str = "text must not contain NUL characters";

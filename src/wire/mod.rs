@@ -30,7 +30,7 @@ pub fn xml_response(status: StatusCode, xml: String) -> Response {
 
 /// How an XML encoder writes quotes in text: Rails' Builder uses named
 /// entities, Go's encoding/xml numeric ones.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq)]
 pub enum XmlQuotes {
     Named,
     Numeric,
@@ -50,6 +50,14 @@ pub fn xml_escape(text: &str, quotes: XmlQuotes) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str(quote),
             '\'' => out.push_str(apostrophe),
+            // Go's EscapeString also escapes these, and replaces characters
+            // XML cannot carry.
+            '\t' if quotes == XmlQuotes::Numeric => out.push_str("&#x9;"),
+            '\n' if quotes == XmlQuotes::Numeric => out.push_str("&#xA;"),
+            '\r' if quotes == XmlQuotes::Numeric => out.push_str("&#xD;"),
+            c if quotes == XmlQuotes::Numeric && (c < ' ' || c == '\u{FFFE}' || c == '\u{FFFF}') => {
+                out.push('\u{FFFD}')
+            }
             c => out.push(c),
         }
     }
@@ -97,5 +105,6 @@ mod tests {
     fn xml_escape_covers_markup() {
         assert_eq!(xml_escape("a<b>&\"'", XmlQuotes::Named), "a&lt;b&gt;&amp;&quot;&apos;");
         assert_eq!(xml_escape("\"'", XmlQuotes::Numeric), "&#34;&#39;");
+        assert_eq!(xml_escape("a\tb\nc\rd\u{1}", XmlQuotes::Numeric), "a&#x9;b&#xA;c&#xD;d\u{FFFD}");
     }
 }

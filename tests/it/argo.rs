@@ -413,3 +413,36 @@ on_both_databases!(argo_cached_lists_never_go_stale_even_across_replicas, |serve
     assert!(names(call(&replica, "GET", "/api/v2/admin/tenants", None).await).is_empty());
     replica.stop().await;
 });
+
+on_both_databases!(argo_handler_errors_are_xml_when_xml_is_accepted, |server| {
+    let xml = |method: &str, path: &str, body: Option<&str>| {
+        let server = &server;
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = server
+            .client
+            .request(method, server.url(path))
+            .header("x-api-key", ARGO_KEY)
+            .header("accept", "application/xml");
+        if let Some(body) = body {
+            request = request.header("content-type", "application/json").body(body.to_owned());
+        }
+        async move { send(request).await }
+    };
+    let missing = xml("GET", "/api/v2/admin/tenants/no-such-tenant", None).await;
+    assert_eq!((missing.status, missing.content_type.as_str()), (404, "application/xml; charset=utf-8"));
+    assert_eq!(
+        missing.body,
+        "<root>\n <status>\n  <message>Not Found</message>\n  <code>404</code>\n </status>\n <errors>\n  <error>\n   <message>Not Found</message>\n   <code>404</code>\n   <details>item with the specific ID was not found on the server</details>\n  </error>\n </errors>\n</root>"
+    );
+    let malformed = xml("POST", "/api/v2/admin/tenants", Some("{bad")).await;
+    assert_eq!((malformed.status, malformed.content_type.as_str()), (400, "application/xml; charset=utf-8"));
+    assert!(malformed.body.ends_with("<details>Request Body contains malformed JSON, thus rendering the Request Bad</details>\n  </error>\n </errors>\n</root>"), "{}", malformed.body);
+    let created = xml("POST", "/api/v2/admin/tenants", Some(r#"{"info":{"name":"XMLT"}}"#)).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let taken = xml("POST", "/api/v2/admin/tenants", Some(r#"{"info":{"name":"XMLT"}}"#)).await;
+    assert_eq!((taken.status, taken.content_type.as_str()), (409, "application/xml; charset=utf-8"));
+    assert!(taken.body.contains("<details>Tenant with same name already exists</details>"), "{}", taken.body);
+    // JSON stays JSON.
+    let json = call(&server, "GET", "/api/v2/admin/tenants/no-such-tenant", None).await;
+    assert_eq!(json.body, NOT_FOUND);
+});

@@ -115,3 +115,31 @@ fn a_short_jwt_secret_stops_the_start() {
         "steward: invalid configuration: STEWARD_MC_JWT_SECRET: must be at least 32 bytes, got 5"
     );
 }
+
+#[test]
+fn the_closing_summary_counts_schemathesis_failures_and_fails_with_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = |log: &str| {
+        let path = dir.path().join("run.log");
+        std::fs::write(&path, log).unwrap();
+        let output = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/summary.sh"))
+            .arg(&path)
+            .output()
+            .expect("run summary.sh");
+        (String::from_utf8_lossy(&output.stdout).trim().to_owned(), output.status.success())
+    };
+    let cargo = "test result: ok. 5 passed; 0 failed; 0 ignored; 0 measured\n";
+    assert_eq!(summary(&format!("{cargo}  40 generated, 40 passed\n")), ("45 passed, 0 failed".to_owned(), true));
+    assert_eq!(
+        summary(&format!("{cargo}  40 generated, 37 passed, 2 failed, 1 errored\n")),
+        ("42 passed, 3 failed".to_owned(), false)
+    );
+    assert_eq!(
+        summary(&format!("{cargo}  1367 generated, 1 found 2 unique failures\n")),
+        ("5 passed, 2 failed".to_owned(), false)
+    );
+    assert_eq!(
+        summary("test result: FAILED. 4 passed; 1 failed; 0 ignored\n"),
+        ("4 passed, 1 failed".to_owned(), false)
+    );
+}

@@ -134,3 +134,50 @@ async fn http2_cleartext_bodies_are_bounded_too() {
         .body(reqwest::Body::wrap_stream(futures_util::stream::iter(small)));
     assert_eq!(request.send().await.unwrap().status(), 201);
 }
+
+crate::on_both_databases!(nul_characters_and_invalid_utf8_never_reach_a_500, |server| {
+    use crate::harness::{ARGO_KEY, STORJ_TOKEN};
+    let json = |method: reqwest::Method, path: &str, body: &str| {
+        server.client.request(method, server.url(path)).header("content-type", "application/json").body(body.to_owned())
+    };
+    let storj = |request: reqwest::RequestBuilder| request.header("authorization", STORJ_TOKEN);
+    let argo =
+        |request: reqwest::RequestBuilder| request.header("x-api-key", ARGO_KEY).header("accept", "application/json");
+    let requests = vec![
+        (
+            "storj create user",
+            storj(json(
+                reqwest::Method::POST,
+                "/api/user",
+                r#"{"email":"a\u0000@b.c","fullName":"N\u0000","password":"123456"}"#,
+            )),
+        ),
+        ("storj get user", storj(server.client.get(server.url("/api/user/a%00b@c.d")))),
+        (
+            "argo create tenant",
+            argo(json(reqwest::Method::POST, "/api/v2/admin/tenants", r#"{"info":{"name":"T\u0000"}}"#)),
+        ),
+        ("argo get tenant", argo(server.client.get(server.url("/api/v2/admin/tenants/a%00b")))),
+        ("argo invalid utf-8", argo(server.client.get(server.url("/api/v2/admin/tenants/%FF")))),
+        (
+            "mc usercreate",
+            json(
+                reqwest::Method::POST,
+                "/api/v1/usercreate",
+                r#"{"Name":"nul","Email":"n\u0000@example.com","Passhash":"1orangefoxquickhandlebrush1"}"#,
+            ),
+        ),
+        (
+            "scalelite add server",
+            json(
+                reqwest::Method::POST,
+                &signed("addServer", ""),
+                r#"{"server":{"url":"https://b\u0000","secret":"s"}}"#,
+            ),
+        ),
+    ];
+    for (what, request) in requests {
+        let reply = send(request).await;
+        assert!(reply.status < 500, "{what}: {} {}", reply.status, reply.body);
+    }
+});

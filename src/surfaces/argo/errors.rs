@@ -1,6 +1,9 @@
 //! ARGO's wire: the `{"status":{…},"errors":[…]}` envelope, indented as
-//! Go's `json.MarshalIndent(v, "", " ")` writes it, and Go's XML for the
-//! authentication failures when XML is asked for.
+//! Go's `json.MarshalIndent(v, "", " ")` writes it, and as Go's
+//! `xml.MarshalIndent` writes it under `<root>` when the request's Accept
+//! is exactly `application/xml` (`respond.MarshalContent`): every handler
+//! error but 406 (always JSON) and 500 (ARGO's `Respond` re-renders those
+//! as JSON).
 
 use poem::http::StatusCode;
 use poem::http::header::CONTENT_TYPE;
@@ -101,16 +104,54 @@ pub fn go_indented(value: &Value) -> String {
     escape_markup_in_json(String::from_utf8_lossy(&out).into_owned())
 }
 
-/// `xml.MarshalIndent` of the status envelope under `<root>`.
+/// `xml.MarshalIndent(v, "", " ")` of the envelope under `<root>`: the
+/// status, then each error under `<errors><error>` (empty fields omitted).
 fn go_status_xml(body: &Value) -> String {
-    let mut xml = String::from("<root>\n <status>");
-    for key in ["message", "code", "details"] {
-        if let Some(text) = body["status"][key].as_str() {
-            xml.push_str(&format!("\n  <{key}>{}</{key}>", xml_escape(text, XmlQuotes::Numeric)));
+    let fields = |xml: &mut String, object: &Value, indent: &str| {
+        for key in ["message", "code", "details"] {
+            if let Some(text) = object[key].as_str().filter(|text| !text.is_empty()) {
+                xml.push_str(&format!("\n{indent}<{key}>{}</{key}>", xml_escape(text, XmlQuotes::Numeric)));
+            }
         }
+    };
+    let mut xml = String::from("<root>\n <status>");
+    fields(&mut xml, &body["status"], "  ");
+    xml.push_str("\n </status>");
+    if let Some(errors) = body["errors"].as_array().filter(|errors| !errors.is_empty()) {
+        xml.push_str("\n <errors>");
+        for error in errors {
+            xml.push_str("\n  <error>");
+            fields(&mut xml, error, "   ");
+            xml.push_str("\n  </error>");
+        }
+        xml.push_str("\n </errors>");
     }
-    xml.push_str("\n </status>\n</root>");
+    xml.push_str("\n</root>");
     xml
+}
+
+fn xml_response(status: StatusCode, body: &Value) -> Response {
+    Response::builder().status(status).header(CONTENT_TYPE, "application/xml; charset=utf-8").body(go_status_xml(body))
+}
+
+/// Re-renders ARGO's JSON error envelopes as XML for `Accept:
+/// application/xml`, wherever they came from (handlers, or body decoding
+/// that fails before any handler runs).
+pub async fn xml_when_asked<E: poem::Endpoint>(next: std::sync::Arc<E>, req: poem::Request) -> poem::Result<Response> {
+    let xml = req.headers().get(poem::http::header::ACCEPT).is_some_and(|accept| accept == "application/xml");
+    let response = next.call(req).await?.into_response();
+    let status = response.status();
+    let json = response.content_type().is_some_and(|t| t.starts_with("application/json"));
+    let rendered_as_xml = status.is_client_error() && status != StatusCode::NOT_ACCEPTABLE;
+    if !xml || !json || !rendered_as_xml {
+        return Ok(response);
+    }
+    let (parts, body) = response.into_parts();
+    let bytes = body.into_bytes().await?;
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(envelope) if envelope.get("status").is_some() => Ok(xml_response(parts.status, &envelope)),
+        _ => Ok(Response::from_parts(parts, poem::Body::from(bytes))),
+    }
 }
 
 pub fn json_response(status: StatusCode, value: &Value) -> Response {
@@ -128,10 +169,7 @@ impl IntoResponse for ArgoError {
             return crate::wire::gorilla_unmatched(false);
         }
         if self.xml {
-            return Response::builder()
-                .status(self.status)
-                .header(CONTENT_TYPE, "application/xml; charset=utf-8")
-                .body(go_status_xml(&self.body));
+            return xml_response(self.status, &self.body);
         }
         json_response(self.status, &self.body)
     }
@@ -161,7 +199,10 @@ impl Wire for ArgoError {
 
 impl From<sea_orm::DbErr> for ArgoError {
     fn from(error: sea_orm::DbErr) -> Self {
-        Self::internal(error)
+        match crate::db::is_unstorable_text(&error) {
+            true => with_errors(StatusCode::BAD_REQUEST, "Bad Request", crate::db::UNSTORABLE_TEXT),
+            false => Self::internal(error),
+        }
     }
 }
 
@@ -180,6 +221,22 @@ mod tests {
             "{\n \"status\": {\n  \"message\": \"Not Found\",\n  \"code\": \"404\"\n },\n \"errors\": [\n  {\n   \"message\": \"Not Found\",\n   \"code\": \"404\",\n   \"details\": \"item with the specific ID was not found on the server\"\n  }\n ]\n}"
         );
         assert_eq!(go_indented(&json!({"a": [], "b": "<&>"})), "{\n \"a\": [],\n \"b\": \"\\u003c\\u0026\\u003e\"\n}");
+    }
+
+    #[test]
+    fn handler_errors_in_xml_are_gos() {
+        assert_eq!(
+            go_status_xml(&ArgoError::not_found().body),
+            "<root>\n <status>\n  <message>Not Found</message>\n  <code>404</code>\n </status>\n <errors>\n  <error>\n   <message>Not Found</message>\n   <code>404</code>\n   <details>item with the specific ID was not found on the server</details>\n  </error>\n </errors>\n</root>"
+        );
+        assert_eq!(
+            go_status_xml(&ArgoError::user_not_found().body),
+            "<root>\n <status>\n  <message>Not Found</message>\n  <code>404</code>\n  <details>item with the specific ID was not found on the server</details>\n </status>\n</root>"
+        );
+        assert_eq!(
+            go_status_xml(&ArgoError::conflict("More than one users found using the key: <k&\"").body),
+            "<root>\n <status>\n  <message>Conflict</message>\n  <code>409</code>\n </status>\n <errors>\n  <error>\n   <message>Conflict</message>\n   <code>409</code>\n   <details>More than one users found using the key: &lt;k&amp;&#34;</details>\n  </error>\n </errors>\n</root>"
+        );
     }
 
     #[test]

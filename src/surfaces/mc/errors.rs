@@ -101,7 +101,10 @@ impl Wire for McError {
 
 impl From<sea_orm::DbErr> for McError {
     fn from(error: sea_orm::DbErr) -> Self {
-        Self::internal("Database error", error)
+        match crate::db::is_unstorable_text(&error) {
+            true => Self::bad_request(format!("Invalid input, {}", crate::db::UNSTORABLE_TEXT)),
+            false => Self::internal("Database error", error),
+        }
     }
 }
 

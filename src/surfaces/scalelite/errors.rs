@@ -68,7 +68,12 @@ pub fn param_missing_text(name: &str) -> String {
 
 impl From<sea_orm::DbErr> for ScaleliteError {
     fn from(error: sea_orm::DbErr) -> Self {
-        Self::Internal(error.to_string())
+        match crate::db::is_unstorable_text(&error) {
+            // Rails' own words for such a string, as Scalelite's
+            // internalError failure.
+            true => Self::Bbb { key: "internalError", message: "string contains null byte".into() },
+            false => Self::Internal(error.to_string()),
+        }
     }
 }
 

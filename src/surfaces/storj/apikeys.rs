@@ -2,14 +2,14 @@
 //! deleted by their serialized form or by project and name.
 
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use super::api::{ApiKeyCreated, CreateApiKey};
 use super::auth::StorjAdmin;
 use super::errors::StorjError;
 use super::{Storj, apikey, ids, now, projects};
 use crate::db::audited::Change;
-use crate::db::entities::storj_api_key as api_key;
+use crate::db::entities::{storj_api_key as api_key, storj_project as project};
 
 fn duplicate() -> StorjError {
     StorjError::conflict("api-key with given name already exists", "")
@@ -30,11 +30,14 @@ pub async fn create(
     if name.is_empty() {
         return Err(StorjError::bad_request("Name is not set"));
     }
-    projects::find(api, &project_id.to_string()).await?;
+    // The project's row stays locked until the key is in, so a deletion of
+    // the project (which locks it too) sees the key.
+    let txn = crate::db::begin_write(api.db()).await?;
+    project::Entity::find_by_id(project_id).lock_exclusive().one(&txn).await?.ok_or_else(projects::not_found)?;
     let taken = api_key::Entity::find()
         .filter(api_key::Column::ProjectId.eq(project_id))
         .filter(api_key::Column::Name.eq(name.as_str()))
-        .one(api.db())
+        .one(&txn)
         .await?;
     if taken.is_some() {
         return Err(duplicate());
@@ -50,8 +53,13 @@ pub async fn create(
         created_at: Set(now()),
     };
     let target = id.to_string();
-    match api.store.insert(row, Change { actor: caller.actor(), action: "createApiKey", target: &target }).await {
-        Ok(_) => Ok(ApiKeyCreated { apikey: key.serialized }),
+    let inserted = async {
+        row.insert(&txn).await?;
+        api.store.record(&txn, &Change { actor: caller.actor(), action: "createApiKey", target: &target }).await?;
+        txn.commit().await
+    };
+    match inserted.await {
+        Ok(()) => Ok(ApiKeyCreated { apikey: key.serialized }),
         Err(error) if crate::db::is_unique_violation(&error) => Err(duplicate()),
         Err(error) => Err(error.into()),
     }

@@ -60,7 +60,8 @@ pub async fn create(api: &Storj, caller: &StorjAdmin, body: CreateCoupon) -> Res
 
 pub async fn get(api: &Storj, id: &str) -> Result<Coupon, StorjError> {
     let id = ids::from_path(id)
-        .map_err(|detail| StorjError::new(poem::http::StatusCode::BAD_REQUEST, "invalid couponId", detail))?;
+        // The seed's detail is empty here.
+        .map_err(|_| StorjError::new(poem::http::StatusCode::BAD_REQUEST, "invalid couponId", ""))?;
     let row = coupon::Entity::find_by_id(id).one(api.db()).await?;
     row.as_ref()
         .map(to_wire)
@@ -71,8 +72,13 @@ pub async fn delete(api: &Storj, caller: &StorjAdmin, id: &str) -> Result<(), St
     let id = ids::from_path(id)
         .map_err(|detail| StorjError::new(poem::http::StatusCode::BAD_REQUEST, "invalid couponid", detail))?;
     let target = id.to_string();
-    api.store
+    let deleted = api
+        .store
         .delete::<coupon::Entity>(id, Change { actor: caller.actor(), action: "deleteCoupon", target: &target })
         .await?;
-    Ok(())
+    // The seed answered 200 with nothing done; a client could not tell.
+    match deleted {
+        true => Ok(()),
+        false => Err(StorjError::not_found(format!("coupon with id {target:?} not found"))),
+    }
 }

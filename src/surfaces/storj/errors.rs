@@ -90,7 +90,10 @@ impl Wire for StorjError {
 
 impl From<sea_orm::DbErr> for StorjError {
     fn from(error: sea_orm::DbErr) -> Self {
-        Self::internal("database error", error)
+        match crate::db::is_unstorable_text(&error) {
+            true => Self::new(StatusCode::BAD_REQUEST, "invalid input", crate::db::UNSTORABLE_TEXT),
+            false => Self::internal("database error", error),
+        }
     }
 }
 

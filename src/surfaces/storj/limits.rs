@@ -111,7 +111,8 @@ pub async fn update(
         changed.bandwidth_limit = Set(Some(bandwidth));
     }
     if let Some(rate) = requested.rate {
-        changed.rate_limit = Set(Some(rate));
+        // The seed's UpdateRateLimit: 0 clears the limit.
+        changed.rate_limit = Set((rate != 0).then_some(rate));
     }
     if let Some(buckets) = requested.buckets {
         changed.max_buckets = Set(Some(buckets));

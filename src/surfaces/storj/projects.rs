@@ -3,7 +3,7 @@
 //! block a deletion).
 
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QuerySelect};
 
 use super::api::{CreateProject, Project, ProjectCreated, RenameProject, UsageResult};
 use super::auth::StorjAdmin;
@@ -39,7 +39,12 @@ pub async fn create(api: &Storj, caller: &StorjAdmin, body: CreateProject) -> Re
     if name.is_empty() {
         return Err(StorjError::bad_request("ProjectName is not set"));
     }
-    if user::Entity::find_by_id(owner_id).one(api.db()).await?.is_none() {
+    // The owner's row stays locked until the project is in, so a deletion
+    // of the owner (which locks it too) sees the project. A deleted owner
+    // is refused (the seed would give a deactivated account a project).
+    let txn = crate::db::begin_write(api.db()).await?;
+    let owner = user::Entity::find_by_id(owner_id).lock_exclusive().one(&txn).await?;
+    if owner.is_none_or(|owner| owner.status != super::users::ACTIVE) {
         return Err(StorjError::not_found("user with specified uuid does not exist"));
     }
     let id = uuid::Uuid::new_v4();
@@ -56,7 +61,9 @@ pub async fn create(api: &Storj, caller: &StorjAdmin, body: CreateProject) -> Re
         created_at: Set(now()),
     };
     let target = id.to_string();
-    api.store.insert(row, Change { actor: caller.actor(), action: "createProject", target: &target }).await?;
+    row.insert(&txn).await?;
+    api.store.record(&txn, &Change { actor: caller.actor(), action: "createProject", target: &target }).await?;
+    txn.commit().await?;
     Ok(ProjectCreated { project_id: target })
 }
 
@@ -93,16 +100,21 @@ pub async fn rename(api: &Storj, caller: &StorjAdmin, id: &str, body: RenameProj
     Ok(())
 }
 
+/// One transaction holding the project's row: a key created meanwhile
+/// (which locks the row too) is either counted here or refused after.
+/// An unknown project is 404 (the seed answered 200 with nothing done).
 pub async fn delete(api: &Storj, caller: &StorjAdmin, id: &str) -> Result<(), StorjError> {
     let id = parse_id(id)?;
-    let keys = api_key::Entity::find().filter(api_key::Column::ProjectId.eq(id)).count(api.db()).await?;
+    let txn = crate::db::begin_write(api.db()).await?;
+    project::Entity::find_by_id(id).lock_exclusive().one(&txn).await?.ok_or_else(not_found)?;
+    let keys = api_key::Entity::find().filter(api_key::Column::ProjectId.eq(id)).count(&txn).await?;
     if keys > 0 {
         return Err(StorjError::conflict("api-keys still exist", format!("count {keys}")));
     }
+    project::Entity::delete_by_id(id).exec(&txn).await?;
     let target = id.to_string();
-    api.store
-        .delete::<project::Entity>(id, Change { actor: caller.actor(), action: "deleteProject", target: &target })
-        .await?;
+    api.store.record(&txn, &Change { actor: caller.actor(), action: "deleteProject", target: &target }).await?;
+    txn.commit().await?;
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 
 use poem::http::StatusCode;
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect};
 
 use super::api::{Coupon, CreateUser, ProjectSummary, UpdateUser, User, UserDetails, UserSummary};
 use super::auth::StorjAdmin;
@@ -12,14 +12,15 @@ use super::{Storj, coupons, go_time, ids, now, partner_text};
 use crate::db::audited::Change;
 use crate::db::entities::{storj_coupon as coupon, storj_project as project, storj_user as user};
 
-const ACTIVE: i32 = 1;
+pub const ACTIVE: i32 = 1;
 const DELETED: i32 = 2;
 fn normalize(email: &str) -> String {
     email.to_uppercase()
 }
 
 fn not_found(email: &str) -> StorjError {
-    StorjError::not_found(format!("user with email {email:?} does not exist"))
+    // The seed's words (2f8969a); `{:?}` quotes as Go's %q does for text.
+    StorjError::not_found(format!("user with email {email:?} not found"))
 }
 
 fn duplicate(email: &str) -> StorjError {
@@ -92,11 +93,19 @@ fn check_address(email: &str) -> Result<(), &'static str> {
 }
 
 pub async fn create(api: &Storj, caller: &StorjAdmin, body: CreateUser) -> Result<User, StorjError> {
-    validate(&body)?;
-    let email = body.email.unwrap_or_default();
+    // The seed's order: the two required fields, the duplicate, then the
+    // whole validation.
+    if body.email.as_deref().unwrap_or("").is_empty() {
+        return Err(StorjError::bad_request("email is not set"));
+    }
+    if body.password.as_deref().unwrap_or("").is_empty() {
+        return Err(StorjError::bad_request("password is not set"));
+    }
+    let email = body.email.clone().unwrap_or_default();
     if find_active(api, &email).await?.is_some() {
         return Err(duplicate(&email));
     }
+    validate(&body)?;
     let password_hash = crate::auth::password::hash(body.password.unwrap_or_default()).await?;
     let id = uuid::Uuid::new_v4();
     let row = user::ActiveModel {
@@ -124,7 +133,8 @@ pub async fn details(api: &Storj, email: &str) -> Result<UserDetails, StorjError
     let row = find_active(api, email).await?.ok_or_else(|| not_found(email))?;
     let projects = project::Entity::find()
         .filter(project::Column::OwnerId.eq(row.id))
-        .order_by_asc(project::Column::CreatedAt)
+        // The seed lists a user's projects by name.
+        .order_by_asc(project::Column::Name)
         .order_by_asc(project::Column::Id)
         .all(api.db())
         .await?;
@@ -200,9 +210,22 @@ pub async fn update(api: &Storj, caller: &StorjAdmin, email: &str, body: UpdateU
     }
 }
 
+/// One transaction holding the user's row: a project created for them
+/// meanwhile (which locks the row too) is either seen here or refused.
 pub async fn delete(api: &Storj, caller: &StorjAdmin, email: &str) -> Result<(), StorjError> {
-    let row = find_active(api, email).await?.ok_or_else(|| not_found(email))?;
-    let owned = project::Entity::find().filter(project::Column::OwnerId.eq(row.id)).all(api.db()).await?;
+    let txn = crate::db::begin_write(api.db()).await?;
+    let row = user::Entity::find()
+        .filter(user::Column::NormalizedEmail.eq(normalize(email)))
+        .filter(user::Column::Status.eq(ACTIVE))
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or_else(|| not_found(email))?;
+    let owned = project::Entity::find()
+        .filter(project::Column::OwnerId.eq(row.id))
+        .order_by_asc(project::Column::Name)
+        .all(&txn)
+        .await?;
     if !owned.is_empty() {
         let listed: Vec<String> = owned.iter().map(|p| format!("{{{} {}}}", p.id, p.name)).collect();
         return Err(StorjError::conflict("some projects still exist", format!("[{}]", listed.join(" "))));
@@ -215,7 +238,9 @@ pub async fn delete(api: &Storj, caller: &StorjAdmin, email: &str) -> Result<(),
     changed.full_name = Set(String::new());
     changed.short_name = Set(String::new());
     changed.status = Set(DELETED);
-    api.store.update(changed, Change { actor: caller.actor(), action: "deleteUser", target: &target }).await?;
+    changed.update(&txn).await?;
+    api.store.record(&txn, &Change { actor: caller.actor(), action: "deleteUser", target: &target }).await?;
+    txn.commit().await?;
     Ok(())
 }
 
