@@ -9,6 +9,7 @@ mod mc_authz;
 mod mc_client;
 mod mc_login;
 mod mc_mail;
+mod mc_races;
 mod mc_sessions;
 mod mc_users;
 mod platform;

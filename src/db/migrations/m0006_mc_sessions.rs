@@ -2,7 +2,8 @@
 //! single-use: a per-user token generation (every token carries the one it
 //! was issued under; a password change or reset bumps it), and the last
 //! accepted one-time code with when it was accepted. API keys' grants move
-//! to a subject no user name can take (`apikey:<id>`).
+//! to a subject no user name can take (`apikey:<id>`); one role per user
+//! per org becomes a unique index.
 
 use sea_orm_migration::prelude::*;
 
@@ -32,6 +33,16 @@ impl MigrationTrait for Migration {
         for mut column in columns() {
             manager.alter_table(Table::alter().table(McUsers::Table).add_column(&mut column).to_owned()).await?;
         }
+        // One role per user per org (the admin roles of the empty org may
+        // be several), held by the database so parallel grants cannot both
+        // land.
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "CREATE UNIQUE INDEX IF NOT EXISTS mc_role_grants_one_per_org ON mc_role_grants (org, subject) \
+                 WHERE org <> ''",
+            )
+            .await?;
         // A key's grant is the one whose role is `<subject>-role`.
         manager
             .get_connection()
@@ -43,6 +54,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager.get_connection().execute_unprepared("DROP INDEX IF EXISTS mc_role_grants_one_per_org").await?;
         manager
             .get_connection()
             .execute_unprepared("UPDATE mc_role_grants SET subject = substr(subject, 8) WHERE subject LIKE 'apikey:%'")

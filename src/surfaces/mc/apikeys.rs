@@ -4,14 +4,16 @@
 
 use std::collections::BTreeSet;
 
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
 use super::api::{ApiKey, ApiKeyRequest, RolePerm};
 use super::caller::McCaller;
 use super::errors::McError;
 use super::store::text;
 use super::{Mc, change, login, rbac, store};
-use crate::db::entities::{mc_api_key, mc_api_key_perm, mc_role_grant};
+use crate::db::entities::{mc_api_key, mc_api_key_perm, mc_role_grant, mc_user};
 
 /// MC's `UserApiKeyCreateLimit`.
 const KEYS_PER_USER: u64 = 10;
@@ -26,14 +28,21 @@ fn refuse_key_tokens(caller: &McCaller, verb: &str) -> Result<(), McError> {
     }
 }
 
+fn too_many_keys() -> McError {
+    McError::bad_request(format!(
+        "User cannot create more than {KEYS_PER_USER} API keys, please delete existing keys to create new one"
+    ))
+}
+
+async fn keys_held(db: &impl ConnectionTrait, owner: &str) -> Result<u64, sea_orm::DbErr> {
+    mc_api_key::Entity::find().filter(mc_api_key::Column::Username.eq(owner)).count(db).await
+}
+
 pub async fn create(mc: &Mc, caller: &McCaller, body: ApiKeyRequest) -> Result<ApiKey, McError> {
     refuse_key_tokens(caller, "create")?;
     let owner = caller.username();
-    let held = mc_api_key::Entity::find().filter(mc_api_key::Column::Username.eq(owner)).count(&mc.db).await?;
-    if held >= KEYS_PER_USER {
-        return Err(McError::bad_request(format!(
-            "User cannot create more than {KEYS_PER_USER} API keys, please delete existing keys to create new one"
-        )));
+    if keys_held(&mc.db, owner).await? >= KEYS_PER_USER {
+        return Err(too_many_keys());
     }
     let requested = body.permissions.clone().unwrap_or_default();
     if requested.is_empty() {
@@ -75,6 +84,12 @@ pub async fn create(mc: &Mc, caller: &McCaller, body: ApiKeyRequest) -> Result<A
     let secret = uuid::Uuid::new_v4().to_string();
     let now = store::now();
     let txn = crate::db::begin_write(&mc.db).await?;
+    // The owner's row stays locked while the cap is counted and the key
+    // added, so parallel creations cannot all pass the count.
+    mc_user::Entity::find().filter(mc_user::Column::Name.eq(owner)).lock_exclusive().one(&txn).await?;
+    if keys_held(&txn, owner).await? >= KEYS_PER_USER {
+        return Err(too_many_keys());
+    }
     let row = mc_api_key::ActiveModel {
         id: Set(id.clone()),
         description: Set(text(&body.description).to_owned()),

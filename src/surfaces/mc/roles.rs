@@ -2,7 +2,7 @@
 //! which role where, and granting or revoking roles (never an org's last
 //! manager).
 
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use super::api::{Role, RolePerm};
 use super::caller::McCaller;
@@ -160,12 +160,8 @@ pub async fn add(mc: &Mc, caller: &McCaller, body: Role) -> Result<(), McError> 
         if found.org_type == "operator" && !rbac::is_operator_role(role) {
             return Err(McError::bad_request("Can only assign operator roles for operator organization"));
         }
-        let existing = store::grants_of(&mc.db, &user.name).await?;
-        if let Some(held) = existing.iter().find(|g| g.org == found.name) {
-            return Err(McError::bad_request(format!(
-                "User already has a role {} for org {}, please remove existing role first",
-                held.role, held.org
-            )));
+        if let Some(held) = role_in(mc, &user.name, &found.name).await? {
+            return Err(already_has_role(&held));
         }
         org_name = found.name;
     }
@@ -183,10 +179,26 @@ pub async fn add(mc: &Mc, caller: &McCaller, body: Role) -> Result<(), McError> 
     let target = format!("{org_name}::{}", user.name);
     let action = format!("add role {role}");
     match mc.audited.insert(grant, change(caller.username(), &action, &target)).await {
-        // Already held (an admin role granted twice): nothing to add.
-        Err(e) if crate::db::is_unique_violation(&e) => Ok(()),
+        // A unique index holds one role per user per org: a parallel grant
+        // of another role got in first. The same role twice (admin roles
+        // granted again) adds nothing.
+        Err(e) if crate::db::is_unique_violation(&e) => match role_in(mc, &user.name, &org_name).await? {
+            Some(held) if held.role != role && !org_name.is_empty() => Err(already_has_role(&held)),
+            _ => Ok(()),
+        },
         other => other.map(|_| ()).map_err(Into::into),
     }
+}
+
+async fn role_in(mc: &Mc, name: &str, org: &str) -> Result<Option<mc_role_grant::Model>, McError> {
+    Ok(store::grants_of(&mc.db, name).await?.into_iter().find(|g| g.org == org))
+}
+
+fn already_has_role(held: &mc_role_grant::Model) -> McError {
+    McError::bad_request(format!(
+        "User already has a role {} for org {}, please remove existing role first",
+        held.role, held.org
+    ))
 }
 
 pub async fn remove(mc: &Mc, caller: &McCaller, body: Role) -> Result<(), McError> {
@@ -209,9 +221,12 @@ pub async fn remove(mc: &Mc, caller: &McCaller, body: Role) -> Result<(), McErro
     }
     let txn = crate::db::begin_write(&mc.db).await?;
     if rbac::is_manager_role(role) {
+        // Locked until commit: two removals of an org's last two managers
+        // are counted one after the other.
         let same = mc_role_grant::Entity::find()
             .filter(mc_role_grant::Column::Org.eq(org))
             .filter(mc_role_grant::Column::Role.eq(role))
+            .lock_exclusive()
             .all(&txn)
             .await?;
         if same.len() < 2 {

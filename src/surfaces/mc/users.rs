@@ -5,7 +5,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder,
+    QueryOrder, QuerySelect,
 };
 use sha2::{Digest, Sha256};
 
@@ -491,8 +491,11 @@ async fn delete_user(mc: &Mc, actor: &str, name: &str) -> Result<(), McError> {
 }
 
 /// How many manager grants an org has (AdminManagers for the empty org).
+/// The org's grants stay locked until the caller's transaction ends, so
+/// parallel removals of managers are counted one after the other.
 pub async fn managers_in(db: &impl ConnectionTrait, org: &str) -> Result<usize, sea_orm::DbErr> {
-    let grants = mc_role_grant::Entity::find().filter(mc_role_grant::Column::Org.eq(org)).all(db).await?;
+    let grants =
+        mc_role_grant::Entity::find().filter(mc_role_grant::Column::Org.eq(org)).lock_exclusive().all(db).await?;
     Ok(grants.iter().filter(|g| rbac::is_manager_role(&g.role)).count())
 }
 
