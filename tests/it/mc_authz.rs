@@ -85,9 +85,22 @@ fn every_spec_operation_declares_its_need() {
 }
 
 /// The published table: role → (resource, action).
+/// The original's role table, kept as test data (tests/data/mc_role_perms.tsv,
+/// expanded from MC's InitRolePerms): the expectations come from MC, not
+/// from what this server says. The server's own table must equal it.
 async fn role_table(server: &TestServer, admin: &str) -> BTreeSet<(String, String, String)> {
+    let table: BTreeSet<(String, String, String)> = include_str!("../data/mc_role_perms.tsv")
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.is_empty())
+        .map(|line| {
+            let mut fields = line.split('\t').map(str::to_owned);
+            let mut next = || fields.next().expect("role, resource, action");
+            (next(), next(), next())
+        })
+        .collect();
+    assert_eq!(table.len(), 173, "MC's 173 permission rows");
     let rows = call(server, "/auth/role/perms/show", Some(admin), None).await.json();
-    let table: BTreeSet<_> = rows
+    let served: BTreeSet<_> = rows
         .as_array()
         .unwrap()
         .iter()
@@ -99,7 +112,7 @@ async fn role_table(server: &TestServer, admin: &str) -> BTreeSet<(String, Strin
             )
         })
         .collect();
-    assert_eq!(table.len(), 173, "MC's 173 permission rows");
+    assert_eq!(served, table, "the server publishes MC's table");
     table
 }
 
@@ -217,6 +230,23 @@ on_both_databases!(mc_every_operation_allows_exactly_the_roles_mcs_table_allows,
         )
         .await;
         check("deleteUserApiKey", "/auth/user/delete/apikey", json!({"Id": "none"})).await;
+        // Someone else's existing key: only a platform-wide users:view (an
+        // admin role) reaches past MC's ownership check.
+        let probe =
+            json!({"Org": "", "Description": "probe", "permissions": [{"resource": "users", "action": "view"}]});
+        let created = call(&server, "/auth/user/create/apikey", Some(&admin), Some(&probe)).await;
+        let key = created.json()["Id"].as_str().unwrap_or_else(|| panic!("{}", created.body)).to_owned();
+        let reply = call(&server, "/auth/user/delete/apikey", Some(&token), Some(&json!({"Id": key}))).await;
+        let allowed = reply.status == 200;
+        let everywhere = role.starts_with("Admin") && holds(&table, role, "users", "view");
+        assert_eq!(allowed, everywhere, "deleting another's key as {role}: {}", reply.body);
+        if !allowed {
+            assert_eq!(message(&reply, 403), "Cannot delete other user's API key", "{role}");
+        }
+        if !allowed {
+            let cleanup = call(&server, "/auth/user/delete/apikey", Some(&admin), Some(&json!({"Id": key}))).await;
+            assert_eq!(cleanup.status, 200, "{}", cleanup.body);
+        }
         check("updateUser", "/auth/user/update", json!({"Nickname": role})).await;
         check("userAuthorized", "/auth/user/authorized", json!({"org": org, "resource": "users", "action": "view"}))
             .await;
