@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make bench: Steward's Scalelite reads against the minimal poem-openapi +
 # sea-orm reference, both release builds on SQLite, loaded by wrk on
-# loopback for a bounded time. Prints req/s, p99 and the ratio.
+# loopback for a bounded time. Prints req/s, p99 and Steward's peak
+# resident memory per scenario, its idle memory, and the ratio. MC's rate
+# limits are off: they would cap the per-user scenario at MC's 1000/s.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 duration=${BENCH_SECONDS:-10}
@@ -23,13 +25,15 @@ tenants=${BENCH_TENANTS:-10000}
 storj_users=${BENCH_STORJ_USERS:-1000}
 STEWARD_LISTEN=127.0.0.1:$steward_port STEWARD_DATABASE_URL="sqlite://$work/steward.db?mode=rwc" \
   STEWARD_SCALELITE_SECRET=$secret STEWARD_ARGO_ADMIN_KEY=$argo_key STEWARD_STORJ_ADMIN_TOKEN=$storj_token \
-  STEWARD_MC_ADMIN_PASSWORD=$MC_PASSWORD \
+  STEWARD_MC_ADMIN_PASSWORD=$MC_PASSWORD STEWARD_MC_RATE_LIMIT=false \
   STEWARD_LOG=warn "$root/target/release/steward" serve > "$work/steward.log" 2>&1 &
 pids+=($!)
 "$root/target/release/steward-bench-reference" 127.0.0.1:$reference_port "sqlite://$work/reference.db?mode=rwc" > "$work/reference.log" 2>&1 &
 pids+=($!)
 wait_for "http://127.0.0.1:$steward_port/readyz"
 wait_for "http://127.0.0.1:$reference_port/server?id=server-0"
+sleep 1
+idle_rss=$(awk '/VmRSS/ {print $2}' "/proc/${pids[0]}/status")
 
 add="http://127.0.0.1:$steward_port/scalelite/api/addServer?checksum=$(checksum addServer '')"
 for n in $(seq 0 99); do
@@ -40,8 +44,18 @@ id=$(sed -e 's/.*"id":"\([^"]*\)".*/\1/' "$work/last.json")
 
 echo "seeding $tenants ARGO tenants and $storj_users Storj users (argon2id bounds the latter)..."
 python3 "$root/bench/seed.py" 127.0.0.1 "$steward_port" "$tenants" "$storj_users" "$argo_key" "$storj_token"
+seed_peak=$(peak_mib)
 
-# Prints "<req/s> <p99 ms>" for a URL (extra wrk arguments after it).
+# Steward's peak resident memory since the last call, in MiB; then resets
+# the peak (Linux: writing 5 to clear_refs), so each scenario has its own.
+peak_mib() {
+  local kib
+  kib=$(awk '/VmHWM/ {print $2}' "/proc/${pids[0]}/status")
+  echo 5 > "/proc/${pids[0]}/clear_refs" 2>/dev/null || true
+  echo $((kib / 1024))
+}
+
+# Prints "<req/s> <p99 ms> <peak MiB>" for a URL (extra wrk arguments after it).
 measure() {
   local url=$1
   shift
@@ -52,40 +66,45 @@ measure() {
   rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.txt")
   p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; print v}' "$work/wrk.txt")
   if grep -q "Non-2xx" "$work/wrk.txt"; then echo "non-2xx answers from $url" >&2; cat "$work/wrk.txt" >&2; exit 1; fi
-  echo "$rps $p99"
+  echo "$rps $p99 $(peak_mib)"
 }
 
 servers_url="http://127.0.0.1:$steward_port/scalelite/api/getServers?checksum=$(checksum getServers '')"
 info_url="http://127.0.0.1:$steward_port/scalelite/api/getServerInfo?id=$id&checksum=$(checksum getServerInfo "id=$id")"
 reference_url="http://127.0.0.1:$reference_port/server?id=server-42"
 
-read -r servers_rps servers_p99 < <(measure "$servers_url")
-read -r info_rps info_p99 < <(measure "$info_url")
-read -r ref_rps ref_p99 < <(measure "$reference_url")
+read -r servers_rps servers_p99 servers_mib < <(measure "$servers_url")
+read -r info_rps info_p99 info_mib < <(measure "$info_url")
+read -r ref_rps ref_p99 ref_mib < <(measure "$reference_url")
 argo_headers=(-H "x-api-key: $argo_key" -H "Accept: application/json")
 first_tenant=$(curl -fs "${argo_headers[@]}" "http://127.0.0.1:$steward_port/api/v2/admin/tenants" | python3 -c "import json,sys; print(json.load(sys.stdin)['data'][0]['id'])")
-read -r tenants_rps tenants_p99 < <(BENCH_SECONDS=$duration measure "http://127.0.0.1:$steward_port/api/v2/admin/tenants" "${argo_headers[@]}")
-read -r tenants1_rps tenants1_p99 < <(connections=1 measure "http://127.0.0.1:$steward_port/api/v2/admin/tenants" "${argo_headers[@]}")
-read -r users_rps users_p99 < <(measure "http://127.0.0.1:$steward_port/api/v2/admin/tenants/$first_tenant/users" "${argo_headers[@]}")
-read -r storj_rps storj_p99 < <(measure "http://127.0.0.1:$steward_port/api/user/user7@example.org" -H "Authorization: $storj_token")
+read -r tenants_rps tenants_p99 tenants_mib < <(BENCH_SECONDS=$duration measure "http://127.0.0.1:$steward_port/api/v2/admin/tenants" "${argo_headers[@]}")
+read -r tenants1_rps tenants1_p99 tenants1_mib < <(connections=1 measure "http://127.0.0.1:$steward_port/api/v2/admin/tenants" "${argo_headers[@]}")
+read -r users_rps users_p99 users_mib < <(measure "http://127.0.0.1:$steward_port/api/v2/admin/tenants/$first_tenant/users" "${argo_headers[@]}")
+read -r storj_rps storj_p99 storj_mib < <(measure "http://127.0.0.1:$steward_port/api/user/user7@example.org" -H "Authorization: $storj_token")
 mc="http://127.0.0.1:$steward_port/api/v1"
 mc_token=$(curl -fs -H 'Content-Type: application/json' -d "{\"username\":\"mexadmin\",\"password\":\"$MC_PASSWORD\"}" "$mc/login" | python3 -c "import json,sys; print(json.load(sys.stdin)['token'])")
 login_connections=${BENCH_LOGIN_CONNECTIONS:-2}
-read -r login_rps login_p99 < <(connections=$login_connections measure "$mc/login" -s "$root/bench/mc_login.lua")
-read -r login32_rps login32_p99 < <(measure "$mc/login" -s "$root/bench/mc_login.lua")
-read -r current_rps current_p99 < <(measure "$mc/auth/user/current" -s "$root/bench/post.lua" -H "Authorization: Bearer $mc_token")
-steward_rss=$(awk '/VmHWM/ {print $2}' "/proc/${pids[0]}/status")
+read -r login_rps login_p99 login_mib < <(connections=$login_connections measure "$mc/login" -s "$root/bench/mc_login.lua")
+read -r login32_rps login32_p99 login32_mib < <(measure "$mc/login" -s "$root/bench/mc_login.lua")
+read -r current_rps current_p99 current_mib < <(measure "$mc/auth/user/current" -s "$root/bench/post.lua" -H "Authorization: Bearer $mc_token")
 
-printf '\n%-44s %12s %10s\n' "endpoint ($connections connections, ${duration}s, SQLite)" "req/s" "p99 ms"
-printf '%-44s %12.0f %10.2f\n' "steward getServers (100 servers)" "$servers_rps" "$servers_p99"
-printf '%-44s %12.0f %10.2f\n' "steward getServerInfo (one row)" "$info_rps" "$info_p99"
-printf '%-44s %12.0f %10.2f\n' "reference poem-openapi + sea-orm (one row)" "$ref_rps" "$ref_p99"
-printf '%-44s %12.0f %10.2f\n' "argo list tenants ($tenants tenants)" "$tenants_rps" "$tenants_p99"
-printf '%-44s %12.0f %10.2f\n' "  the same, 1 connection" "$tenants1_rps" "$tenants1_p99"
-printf '%-44s %12.0f %10.2f\n' "argo list a tenant's users" "$users_rps" "$users_p99"
-printf '%-44s %12.0f %10.2f\n' "storj get user ($storj_users users)" "$storj_rps" "$storj_p99"
-printf '%-44s %12.0f %10.2f\n' "mc login (argon2id), $login_connections connections" "$login_rps" "$login_p99"
-printf '%-44s %12.0f %10.2f\n' "mc login (argon2id), $connections connections" "$login32_rps" "$login32_p99"
-printf '%-44s %12.0f %10.2f\n' "mc auth/user/current (bearer JWT)" "$current_rps" "$current_p99"
-printf 'steward peak memory (VmHWM): %d MiB\n' "$((steward_rss / 1024))"
+printf '\n%-44s %12s %10s %12s\n' "endpoint ($connections connections, ${duration}s, SQLite)" "req/s" "p99 ms" "peak MiB"
+row() { printf '%-44s %12.0f %10.2f %12s\n' "$@"; }
+row "steward getServers (100 servers)" "$servers_rps" "$servers_p99" "$servers_mib"
+row "steward getServerInfo (one row)" "$info_rps" "$info_p99" "$info_mib"
+row "reference poem-openapi + sea-orm (one row)" "$ref_rps" "$ref_p99" "(other process)"
+row "argo list tenants ($tenants tenants)" "$tenants_rps" "$tenants_p99" "$tenants_mib"
+row "  the same, 1 connection" "$tenants1_rps" "$tenants1_p99" "$tenants1_mib"
+row "argo list a tenant's users" "$users_rps" "$users_p99" "$users_mib"
+row "storj get user ($storj_users users)" "$storj_rps" "$storj_p99" "$storj_mib"
+row "mc login (argon2id), $login_connections connections" "$login_rps" "$login_p99" "$login_mib"
+row "mc login (argon2id), $connections connections" "$login32_rps" "$login32_p99" "$login32_mib"
+row "mc auth/user/current (bearer JWT)" "$current_rps" "$current_p99" "$current_mib"
+overall_peak=0
+for p in "$servers_mib" "$info_mib" "$ref_mib" "$tenants_mib" "$tenants1_mib" "$users_mib" "$storj_mib" "$login_mib" "$login32_mib" "$current_mib"; do
+  [ "$p" -gt "$overall_peak" ] && overall_peak=$p
+done
+printf 'steward idle memory after start (VmRSS): %d MiB (goal < 30)\n' "$((idle_rss / 1024))"
+printf 'steward peak memory while seeding: %d MiB; over the measured scenarios: %d MiB (goal < 256)\n' "$seed_peak" "$overall_peak"
 awk -v s="$info_rps" -v r="$ref_rps" 'BEGIN { printf "ratio getServerInfo / reference: %.2f (goal >= 0.80)\n", s / r }'

@@ -4,7 +4,10 @@
 
 use poem::{Route, Server, listener::TcpListener};
 use poem_openapi::{ApiResponse, Object, OpenApi, OpenApiService, param::Query, payload::Json};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, EntityTrait, Schema};
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, EntityTrait, Schema};
 
 mod server {
     use sea_orm::entity::prelude::*;
@@ -71,7 +74,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let listen = args.next().unwrap_or_else(|| "127.0.0.1:18090".into());
     let url = args.next().unwrap_or_else(|| "sqlite::memory:".into());
-    let db = Database::connect(&url).await?;
+    // Tuned as Steward's own pool is (db::connect): the same pool size and
+    // SQLite settings, so the ratio compares the code, not the tuning.
+    let mut options = ConnectOptions::new(url.clone());
+    options.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    options.max_connections(if in_memory { 1 } else { 8 }).min_connections(1);
+    options.map_sqlx_sqlite_opts(|o| {
+        o.journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true)
+    });
+    let db = Database::connect(options).await?;
     let backend = db.get_database_backend();
     let create = Schema::new(backend).create_table_from_entity(server::Entity);
     db.execute(&create).await?;

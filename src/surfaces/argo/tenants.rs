@@ -41,17 +41,24 @@ fn admin_ui_users(tenant: &Tenant) -> Option<Vec<TenantUser>> {
 /// tenants they were rendered from. ARGO's list is unpaginated, so with
 /// many tenants rendering dominates; the generation (bumped by every write,
 /// in its transaction) says when a rendering is stale, on any replica.
+/// Served as shared bytes (a clone is a reference count, never a copy of
+/// the megabytes), and rendered one at a time: requests that miss together
+/// wait for the one rendering instead of each building its own (a 10,000
+/// tenant rendering holds tens of MiB while it is built).
 #[derive(Default)]
-pub struct ListCache(Mutex<HashMap<Role, (i64, Bytes)>>);
+pub struct ListCache {
+    cached: Mutex<HashMap<Role, (i64, Bytes)>>,
+    rendering: tokio::sync::Mutex<()>,
+}
 
 impl ListCache {
     fn get(&self, role: Role, generation: i64) -> Option<Bytes> {
-        let cached = self.0.lock().ok()?;
+        let cached = self.cached.lock().ok()?;
         cached.get(&role).filter(|(at, _)| *at == generation).map(|(_, body)| body.clone())
     }
 
     fn put(&self, role: Role, generation: i64, body: Bytes) {
-        if let Ok(mut cached) = self.0.lock() {
+        if let Ok(mut cached) = self.cached.lock() {
             cached.insert(role, (generation, body));
         }
     }
@@ -60,6 +67,12 @@ impl ListCache {
 pub async fn list(api: &Argo, caller: &ArgoCaller) -> Result<ListTenantsResponse, ArgoError> {
     // Read before the tenants: a write in between only makes this rendering
     // newer than its label, so it is re-rendered, never served stale.
+    let generation = api.store.generation().await?;
+    if let Some(body) = api.lists.get(caller.role, generation) {
+        return Ok(ListTenantsResponse::Prerendered(encoded_response(StatusCode::OK, body)));
+    }
+    let _rendering = api.lists.rendering.lock().await;
+    // Another request may have rendered it while this one waited.
     let generation = api.store.generation().await?;
     if let Some(body) = api.lists.get(caller.role, generation) {
         return Ok(ListTenantsResponse::Prerendered(encoded_response(StatusCode::OK, body)));
