@@ -35,6 +35,15 @@ wait_for "http://127.0.0.1:$reference_port/server?id=server-0"
 sleep 1
 idle_rss=$(awk '/VmRSS/ {print $2}' "/proc/${pids[0]}/status")
 
+# Steward's peak resident memory since the last call, in MiB; then resets
+# the peak (Linux: writing 5 to clear_refs), so each scenario has its own.
+peak_mib() {
+  local kib
+  kib=$(awk '/VmHWM/ {print $2}' "/proc/${pids[0]}/status")
+  echo 5 > "/proc/${pids[0]}/clear_refs" 2>/dev/null || true
+  echo $((kib / 1024))
+}
+
 add="http://127.0.0.1:$steward_port/scalelite/api/addServer?checksum=$(checksum addServer '')"
 for n in $(seq 0 99); do
   curl -fs -H 'Content-Type: application/json' \
@@ -45,15 +54,6 @@ id=$(sed -e 's/.*"id":"\([^"]*\)".*/\1/' "$work/last.json")
 echo "seeding $tenants ARGO tenants and $storj_users Storj users (argon2id bounds the latter)..."
 python3 "$root/bench/seed.py" 127.0.0.1 "$steward_port" "$tenants" "$storj_users" "$argo_key" "$storj_token"
 seed_peak=$(peak_mib)
-
-# Steward's peak resident memory since the last call, in MiB; then resets
-# the peak (Linux: writing 5 to clear_refs), so each scenario has its own.
-peak_mib() {
-  local kib
-  kib=$(awk '/VmHWM/ {print $2}' "/proc/${pids[0]}/status")
-  echo 5 > "/proc/${pids[0]}/clear_refs" 2>/dev/null || true
-  echo $((kib / 1024))
-}
 
 # Prints "<req/s> <p99 ms> <peak MiB>" for a URL (extra wrk arguments after it).
 measure() {

@@ -66,5 +66,11 @@ pub fn is_unstorable_text(error: &DbErr) -> bool {
     text.contains("invalid byte sequence for encoding") || text.contains("22021")
 }
 
+/// An update found no row: it was deleted after the handler read it.
+/// Handlers answer their not-found (never a 500, never a re-created row).
+pub fn is_gone(error: &DbErr) -> bool {
+    matches!(error, DbErr::RecordNotUpdated | DbErr::RecordNotFound(_))
+}
+
 /// What surfaces say when a text cannot be stored.
 pub const UNSTORABLE_TEXT: &str = "text must not contain NUL characters";

@@ -76,8 +76,9 @@ pub fn prepare(req: &mut Request) {
 pub enum Unmatched {
     Scalelite,
     Storj(storj::auth::Credentials),
-    /// ARGO checks keys per route, so an unrouted request is just gorilla/mux's,
-    /// except the OPTIONS it answers on its tenant paths.
+    /// ARGO checks keys per route, so an unrouted request is just gorilla/mux's
+    /// 404 (a wrong method too), except the OPTIONS it answers on its tenant
+    /// paths.
     Argo {
         options: bool,
     },
@@ -103,7 +104,11 @@ impl Unmatched {
             Self::Scalelite => scalelite::errors::ScaleliteError::unsupported_request().into_response(),
             Self::Storj(credentials) => storj::unmatched(credentials.check().err(), method_not_allowed),
             Self::Argo { options: true } if method_not_allowed => argo::options_response(),
-            Self::Argo { .. } => crate::wire::gorilla_unmatched(method_not_allowed),
+            // gorilla/mux 1.8.1 (ARGO's) forgets a method mismatch when a
+            // later route's matcher matches (gorilla/mux#751); ARGO's
+            // router has such routes after the tenants, so a wrong method
+            // on a tenant path is its plain 404, never a 405.
+            Self::Argo { .. } => crate::wire::gorilla_unmatched(false),
             Self::Mc { unauthenticated: Some(error) } => error.into_response(),
             Self::Mc { unauthenticated: None } => mc::echo_unmatched(method_not_allowed),
         }

@@ -34,7 +34,7 @@ async fn call_as(server: &TestServer, key: &str, method: &str, path: &str, body:
     send(request).await
 }
 
-async fn call(server: &TestServer, method: &str, path: &str, body: Option<&str>) -> Reply {
+pub async fn call(server: &TestServer, method: &str, path: &str, body: Option<&str>) -> Reply {
     call_as(server, ARGO_KEY, method, path, body).await
 }
 
@@ -234,7 +234,11 @@ on_both_databases!(argo_keys_and_accept_are_checked_in_argos_order, |server| {
         .send()
         .await
         .unwrap();
-    assert_eq!(no_preflight.status().as_u16(), 405);
+    // gorilla/mux 1.8.1 answers a wrong method on ARGO's paths with its 404.
+    assert_eq!(no_preflight.status().as_u16(), 404);
+    assert_eq!(no_preflight.text().await.unwrap(), "404 page not found\n");
+    let patch = call(&server, "PATCH", "/api/v2/admin/tenants", None).await;
+    assert_eq!((patch.status, patch.body.as_str()), (404, "404 page not found\n"));
     for path in ["/api/v2/admin/nothing", "/api/v2/admin/usersX/1", "/api/v2/admin/users:byIDs/1"] {
         let unrouted = call(&server, "GET", path, None).await;
         assert_eq!((unrouted.status, unrouted.body.as_str()), (404, "404 page not found\n"), "{path}");

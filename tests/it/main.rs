@@ -13,6 +13,7 @@ mod mc_races;
 mod mc_sessions;
 mod mc_users;
 mod platform;
+mod races;
 mod scalelite_auth;
 mod scalelite_client;
 mod scalelite_servers;

@@ -230,3 +230,21 @@ on_both_databases!(
         assert_eq!(message(&forged, 401), "Invalid or expired token");
     }
 );
+
+on_both_databases!(mc_one_mailbox_holds_one_account_whatever_the_case, |server| {
+    create_user(&server, "vera").await;
+    let body = json!({"Name": "vera2", "Email": "VERA@Example.com", "Passhash": STRONG});
+    let refused = call(&server, "/usercreate", None, Some(&body)).await;
+    assert_eq!(message(&refused, 400), "Email already in use");
+    // Login by address in any case; the address is kept as given.
+    let token = login(&server, "Vera@EXAMPLE.com", STRONG).await;
+    let current = call(&server, "/auth/user/current", Some(&token), None).await;
+    assert_eq!(current.json()["Email"], "vera@example.com");
+    // A reset asked in another case goes to the account's address.
+    let requested = call(&server, "/passwordresetrequest", None, Some(&json!({"email": "VERA@example.COM"}))).await;
+    assert_eq!(requested.status, 200, "{}", requested.body);
+    assert_eq!(server.outbox.sent_to("vera@example.com").len(), 1);
+    // Changing only the case of one's own address is no clash.
+    let update = call(&server, "/auth/user/update", Some(&token), Some(&json!({"Email": "Vera@Example.com"}))).await;
+    assert_eq!(update.status, 200, "{}", update.body);
+});

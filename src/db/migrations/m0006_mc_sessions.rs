@@ -3,7 +3,8 @@
 //! was issued under; a password change or reset bumps it), and the last
 //! accepted one-time code with when it was accepted. API keys' grants move
 //! to a subject no user name can take (`apikey:<id>`); one role per user
-//! per org becomes a unique index.
+//! per org and one account per email address (ignoring case) become unique
+//! indexes.
 
 use sea_orm_migration::prelude::*;
 
@@ -43,6 +44,11 @@ impl MigrationTrait for Migration {
                  WHERE org <> ''",
             )
             .await?;
+        // One account per mailbox, whatever the case of the address.
+        manager
+            .get_connection()
+            .execute_unprepared("CREATE UNIQUE INDEX IF NOT EXISTS mc_users_email_lower ON mc_users (lower(email))")
+            .await?;
         // A key's grant is the one whose role is `<subject>-role`.
         manager
             .get_connection()
@@ -55,6 +61,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager.get_connection().execute_unprepared("DROP INDEX IF EXISTS mc_role_grants_one_per_org").await?;
+        manager.get_connection().execute_unprepared("DROP INDEX IF EXISTS mc_users_email_lower").await?;
         manager
             .get_connection()
             .execute_unprepared("UPDATE mc_role_grants SET subject = substr(subject, 8) WHERE subject LIKE 'apikey:%'")

@@ -80,6 +80,11 @@ impl ArgoError {
         with_errors(StatusCode::CONFLICT, "Conflict", details)
     }
 
+    /// The tenant kept changing under a rewrite, attempt after attempt.
+    pub fn busy() -> Self {
+        Self::conflict("The tenant was changed by other requests meanwhile, please try again")
+    }
+
     /// A path ARGO does not route that poem's router still matched (it reads
     /// `users:byID` as `users` followed by a parameter): gorilla/mux's 404.
     pub fn unrouted() -> Self {

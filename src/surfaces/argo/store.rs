@@ -1,10 +1,14 @@
 //! Tenant documents and the index of their users. A tenant is written
 //! whole (as ARGO replaces its document) together with its user index and
-//! audit record, in one transaction.
+//! audit record, in one transaction. A rewrite of a tenant read earlier is
+//! checked against the row as read, under the row's lock: a tenant changed
+//! meanwhile is reported (`Put::Changed`, and the handler starts over from
+//! a fresh read, so no update is lost), one deleted meanwhile too
+//! (`Put::Gone`, the handler's not-found; never a resurrected row).
 
 use poem_openapi::types::{ParseFromJSON, ToJSON};
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::api::{StatusDetail, Tenant};
 use super::auth::key_hash;
@@ -16,9 +20,25 @@ pub struct Stored {
     pub tenant: Tenant,
     pub status: Option<StatusDetail>,
     pub created_at: time::OffsetDateTime,
+    /// The row as read, to tell whether it changed before a rewrite.
+    read: (String, Option<String>),
 }
 
+/// What became of a write.
+#[derive(Debug, PartialEq)]
+pub enum Put {
+    Written,
+    /// The tenant was changed by another writer since it was read.
+    Changed,
+    /// The tenant was deleted since it was read.
+    Gone,
+}
+
+/// How many times a handler starts over when its tenant keeps changing.
+pub const REWRITE_ATTEMPTS: usize = 8;
+
 fn decode(row: tenant_row::Model) -> Result<Stored, ArgoError> {
+    let read = (row.document.clone(), row.status.clone());
     let document = serde_json::from_str(&row.document).map_err(ArgoError::internal)?;
     let tenant = Tenant::parse_from_json(Some(document)).map_err(|e| ArgoError::internal(e.into_message()))?;
     let status = match row.status {
@@ -28,7 +48,7 @@ fn decode(row: tenant_row::Model) -> Result<Stored, ArgoError> {
         }
         None => None,
     };
-    Ok(Stored { tenant, status, created_at: row.created_at })
+    Ok(Stored { tenant, status, created_at: row.created_at, read })
 }
 
 #[derive(Clone)]
@@ -85,20 +105,29 @@ impl Store {
         Ok(row.is_some_and(|r| r.tenant_id != tenant_id))
     }
 
-    /// Inserts or replaces a tenant; a unique violation (name or user key
-    /// raced by another writer) comes back as the database error.
+    /// Inserts a new tenant (`read` None) or rewrites the one read as
+    /// `read`; a unique violation (name or user key raced by another
+    /// writer) comes back as the database error.
     pub async fn put(
         &self,
         tenant: &Tenant,
-        created_at: time::OffsetDateTime,
+        read: Option<&Stored>,
         status: StatusChange,
         change: Change<'_>,
-    ) -> Result<(), sea_orm::DbErr> {
+    ) -> Result<Put, sea_orm::DbErr> {
         let id = tenant.id.clone().unwrap_or_default();
         let name = tenant.info.as_ref().and_then(|i| i.name.clone()).unwrap_or_default();
         let document = tenant.to_json().unwrap_or_default().to_string();
         let txn = crate::db::begin_write(self.db()).await?;
-        let existing = tenant_row::Entity::find_by_id(id.clone()).one(&txn).await?;
+        let existing = tenant_row::Entity::find_by_id(id.clone()).lock_exclusive().one(&txn).await?;
+        match (&existing, read) {
+            (None, Some(_)) => return Ok(Put::Gone),
+            (Some(row), Some(read)) if (&row.document, &row.status) != (&read.read.0, &read.read.1) => {
+                return Ok(Put::Changed);
+            }
+            _ => {}
+        }
+        let created_at = read.map_or_else(time::OffsetDateTime::now_utc, |read| read.created_at);
         let status = match status {
             StatusChange::Drop => None,
             StatusChange::Set(detail) => Some(detail.to_json().unwrap_or_default().to_string()),
@@ -126,7 +155,8 @@ impl Store {
         }
         bump_generation(&txn).await?;
         self.writes.record(&txn, &change).await?;
-        txn.commit().await
+        txn.commit().await?;
+        Ok(Put::Written)
     }
 
     pub async fn delete(&self, id: &str, change: Change<'_>) -> Result<bool, sea_orm::DbErr> {

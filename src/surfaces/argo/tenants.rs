@@ -15,7 +15,7 @@ use super::api::{
 };
 use super::auth::{ArgoCaller, Role};
 use super::errors::{ArgoError, encoded_response, go_indented};
-use super::store::{StatusChange, Stored};
+use super::store::{Put, REWRITE_ATTEMPTS, StatusChange, Stored};
 use super::{Argo, envelope, new_api_key, new_id, now_text};
 use crate::db::audited::Change;
 
@@ -188,40 +188,42 @@ pub async fn create(api: &Argo, caller: &ArgoCaller, body: Tenant) -> Result<Cre
     }
     check_user_keys(api, &tenant, "").await?;
     let change = Change { actor: caller.actor(), action: "createTenant", target: &id };
-    api.store
-        .put(&tenant, time::OffsetDateTime::now_utc(), StatusChange::Drop, change)
-        .await
-        .map_err(|e| conflict_from(e, &tenant))?;
+    api.store.put(&tenant, None, StatusChange::Drop, change).await.map_err(|e| conflict_from(e, &tenant))?;
     Ok(created(caller, "/api/v2/admin/tenants", &id, "Tenant was successfully created"))
 }
 
 pub async fn update(api: &Argo, caller: &ArgoCaller, id: &str, body: Tenant) -> Result<StatusOnly, ArgoError> {
-    let stored = find(api, id).await?;
-    let mut tenant = normalized(body);
-    tenant.id = Some(id.to_owned());
-    let old = stored.tenant;
-    if let Some(info) = tenant.info.as_mut() {
-        info.created = old.info.as_ref().and_then(|i| i.created.clone());
-        info.updated = Some(now_text());
-    }
-    if let Some(users) = tenant.users.as_mut() {
-        for user in users {
-            let same_key = old.users.iter().flatten().find(|o| o.api_key.is_some() && o.api_key == user.api_key);
-            user.id = Some(same_key.and_then(|o| o.id.clone()).unwrap_or_else(new_id));
-            user.api_key = Some(user.api_key.clone().unwrap_or_default());
+    // Starts over from a fresh read while another writer changes the tenant.
+    for _ in 0..REWRITE_ATTEMPTS {
+        let stored = find(api, id).await?;
+        let mut tenant = normalized(body.clone());
+        tenant.id = Some(id.to_owned());
+        let old = &stored.tenant;
+        if let Some(info) = tenant.info.as_mut() {
+            info.created = old.info.as_ref().and_then(|i| i.created.clone());
+            info.updated = Some(now_text());
+        }
+        if let Some(users) = tenant.users.as_mut() {
+            for user in users {
+                let same_key = old.users.iter().flatten().find(|o| o.api_key.is_some() && o.api_key == user.api_key);
+                user.id = Some(same_key.and_then(|o| o.id.clone()).unwrap_or_else(new_id));
+                user.api_key = Some(user.api_key.clone().unwrap_or_default());
+            }
+        }
+        check_user_keys(api, &tenant, id).await?;
+        let name = name_of(&tenant);
+        if name != name_of(old) && api.store.by_name(&name).await?.is_some() {
+            return Err(ArgoError::conflict(NAME_TAKEN));
+        }
+        let change = Change { actor: caller.actor(), action: "updateTenant", target: id };
+        let put = api.store.put(&tenant, Some(&stored), StatusChange::Drop, change).await;
+        match put.map_err(|e| conflict_from(e, &tenant))? {
+            Put::Written => return Ok(StatusOnly { status: envelope("Tenant successfully updated", 200) }),
+            Put::Gone => return Err(ArgoError::not_found()),
+            Put::Changed => continue,
         }
     }
-    check_user_keys(api, &tenant, id).await?;
-    let name = name_of(&tenant);
-    if name != name_of(&old) && api.store.by_name(&name).await?.is_some() {
-        return Err(ArgoError::conflict(NAME_TAKEN));
-    }
-    let change = Change { actor: caller.actor(), action: "updateTenant", target: id };
-    api.store
-        .put(&tenant, stored.created_at, StatusChange::Drop, change)
-        .await
-        .map_err(|e| conflict_from(e, &tenant))?;
-    Ok(StatusOnly { status: envelope("Tenant successfully updated", 200) })
+    Err(ArgoError::busy())
 }
 
 pub async fn delete(api: &Argo, caller: &ArgoCaller, id: &str) -> Result<StatusOnly, ArgoError> {
@@ -311,8 +313,14 @@ pub async fn update_status(
     id: &str,
     body: StatusDetail,
 ) -> Result<StatusOnly, ArgoError> {
-    let stored = find(api, id).await?;
-    let change = Change { actor: caller.actor(), action: "updateTenantStatus", target: id };
-    api.store.put(&stored.tenant, stored.created_at, StatusChange::Set(body), change).await?;
-    Ok(StatusOnly { status: envelope("Tenant successfully updated", 200) })
+    for _ in 0..REWRITE_ATTEMPTS {
+        let stored = find(api, id).await?;
+        let change = Change { actor: caller.actor(), action: "updateTenantStatus", target: id };
+        match api.store.put(&stored.tenant, Some(&stored), StatusChange::Set(body.clone()), change).await? {
+            Put::Written => return Ok(StatusOnly { status: envelope("Tenant successfully updated", 200) }),
+            Put::Gone => return Err(ArgoError::not_found()),
+            Put::Changed => continue,
+        }
+    }
+    Err(ArgoError::busy())
 }

@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::api::{ApiKeyRenewed, Created, RenewedKey, StatusOnly, Tenant, TenantUser, UserList};
 use super::auth::ArgoCaller;
 use super::errors::ArgoError;
-use super::store::StatusChange;
+use super::store::{Put, REWRITE_ATTEMPTS, StatusChange};
 use super::tenants::{check_user_keys, conflict_from, created, find};
 use super::{Argo, envelope, new_api_key, new_id, now_text};
 use crate::db::audited::Change;
@@ -29,25 +29,34 @@ pub async fn get(api: &Argo, id: &str, user_id: &str) -> Result<UserList, ArgoEr
     Ok(UserList { status: envelope("Success", 200), data: user.map(|u| vec![u]) })
 }
 
-/// Writes the tenant back with `edit` applied to its users.
+/// Writes the tenant back with `edit` applied to its users, starting over
+/// from a fresh read while another writer changes the tenant meanwhile.
 async fn rewrite(
     api: &Argo,
     caller: &ArgoCaller,
     id: &str,
     action: &str,
-    edit: impl FnOnce(&mut Vec<TenantUser>) -> Result<(), ArgoError>,
+    edit: impl Fn(&mut Vec<TenantUser>) -> Result<(), ArgoError>,
 ) -> Result<(), ArgoError> {
-    let stored = find(api, id).await?;
-    let mut tenant = stored.tenant;
-    let mut users = tenant.users.take().unwrap_or_default();
-    edit(&mut users)?;
-    tenant.users = (!users.is_empty()).then_some(users);
-    if let Some(info) = tenant.info.as_mut() {
-        info.updated = Some(now_text());
+    for _ in 0..REWRITE_ATTEMPTS {
+        let stored = find(api, id).await?;
+        let mut tenant = stored.tenant.clone();
+        let mut users = tenant.users.take().unwrap_or_default();
+        edit(&mut users)?;
+        tenant.users = (!users.is_empty()).then_some(users);
+        if let Some(info) = tenant.info.as_mut() {
+            info.updated = Some(now_text());
+        }
+        check_user_keys(api, &tenant, id).await?;
+        let change = Change { actor: caller.actor(), action, target: id };
+        let put = api.store.put(&tenant, Some(&stored), StatusChange::Drop, change).await;
+        match put.map_err(|e| conflict_from(e, &tenant))? {
+            Put::Written => return Ok(()),
+            Put::Gone => return Err(ArgoError::not_found()),
+            Put::Changed => continue,
+        }
     }
-    check_user_keys(api, &tenant, id).await?;
-    let change = Change { actor: caller.actor(), action, target: id };
-    api.store.put(&tenant, stored.created_at, StatusChange::Drop, change).await.map_err(|e| conflict_from(e, &tenant))
+    Err(ArgoError::busy())
 }
 
 pub async fn create(api: &Argo, caller: &ArgoCaller, id: &str, body: TenantUser) -> Result<Created, ArgoError> {
@@ -60,7 +69,7 @@ pub async fn create(api: &Argo, caller: &ArgoCaller, id: &str, body: TenantUser)
         roles: body.roles.filter(|r| !r.is_empty()),
     };
     rewrite(api, caller, id, "createTenantUser", |users| {
-        users.push(user);
+        users.push(user.clone());
         Ok(())
     })
     .await?;
@@ -78,16 +87,16 @@ pub async fn update(
         let user = users.iter_mut().find(|u| u.id.as_deref() == Some(user_id)).ok_or_else(ArgoError::user_not_found)?;
         let present = |v: &Option<String>| v.as_deref().is_some_and(|v| !v.is_empty());
         if present(&body.name) {
-            user.name = body.name;
+            user.name = body.name.clone();
         }
         if present(&body.email) {
-            user.email = body.email;
+            user.email = body.email.clone();
         }
-        if let Some(roles) = body.roles.filter(|r| !r.is_empty()) {
+        if let Some(roles) = body.roles.clone().filter(|r| !r.is_empty()) {
             user.roles = Some(roles);
         }
         if present(&body.api_key) {
-            user.api_key = body.api_key;
+            user.api_key = body.api_key.clone();
         }
         Ok(())
     })

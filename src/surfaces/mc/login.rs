@@ -148,11 +148,15 @@ fn check_account(mc: &Mc, user: &mc_user::Model) -> Result<(), McError> {
 }
 
 /// One password check against a user row: counted as a failure when it
-/// starts, taken back when the password (and code) prove right.
+/// starts, taken back when the password (and code) prove right. Checks of
+/// one user take turns on this instance (so one user's own parallel logins
+/// see each other's outcome, never each other's pending count); the count
+/// in the row covers checks on other replicas.
 pub struct Attempt {
     name: String,
     at: OffsetDateTime,
     previous_failure: Option<OffsetDateTime>,
+    _turn: tokio::sync::OwnedMutexGuard<()>,
 }
 
 impl Attempt {
@@ -160,6 +164,11 @@ impl Attempt {
     /// otherwise. The shortest pause is read from the row as MC reads it;
     /// the thresholds are checked and the attempt counted in one statement.
     pub async fn start(mc: &Mc, user: &mc_user::Model) -> Result<Self, McError> {
+        let turn = mc.login_turn(&user.name).await;
+        // The row as the previous turn left it.
+        let Some(user) = store::user_by_name(&mc.db, &user.name).await? else {
+            return Err(McError::bad_request("Invalid username or password"));
+        };
         let at = store::now();
         if let Some(remaining) =
             lockout_remaining(user.failed_logins, user.last_failed_login, at, mc.settings.bad_auth_delay)
@@ -185,7 +194,7 @@ impl Attempt {
             .exec(&mc.db)
             .await?;
         if counted.rows_affected == 1 {
-            return Ok(Self { name: user.name.clone(), at, previous_failure: user.last_failed_login });
+            return Ok(Self { name: user.name.clone(), at, previous_failure: user.last_failed_login, _turn: turn });
         }
         // Locked out meanwhile by parallel attempts (or the user is gone).
         let now = store::now();
@@ -235,6 +244,10 @@ impl Attempt {
         Ok(())
     }
 
+    /// The password (or code) was wrong: the attempt stays counted, and the
+    /// next check of this user may start (before the answer's pause).
+    pub fn failed(self) {}
+
     /// The last failure's time as it was, unless another failure came since.
     fn restored_failure_time(&self) -> Expr {
         Expr::case(mc_user::Column::LastFailedLogin.eq(self.at), Expr::value(self.previous_failure))
@@ -250,6 +263,7 @@ async fn password_login(mc: &Mc, username: &str, password: &str, code: &str) -> 
     };
     let attempt = Attempt::start(mc, &user).await?;
     if !crate::auth::password::verify(password.to_owned(), user.passhash.clone()).await? {
+        attempt.failed();
         mc.bad_auth_pause().await;
         return Err(McError::bad_request("Invalid username or password"));
     }
@@ -277,6 +291,7 @@ async fn password_login(mc: &Mc, username: &str, password: &str, code: &str) -> 
     }
     // A wrong or replayed code leaves the attempt counted as a failure.
     if !accept_code(mc, &user, code).await? {
+        attempt.failed();
         mc.bad_auth_pause().await;
         return Err(McError::bad_request("Invalid or expired OTP. Please login again to receive another OTP"));
     }

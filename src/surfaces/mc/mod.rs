@@ -64,11 +64,25 @@ pub struct Mc {
     key: SigningKey,
     settings: Settings,
     mailer: Arc<dyn mail::Mailer>,
+    /// Password checks of one user take turns (striped by name).
+    login_turns: Vec<Arc<tokio::sync::Mutex<()>>>,
 }
+
+const LOGIN_TURN_STRIPES: usize = 64;
 
 impl Mc {
     pub fn new(db: DatabaseConnection, key: SigningKey, settings: Settings, mailer: Arc<dyn mail::Mailer>) -> Self {
-        Self { audited: Audited::new(db.clone(), "mc"), db, key, settings, mailer }
+        let login_turns = (0..LOGIN_TURN_STRIPES).map(|_| Arc::new(tokio::sync::Mutex::new(()))).collect();
+        Self { audited: Audited::new(db.clone(), "mc"), db, key, settings, mailer, login_turns }
+    }
+
+    /// Waits for this user's turn to check a password.
+    async fn login_turn(&self, name: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        store::name_key(name).hash(&mut hasher);
+        let stripe = (hasher.finish() % LOGIN_TURN_STRIPES as u64) as usize;
+        self.login_turns[stripe % self.login_turns.len()].clone().lock_owned().await
     }
 
     /// MC answers a failed authentication only after a pause.

@@ -1,5 +1,6 @@
 //! Lookups shared by MC's handlers, and how rows read on the wire.
 
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use time::OffsetDateTime;
 
@@ -20,8 +21,16 @@ pub async fn user_by_name(db: &impl ConnectionTrait, name: &str) -> Result<Optio
     mc_user::Entity::find().filter(mc_user::Column::NameKey.eq(name_key(name))).one(db).await
 }
 
+/// Addresses are matched ignoring case (and unique so, by an index on
+/// `lower(email)`): `Alice@x.io` and `alice@x.io` are one mailbox to every
+/// mail system users meet. They are kept and shown as given, as MC keeps
+/// them (MC itself compares them exactly, which let one mailbox hold two
+/// accounts).
 pub async fn user_by_email(db: &impl ConnectionTrait, email: &str) -> Result<Option<mc_user::Model>, DbErr> {
-    mc_user::Entity::find().filter(mc_user::Column::Email.eq(email)).one(db).await
+    mc_user::Entity::find()
+        .filter(Expr::expr(Func::lower(Expr::col(mc_user::Column::Email))).eq(email.to_lowercase()))
+        .one(db)
+        .await
 }
 
 /// By name, else by email, as MC's login looks a user up.

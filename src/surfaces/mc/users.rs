@@ -351,7 +351,7 @@ pub async fn update(mc: &Mc, caller: &McCaller, body: CreateUser) -> Result<User
         if mc.settings.verify_email && !store::valid_email(&verify_to) {
             return Err(McError::bad_request("Invalid email address"));
         }
-        if store::user_by_email(&mc.db, email).await?.is_some() {
+        if store::user_by_email(&mc.db, email).await?.is_some_and(|other| other.name != user.name) {
             return Err(McError::bad_request(format!("Email {email} already in use")));
         }
         row.email = Set(email.clone());
@@ -455,6 +455,7 @@ pub async fn delete_locked(mc: &Mc, body: UserFilter) -> Result<(), McError> {
     // The same lockout as logins: a password check is a login attempt.
     let attempt = login::Attempt::start(mc, &user).await?;
     if !crate::auth::password::verify(password.to_owned(), user.passhash.clone()).await? {
+        attempt.failed();
         mc.bad_auth_pause().await;
         return Err(McError::bad_request("Invalid username or password"));
     }
@@ -531,8 +532,9 @@ pub async fn password_reset_request(mc: &Mc, body: EmailRequest) -> Result<(), M
     let sent = match store::user_by_email(&mc.db, email).await? {
         Some(user) => {
             let token = mc.mailed_token(RESET, &user, super::RESET_TOKEN_HOURS).await?;
+            // To the account's own address, whatever case the request used.
             mc.send_mail(
-                email,
+                &user.email,
                 "Password reset request",
                 format!("Hi {}, to reset your password run: mcctl user passwordreset token={token}", user.name),
             )

@@ -155,11 +155,15 @@ pub async fn update(
     if let Some(tag) = fields.tag {
         changed.tag = Set(Some(tag).filter(|t| !t.trim().is_empty()));
     }
-    let saved = api
+    let saved = match api
         .store
         .writes
         .update(changed, Change { actor: &caller.actor(), action: "updateServer", target: &id })
-        .await?;
+        .await
+    {
+        Err(error) if crate::db::is_gone(&error) => return Err(not_found(&id)),
+        other => other?,
+    };
     Ok(to_wire(&saved))
 }
 
@@ -183,7 +187,10 @@ pub async fn panic(
         changed.state = Set("disabled".into());
         changed.load = Set(None);
     }
-    api.store.writes.update(changed, Change { actor: &caller.actor(), action: "panicServer", target: id }).await?;
+    match api.store.writes.update(changed, Change { actor: &caller.actor(), action: "panicServer", target: id }).await {
+        Err(error) if crate::db::is_gone(&error) => return Err(not_found(id)),
+        other => other?,
+    };
     Ok(SuccessBody { success: format!("Server id={id} has been disabled and the meetings have been destroyed") })
 }
 

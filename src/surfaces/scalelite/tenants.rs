@@ -95,11 +95,15 @@ pub async fn update(
     if let Some(secrets) = present(fields.secrets) {
         changed.secrets = Set(secrets);
     }
-    let saved = api
+    let saved = match api
         .store
         .writes
         .update(changed, Change { actor: &caller.actor(), action: "updateTenant", target: &id })
-        .await?;
+        .await
+    {
+        Err(error) if crate::db::is_gone(&error) => return Err(not_found(&id)),
+        other => other?,
+    };
     Ok(TenantEnvelope { tenant: to_wire(&saved) })
 }
 

@@ -118,7 +118,11 @@ pub async fn update(
         changed.max_buckets = Set(Some(buckets));
     }
     let target = project_id.to_string();
-    api.store.update(changed, Change { actor: caller.actor(), action: "updateProjectLimit", target: &target }).await?;
+    let change = Change { actor: caller.actor(), action: "updateProjectLimit", target: &target };
+    match api.store.update(changed, change).await {
+        Err(error) if crate::db::is_gone(&error) => return Err(super::projects::not_found()),
+        other => other?,
+    };
     Ok(())
 }
 

@@ -96,7 +96,10 @@ pub async fn rename(api: &Storj, caller: &StorjAdmin, id: &str, body: RenameProj
     if let Some(description) = body.description.filter(|d| !d.is_empty()) {
         changed.description = Set(description);
     }
-    api.store.update(changed, Change { actor: caller.actor(), action: "updateProject", target: &target }).await?;
+    match api.store.update(changed, Change { actor: caller.actor(), action: "updateProject", target: &target }).await {
+        Err(error) if crate::db::is_gone(&error) => return Err(not_found()),
+        other => other?,
+    };
     Ok(())
 }
 

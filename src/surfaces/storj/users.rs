@@ -206,6 +206,7 @@ pub async fn update(api: &Storj, caller: &StorjAdmin, email: &str, body: UpdateU
     match api.store.update(changed, Change { actor: caller.actor(), action: "updateUser", target: &target }).await {
         Ok(_) => Ok(()),
         Err(error) if crate::db::is_unique_violation(&error) => Err(duplicate(new_email.as_deref().unwrap_or(email))),
+        Err(error) if crate::db::is_gone(&error) => Err(not_found(email)),
         Err(error) => Err(error.into()),
     }
 }
