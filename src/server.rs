@@ -173,6 +173,10 @@ fn bound_body(req: &mut Request) -> Option<Arc<AtomicBool>> {
     match declared {
         Some(Some(length)) if length <= MAX_BODY_BYTES => {}
         Some(_) => return None,
+        // An HTTP/1.1 request with neither length nor chunked encoding has
+        // no body at all; leave it (and its fast path) alone.
+        None if req.version() < poem::http::Version::HTTP_2
+            && !req.headers().contains_key(poem::http::header::TRANSFER_ENCODING) => {}
         None => {
             let inner = req.take_body().into_async_read();
             let body = Bounded { inner, left: MAX_BODY_BYTES, overflowed: overflowed.clone() };
