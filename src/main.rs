@@ -38,7 +38,7 @@ enum Command {
 /// block freed (up to 32 MiB), so after the first argon2 hash (19 MiB of
 /// blocks) those blocks come from per-thread heap arenas and are never
 /// given back: a login storm or a large render left RSS near 1 GiB. A
-/// fixed threshold keeps large blocks mmapped (returned on free), and four
+/// fixed threshold keeps large blocks mmapped (returned on free), and two
 /// arenas bound what small allocations can fragment.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn tune_allocator() {
@@ -46,7 +46,7 @@ fn tune_allocator() {
     // any other thread exists.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
-        libc::mallopt(libc::M_ARENA_MAX, 4);
+        libc::mallopt(libc::M_ARENA_MAX, 2);
     }
 }
 
