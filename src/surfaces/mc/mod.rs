@@ -103,11 +103,25 @@ impl Mc {
     }
 }
 
+/// The spec's paths, read once (every MC request asks, for the rate limit).
+static SPEC_PATHS: std::sync::LazyLock<std::collections::HashSet<String>> = std::sync::LazyLock::new(|| {
+    serde_json::from_str::<serde_json::Value>(SPEC_JSON)
+        .ok()
+        .and_then(|spec| {
+            spec.get("paths").and_then(|paths| paths.as_object()).map(|paths| paths.keys().cloned().collect())
+        })
+        .unwrap_or_default()
+});
+
+fn is_spec_path(path: &str) -> bool {
+    SPEC_PATHS.contains(path)
+}
+
 /// For a path no route matched: MC's AuthCookie runs first on known
 /// `/auth/` paths (so no token answers 401 before a 405).
 pub fn unmatched_auth(request: &poem::Request) -> Option<McError> {
     let path = request.uri().path();
-    let known = SPEC_JSON.contains(&format!("\"{path}\""));
+    let known = is_spec_path(path);
     (known && path.contains("/auth/")).then(|| caller::authenticate(request).err()).flatten()
 }
 
@@ -124,7 +138,7 @@ pub async fn rate_limited<E: poem::Endpoint>(next: Arc<E>, request: poem::Reques
     use poem::IntoResponse;
     if let Some(RateLimits(limiter)) = request.data::<RateLimits>() {
         let route = request.uri().path();
-        let known = SPEC_JSON.contains(&format!("\"{route}\""));
+        let known = is_spec_path(route);
         let claims = route.contains("/auth/").then(|| caller::authenticate(&request).ok()).flatten();
         let address = request.remote_addr().as_socket_addr().map(|addr| addr.ip().to_string()).unwrap_or_default();
         let caller = match (&claims, route.contains("/auth/")) {
