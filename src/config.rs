@@ -22,6 +22,10 @@ pub struct FileConfig {
     /// Database URL (STEWARD_DATABASE_URL): sqlite://path?mode=rwc,
     /// sqlite::memory: or postgres://user@host/db.
     pub database_url: Option<String>,
+    /// Serve `/metrics` (Prometheus text) on this address of its own
+    /// instead of on `listen` (STEWARD_METRICS_LISTEN), e.g.
+    /// "127.0.0.1:9090". Unset: `/metrics` is on `listen`, unauthenticated.
+    pub metrics_listen: Option<String>,
     #[serde(default)]
     pub scalelite: ScaleliteFile,
     #[serde(default)]
@@ -83,6 +87,8 @@ pub struct McFile {
 #[serde(deny_unknown_fields)]
 pub struct ArgoFile {
     /// An x-api-key made a super_admin at start (STEWARD_ARGO_ADMIN_KEY).
+    /// Unset: one is generated at the first start, printed once, and kept
+    /// as its SHA-256.
     pub admin_key: Option<String>,
 }
 
@@ -91,7 +97,8 @@ pub struct ArgoFile {
 #[serde(deny_unknown_fields)]
 pub struct StorjFile {
     /// The exact Authorization header value the Storj admin API accepts
-    /// (STEWARD_STORJ_ADMIN_TOKEN). Unset: the surface refuses everything.
+    /// (STEWARD_STORJ_ADMIN_TOKEN). Unset: one is generated at the first
+    /// start, printed once, and kept as its SHA-256.
     pub admin_token: Option<String>,
 }
 
@@ -111,6 +118,7 @@ pub struct ScaleliteFile {
 pub struct Config {
     pub listen: SocketAddr,
     pub database_url: String,
+    pub metrics_listen: Option<SocketAddr>,
     pub scalelite: ScaleliteConfig,
     pub storj: StorjConfig,
     pub argo: ArgoConfig,
@@ -124,6 +132,7 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("listen", &self.listen)
             .field("database_url", &redact_url(&self.database_url))
+            .field("metrics_listen", &self.metrics_listen)
             .field("scalelite", &self.scalelite)
             .field("storj", &self.storj)
             .field("argo", &self.argo)
@@ -298,6 +307,15 @@ impl Config {
             return Err(invalid("STEWARD_DATABASE_URL", "must start with sqlite: or postgres://"));
         }
 
+        let metrics_listen = match var("STEWARD_METRICS_LISTEN")
+            .or(file.metrics_listen.filter(|l| !l.trim().is_empty()))
+        {
+            Some(text) => Some(
+                text.parse().map_err(|_| invalid("STEWARD_METRICS_LISTEN", format!("{text:?} is not host:port")))?,
+            ),
+            None => None,
+        };
+
         let secrets = var("STEWARD_SCALELITE_SECRET")
             .or(file.scalelite.secret)
             .map(|joined| split_secrets(&joined))
@@ -358,6 +376,7 @@ impl Config {
 
         Ok(Config {
             listen,
+            metrics_listen,
             mc,
             mail,
             database_url,

@@ -5,8 +5,10 @@
 pub mod auth;
 pub mod config;
 pub mod db;
+pub mod metrics;
 pub mod server;
 pub mod surfaces;
+pub mod swagger;
 pub mod wire;
 
 use std::net::SocketAddr;
@@ -27,6 +29,13 @@ pub struct Bootstrap {
     pub scalelite_secret_generated: bool,
     /// ... by this very start, which alone shows it.
     pub scalelite_secret_generated_now: bool,
+    /// The Storj admin token's SHA-256 (configured, or generated and kept
+    /// as its hash).
+    pub storj_token_digest: [u8; 32],
+    /// The Storj admin token, when this very start generated it.
+    pub storj_token_generated: Option<String>,
+    /// The ARGO super_admin key, when this very start generated it.
+    pub argo_key_generated: Option<String>,
     /// The MC JWT signing key (configured, or generated and kept).
     pub mc_jwt_secret: String,
     /// The MC superuser's password, when Steward generated it just now.
@@ -46,9 +55,34 @@ pub async fn prepare(config: &Config) -> anyhow::Result<(DatabaseConnection, Boo
     } else {
         (config.scalelite.secrets.clone(), false)
     };
-    if let Some(key) = &config.argo.admin_key {
-        surfaces::argo::ensure_admin(&db, key).await?;
-    }
+    let (storj_token_digest, storj_token_generated) = match &config.storj.admin_token {
+        Some(token) => (surfaces::storj::auth::token_digest(token), None),
+        None => {
+            let token = random_secret();
+            let digest = surfaces::storj::auth::token_digest(&token);
+            let kept = db::settings::get_or_create(&db, "storj.admin_token_sha256", || hex::encode(digest)).await?;
+            let kept_digest = hex::decode(&kept.value)
+                .ok()
+                .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+                .ok_or_else(|| anyhow::anyhow!("settings: storj.admin_token_sha256 is not a SHA-256"))?;
+            (kept_digest, kept.created_now.then_some(token))
+        }
+    };
+    let argo_key_generated = match &config.argo.admin_key {
+        Some(key) => {
+            surfaces::argo::ensure_admin(&db, key).await?;
+            None
+        }
+        None => {
+            let key = random_secret();
+            let hash = surfaces::argo::auth::key_hash(&key);
+            let kept = db::settings::get_or_create(&db, "argo.admin_key_sha256", || hash.clone()).await?;
+            // Also when kept from an earlier start: a start that stopped
+            // between the two writes leaves the key usable at the next.
+            surfaces::argo::ensure_admin_hash(&db, &kept.value).await?;
+            kept.created_now.then_some(key)
+        }
+    };
     let mc_jwt_secret = match &config.mc.jwt_secret {
         Some(secret) => secret.clone(),
         None => db::settings::get_or_create(&db, "mc.jwt_secret", random_secret).await?.value,
@@ -68,6 +102,9 @@ pub async fn prepare(config: &Config) -> anyhow::Result<(DatabaseConnection, Boo
             scalelite_secrets,
             scalelite_secret_generated: generated,
             scalelite_secret_generated_now,
+            storj_token_digest,
+            storj_token_generated,
+            argo_key_generated,
             mc_jwt_secret,
             mc_admin_password_generated: (created && mc_password_generated).then_some(mc_password),
             mc_smtp,
@@ -91,7 +128,7 @@ pub fn app(config: &Config, db: DatabaseConnection, bootstrap: &Bootstrap) -> se
         scalelite_secrets: scalelite::auth::Secrets(std::sync::Arc::new(bootstrap.scalelite_secrets.clone())),
         storj: surfaces::storj::Storj::new(db.clone()),
         argo: surfaces::argo::Argo::new(db.clone()),
-        storj_token: surfaces::storj::auth::AdminToken(std::sync::Arc::new(config.storj.admin_token.clone())),
+        storj_token: surfaces::storj::auth::AdminToken::from_digest(Some(bootstrap.storj_token_digest)),
         mc: surfaces::mc::Mc::new(
             db.clone(),
             mc_key.clone(),
@@ -108,6 +145,7 @@ pub fn app(config: &Config, db: DatabaseConnection, bootstrap: &Bootstrap) -> se
             .rate_limit
             .then(|| surfaces::mc::RateLimits(std::sync::Arc::new(surfaces::mc::ratelimit::Limiter::default()))),
         mc_outbox,
+        metrics_here: config.metrics_listen.is_none(),
         db,
     }
 }
@@ -129,6 +167,14 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<Bound> {
 }
 
 impl Bound {
+    /// Serves only `/metrics`, on an address of its own.
+    pub async fn serve_metrics(self, db: DatabaseConnection) -> std::io::Result<()> {
+        use poem::EndpointExt;
+        metrics::install();
+        let route = poem::Route::new().at("/metrics", poem::get(metrics::scrape)).data(db);
+        poem::Server::new_with_acceptor(self.acceptor).run(route).await
+    }
+
     /// Serves until `shutdown` resolves, then lets in-flight requests
     /// finish (up to 30 s).
     pub async fn serve(self, app: server::App, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {

@@ -130,6 +130,16 @@ async fn migrate(config: &Config) -> anyhow::Result<()> {
 async fn serve(config: &Config) -> anyhow::Result<()> {
     let (db, bootstrap) = steward::prepare(config).await?;
     let bound = steward::bind(config.listen).await?;
+    // Bound before the banner, so what it announces answers at once.
+    if let Some(addr) = config.metrics_listen {
+        let metrics = steward::bind(addr).await?;
+        let db = db.clone();
+        tokio::spawn(async move {
+            if let Err(error) = metrics.serve_metrics(db).await {
+                tracing::error!(%error, "metrics listener stopped");
+            }
+        });
+    }
     print_banner(config, &bootstrap, bound.addr);
     let app = steward::app(config, db, &bootstrap);
     bound.serve(app, shutdown_signal()).await?;
@@ -141,6 +151,10 @@ fn print_banner(config: &Config, bootstrap: &steward::Bootstrap, addr: std::net:
     println!("Steward {} listening on http://{addr}", env!("CARGO_PKG_VERSION"));
     println!("  docs:      http://{addr}/docs/");
     println!("  database:  {}", redact(&config.database_url));
+    match config.metrics_listen {
+        Some(metrics) => println!("  metrics:   http://{metrics}/metrics (STEWARD_METRICS_LISTEN)"),
+        None => println!("  metrics:   http://{addr}/metrics"),
+    }
     // Secrets are shown only by the start that generated them.
     match (bootstrap.scalelite_secret_generated, bootstrap.scalelite_secret_generated_now) {
         (true, true) => println!(
@@ -151,13 +165,19 @@ fn print_banner(config: &Config, bootstrap: &steward::Bootstrap, addr: std::net:
         (false, _) => println!("  scalelite: secret(s) configured (STEWARD_SCALELITE_SECRET)"),
     }
     println!("             multitenancy: {}", config.scalelite.multitenancy);
-    match &config.storj.admin_token {
-        Some(_) => println!("  storj:     Authorization token configured (STEWARD_STORJ_ADMIN_TOKEN)"),
-        None => println!("  storj:     refuses every request until STEWARD_STORJ_ADMIN_TOKEN is set"),
+    match (&config.storj.admin_token, &bootstrap.storj_token_generated) {
+        (Some(_), _) => println!("  storj:     Authorization token configured (STEWARD_STORJ_ADMIN_TOKEN)"),
+        (None, Some(token)) => {
+            println!("  storj:     Authorization token generated, kept hashed: {token} (shown once)")
+        }
+        (None, None) => {
+            println!("  storj:     Authorization token as first printed (or set STEWARD_STORJ_ADMIN_TOKEN)")
+        }
     }
-    match &config.argo.admin_key {
-        Some(_) => println!("  argo:      super_admin x-api-key configured (STEWARD_ARGO_ADMIN_KEY)"),
-        None => println!("  argo:      set STEWARD_ARGO_ADMIN_KEY to bootstrap a super_admin key"),
+    match (&config.argo.admin_key, &bootstrap.argo_key_generated) {
+        (Some(_), _) => println!("  argo:      super_admin x-api-key configured (STEWARD_ARGO_ADMIN_KEY)"),
+        (None, Some(key)) => println!("  argo:      super_admin x-api-key generated, kept hashed: {key} (shown once)"),
+        (None, None) => println!("  argo:      super_admin x-api-key as first printed (or set STEWARD_ARGO_ADMIN_KEY)"),
     }
     let user = &config.mc.admin_user;
     match &bootstrap.mc_admin_password_generated {

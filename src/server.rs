@@ -29,6 +29,8 @@ pub struct App {
     pub mc_rate_limits: Option<mc::RateLimits>,
     /// Mails MC sent (the development sender keeps them readable).
     pub mc_outbox: mc::mail::DevMailer,
+    /// `/metrics` is served here (false: on STEWARD_METRICS_LISTEN).
+    pub metrics_here: bool,
 }
 
 /// Larger request bodies are refused with 413 before any handler reads them.
@@ -105,17 +107,23 @@ impl Endpoint for BySurface {
 
 pub fn endpoint(app: App) -> impl Endpoint<Output = Response> {
     let services = Services::new(app.scalelite, app.storj, app.argo, app.mc).into_endpoint();
-    let docs = Arc::new(swagger_config());
+    let docs = crate::swagger::config();
+    crate::metrics::install();
+    let metrics_here = match app.metrics_here {
+        true => get(crate::metrics::scrape),
+        false => get(make_sync(|_| StatusCode::NOT_FOUND)),
+    };
     Route::new()
         .at("/healthz", get(make_sync(|_| "ok")))
+        .at("/metrics", metrics_here.data(app.db.clone()))
         .at("/readyz", get(readyz))
         .at("/openapi/:file", get(spec_file))
         .at(
             "/docs",
             get(make_sync(|_| Response::builder().status(StatusCode::FOUND).header(LOCATION, "/docs/").finish())),
         )
-        .at("/docs/", get(docs_file).data(docs.clone()))
-        .at("/docs/*path", get(docs_file).data(docs))
+        .at("/docs/", get(crate::swagger::docs_file).data(docs.clone()))
+        .at("/docs/*path", get(crate::swagger::docs_file).data(docs))
         .nest("/", services)
         // Outside `edges`, which reads them to answer unrouted requests.
         .around(edges)
@@ -139,6 +147,7 @@ async fn edges<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Result<Resp
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let unmatched = surfaces::Unmatched::for_request(&req);
+    let surface = surfaces::owner(&path).map_or("steward", |spec| spec.name);
     let response = match (next.call(req).await, unmatched) {
         (Ok(output), _) => output.into_response(),
         (Err(error), Some(unmatched)) if error.status() == StatusCode::NOT_FOUND => unmatched.respond(false),
@@ -151,8 +160,11 @@ async fn edges<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Result<Resp
         true => StatusCode::PAYLOAD_TOO_LARGE.into_response(),
         false => response,
     };
+    let elapsed = started.elapsed();
+    let operation = response.data::<poem_openapi::OperationId>().map_or("none", |id| id.0);
+    crate::metrics::record_request(surface, operation, response.status(), elapsed);
     let status = response.status().as_u16();
-    let micros = started.elapsed().as_micros() as u64;
+    let micros = elapsed.as_micros() as u64;
     if status >= 500 {
         tracing::warn!(%method, %path, status, micros, "request");
     } else {
@@ -230,31 +242,5 @@ fn spec_file(Path(file): Path<String>) -> Response {
     match found {
         Some((content_type, text)) => Response::builder().header(CONTENT_TYPE, content_type).body(text),
         None => StatusCode::NOT_FOUND.into_response(),
-    }
-}
-
-fn swagger_config() -> utoipa_swagger_ui::Config<'static> {
-    let urls = surfaces::SPECS.iter().map(|spec| {
-        utoipa_swagger_ui::Url::with_primary(
-            spec.title,
-            Box::leak(format!("/openapi/{}.json", spec.name).into_boxed_str()),
-            false,
-        )
-    });
-    utoipa_swagger_ui::Config::new(urls)
-}
-
-#[handler]
-fn docs_file(
-    path: Option<Path<String>>,
-    config: poem::web::Data<&Arc<utoipa_swagger_ui::Config<'static>>>,
-) -> Response {
-    match utoipa_swagger_ui::serve(path.as_ref().map_or("", |p| p.0.as_str()), config.0.clone()) {
-        Ok(Some(file)) => Response::builder().header(CONTENT_TYPE, file.content_type).body(file.bytes.to_vec()),
-        Ok(None) => StatusCode::NOT_FOUND.into_response(),
-        Err(error) => {
-            tracing::error!(%error, "swagger ui");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
     }
 }

@@ -44,6 +44,16 @@ pub fn queue_depth() -> usize {
     WAITING.load(Ordering::Relaxed)
 }
 
+/// How many hashes are being computed now.
+pub fn running() -> usize {
+    cores().saturating_sub(SLOTS.available_permits())
+}
+
+fn busy() -> HashError {
+    metrics::counter!(crate::metrics::HASH_REJECTED).increment(1);
+    HashError::Busy
+}
+
 fn argon2() -> Argon2<'static> {
     let params = Params::new(MEMORY_KIB, PASSES, LANES, None).unwrap_or_default();
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
@@ -85,10 +95,10 @@ async fn bounded<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -
     let slot = match SLOTS.clone().try_acquire_owned() {
         Ok(slot) => slot,
         Err(_) => {
-            let waiting = Waiting::join().ok_or(HashError::Busy)?;
+            let waiting = Waiting::join().ok_or_else(busy)?;
             let slot = tokio::time::timeout(DEADLINE, SLOTS.clone().acquire_owned())
                 .await
-                .map_err(|_| HashError::Busy)?
+                .map_err(|_| busy())?
                 .map_err(HashError::failed)?;
             drop(waiting);
             slot

@@ -450,3 +450,18 @@ on_both_databases!(argo_handler_errors_are_xml_when_xml_is_accepted, |server| {
     let json = call(&server, "GET", "/api/v2/admin/tenants/no-such-tenant", None).await;
     assert_eq!(json.body, NOT_FOUND);
 });
+
+on_both_databases!(
+    argo_without_a_configured_key_generates_a_super_admin_key_that_a_replica_keeps,
+    crate::harness::Options { argo_key: None, ..crate::harness::Options::default() },
+    |server| {
+        let key = server.generated.1.clone().expect("a generated key");
+        let created = call_as(&server, &key, "POST", "/api/v2/admin/tenants", Some(r#"{"info":{"name":"GEN"}}"#)).await;
+        assert_eq!(created.status, 201, "{}", created.body);
+        let refused = call(&server, "GET", "/api/v2/admin/tenants", None).await;
+        assert_eq!(refused.status, 401, "the default test key was not configured: {}", refused.body);
+        let replica = server.replica().await;
+        assert_eq!(replica.generated.1, None, "shown only by the start that generated it");
+        assert_eq!(call_as(&replica, &key, "GET", "/api/v2/admin/tenants", None).await.status, 200);
+    }
+);

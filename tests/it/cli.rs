@@ -92,15 +92,40 @@ fn secrets_are_shown_once_by_the_start_that_generated_them_and_configured_ones_n
         .to_owned();
     assert_eq!(generated.len(), 64, "{first}");
     assert!(first.contains("with password") && first.contains("(shown once)"), "{first}");
+    let shown_after = |label: &str| {
+        first
+            .lines()
+            .find(|line| line.contains(label))
+            .and_then(|line| line.rsplit(": ").next())
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("{label}: {first}"))
+            .to_owned()
+    };
+    let storj_token = shown_after("storj:     Authorization token generated");
+    let argo_key = shown_after("argo:      super_admin x-api-key generated");
+    assert_eq!((storj_token.len(), argo_key.len()), (64, 64), "{first}");
     let second = banner(&[("STEWARD_DATABASE_URL", &url)]);
-    assert!(!second.contains(&generated), "{second}");
+    for shown in [&generated, &storj_token, &argo_key] {
+        assert!(!second.contains(shown.as_str()), "{second}");
+    }
     assert!(second.contains("secret kept in the database"), "{second}");
+    assert!(second.contains("storj:     Authorization token as first printed"), "{second}");
+    assert!(second.contains("argo:      super_admin x-api-key as first printed"), "{second}");
+    // The generated Storj token and ARGO key are kept only as hashes.
+    let stored = std::fs::read(dir.path().join("b.db")).unwrap();
+    let wal = std::fs::read(dir.path().join("b.db-wal")).unwrap_or_default();
+    for secret in [&storj_token, &argo_key] {
+        let found = |bytes: &[u8]| bytes.windows(secret.len()).any(|w| w == secret.as_bytes());
+        assert!(!found(&stored) && !found(&wal), "{secret} stored in the clear");
+    }
 
     let configured = banner(&[
         ("STEWARD_DATABASE_URL", &url),
         ("STEWARD_SCALELITE_SECRET", "configured-s3cret"),
         ("STEWARD_MC_ADMIN_PASSWORD", "configured-Password-s3cret"),
         ("STEWARD_MC_JWT_SECRET", "configured-jwt-s3cret-configured-jwt-s3cret"),
+        ("STEWARD_STORJ_ADMIN_TOKEN", "configured-storj-s3cret"),
+        ("STEWARD_ARGO_ADMIN_KEY", "configured-argo-s3cret"),
     ]);
     assert!(!configured.contains("s3cret"), "{configured}");
 }
@@ -142,4 +167,39 @@ fn the_closing_summary_counts_schemathesis_failures_and_fails_with_them() {
         summary("test result: FAILED. 4 passed; 1 failed; 0 ignored\n"),
         ("4 passed, 1 failed".to_owned(), false)
     );
+}
+
+#[test]
+fn metrics_move_to_their_own_address_when_asked() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("metrics.db").display());
+    let free_port = || std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (main, metrics) = (free_port(), free_port());
+    let mut child = steward()
+        .arg("serve")
+        .env("STEWARD_DATABASE_URL", &url)
+        .env("STEWARD_LISTEN", format!("127.0.0.1:{main}"))
+        .env("STEWARD_METRICS_LISTEN", format!("127.0.0.1:{metrics}"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run steward");
+    let banner: Vec<String> = BufReader::new(child.stdout.take().expect("stdout"))
+        .lines()
+        .map_while(Result::ok)
+        .take_while(|line| !line.contains("scalelite:"))
+        .collect();
+    let get = |port: u16| {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        answer
+    };
+    let (on_main, on_own) = (get(main), get(metrics));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(banner.iter().any(|line| line.contains(&format!("metrics:   http://127.0.0.1:{metrics}/metrics"))));
+    assert!(on_main.starts_with("HTTP/1.1 404"), "{on_main}");
+    assert!(on_own.starts_with("HTTP/1.1 200") && on_own.contains("steward_build_info"), "{on_own}");
 }

@@ -28,7 +28,10 @@ pub enum Backend {
 #[derive(Clone, Copy)]
 pub struct Options {
     pub multitenancy: bool,
+    /// None: Steward generates one (see `TestServer::generated`).
     pub storj_token: Option<&'static str>,
+    /// None: Steward generates one.
+    pub argo_key: Option<&'static str>,
     pub mc_verify_email: bool,
     /// An SMTP server on loopback to send MC's mail to (else the
     /// development sender).
@@ -43,6 +46,7 @@ impl Default for Options {
         Self {
             multitenancy: true,
             storj_token: Some(STORJ_TOKEN),
+            argo_key: Some(ARGO_KEY),
             mc_verify_email: false,
             smtp_port: None,
             mc_rate_limit: false,
@@ -56,6 +60,8 @@ pub struct TestServer {
     pub database_url: String,
     /// Mails the MC surface sent.
     pub outbox: steward::surfaces::mc::mail::DevMailer,
+    /// Credentials this start generated: (Storj admin token, ARGO key).
+    pub generated: (Option<String>, Option<String>),
     options: Options,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -115,12 +121,13 @@ impl TestServer {
         let config = Config {
             listen: "127.0.0.1:0".parse().expect("loopback"),
             database_url: database_url.clone(),
+            metrics_listen: None,
             scalelite: ScaleliteConfig {
                 secrets: vec![SECRET.to_owned(), SECOND_SECRET.to_owned()],
                 multitenancy: options.multitenancy,
             },
             storj: StorjConfig { admin_token: options.storj_token.map(str::to_owned) },
-            argo: ArgoConfig { admin_key: Some(ARGO_KEY.to_owned()) },
+            argo: ArgoConfig { admin_key: options.argo_key.map(str::to_owned) },
             mc: McConfig {
                 admin_password: Some(MC_ADMIN_PASSWORD.to_owned()),
                 verify_email: options.mc_verify_email,
@@ -134,6 +141,7 @@ impl TestServer {
             },
         };
         let (db, bootstrap) = steward::prepare(&config).await.expect("prepare");
+        let generated = (bootstrap.storj_token_generated.clone(), bootstrap.argo_key_generated.clone());
         let bound = steward::bind(config.listen).await.expect("bind");
         let addr = bound.addr;
         let app = steward::app(&config, db, &bootstrap);
@@ -152,6 +160,7 @@ impl TestServer {
             client: reqwest::Client::new(),
             database_url,
             outbox,
+            generated,
             options,
             shutdown: Some(shutdown),
             task: Some(task),

@@ -39,6 +39,8 @@ async fn docs_list_every_surface() {
     for spec in steward::surfaces::SPECS {
         assert!(initializer.body.contains(&format!("/openapi/{}.json", spec.name)), "{}", initializer.body);
     }
+    // Scalelite calls are signed in the browser (the browser test runs it).
+    assert!(initializer.body.contains("requestInterceptor: signScalelite"), "{}", initializer.body);
     let redirect = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let docs = redirect.get(server.url("/docs")).send().await.unwrap();
     assert_eq!(docs.headers()["location"], "/docs/");
@@ -181,3 +183,42 @@ crate::on_both_databases!(nul_characters_and_invalid_utf8_never_reach_a_500, |se
         assert!(reply.status < 500, "{what}: {} {}", reply.status, reply.body);
     }
 });
+
+/// The value of one sample line of `/metrics`, by its exact name and labels.
+fn sample(scrape: &str, series: &str) -> f64 {
+    scrape
+        .lines()
+        .find_map(|line| line.strip_prefix(series).and_then(|rest| rest.strip_prefix(' ')))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_surface_operation_and_status() {
+    let Some(server) = TestServer::start(Backend::Sqlite).await else { return };
+    let scrape = || async { send(server.client.get(server.url("/metrics"))).await };
+    // With no server configured, Scalelite's getServers answers 404.
+    let ok = r#"steward_http_requests_total{surface="scalelite",operation="getServers",status="404"}"#;
+    let unrouted = r#"steward_http_requests_total{surface="scalelite",operation="none",status="200"}"#;
+    let latency = r#"steward_http_request_duration_seconds_count{surface="scalelite",operation="getServers"}"#;
+    let before = scrape().await;
+    assert_eq!(before.status, 200);
+    // Other tests in this process share the recorder: compare increases.
+    for _ in 0..3 {
+        assert_eq!(send(server.client.get(server.url(&signed("getServers", "")))).await.status, 404);
+    }
+    send(server.client.get(server.url("/scalelite/api/nothingHere"))).await;
+    let after = scrape().await;
+    assert!(sample(&after.body, ok) - sample(&before.body, ok) >= 3.0, "{}", after.body);
+    assert!(sample(&after.body, latency) - sample(&before.body, latency) >= 3.0, "{}", after.body);
+    assert!(sample(&after.body, unrouted) - sample(&before.body, unrouted) >= 1.0, "{}", after.body);
+    for series in [
+        "steward_password_hash_waiting",
+        "steward_password_hash_running",
+        "steward_password_hash_rejected_total",
+        r#"steward_db_pool_connections{state="in_use"}"#,
+    ] {
+        assert!(after.body.lines().any(|line| line.starts_with(series)), "{series}: {}", after.body);
+    }
+    assert!(after.body.contains(&format!(r#"steward_build_info{{version="{}"}} 1"#, env!("CARGO_PKG_VERSION"))));
+}

@@ -412,13 +412,19 @@ on_both_databases!(storj_auth_refuses_wrong_or_missing_tokens_everywhere, |serve
 });
 
 on_both_databases!(
-    storj_without_a_token_refuses_everything,
+    storj_without_a_configured_token_generates_one_that_works_and_a_replica_keeps_it,
     Options { storj_token: None, ..Options::default() },
     |server| {
-        let reply = call(&server, "GET", "/api/user/a@b.c", None).await;
-        assert_eq!((reply.status, reply.body.as_str()), (403, r#"{"error":"Authorization not enabled.","detail":""}"#));
-        let empty = send(server.client.get(server.url("/api/user/a@b.c")).header("authorization", "")).await;
-        assert_eq!(empty.status, 403);
+        let token = server.generated.0.clone().expect("a generated token");
+        let get = |server: &TestServer, token: &str| {
+            send(server.client.get(server.url("/api/user/a@b.c")).header("authorization", token.to_owned()))
+        };
+        assert_eq!(get(&server, &token).await.status, 404, "the generated token is the admin's");
+        let wrong = get(&server, STORJ_TOKEN).await;
+        assert_eq!((wrong.status, wrong.body.as_str()), (403, r#"{"error":"Forbidden","detail":""}"#));
+        let replica = server.replica().await;
+        assert_eq!(replica.generated.0, None, "shown only by the start that generated it");
+        assert_eq!(get(&replica, &token).await.status, 404);
     }
 );
 

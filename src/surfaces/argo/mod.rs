@@ -35,9 +35,15 @@ impl Argo {
 /// Makes `key` a super_admin key if it is not one already (the bootstrap
 /// from STEWARD_ARGO_ADMIN_KEY).
 pub async fn ensure_admin(db: &sea_orm::DatabaseConnection, key: &str) -> Result<(), sea_orm::DbErr> {
+    ensure_admin_hash(db, &auth::key_hash(key)).await
+}
+
+/// The same, for a key known only by its hash (a generated key, kept as
+/// its hash in `settings`).
+pub async fn ensure_admin_hash(db: &sea_orm::DatabaseConnection, key_hash: &str) -> Result<(), sea_orm::DbErr> {
     use crate::db::entities::argo_admin;
     use sea_orm::{ActiveValue::Set, EntityTrait};
-    let row = argo_admin::ActiveModel { key_hash: Set(auth::key_hash(key)), role: Set("super_admin".into()) };
+    let row = argo_admin::ActiveModel { key_hash: Set(key_hash.to_owned()), role: Set("super_admin".into()) };
     argo_admin::Entity::insert(row).on_conflict_do_nothing_on([argo_admin::Column::KeyHash]).exec(db).await.map(|_| ())
 }
 

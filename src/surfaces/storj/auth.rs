@@ -1,16 +1,30 @@
 //! Storj's admin authentication: the Authorization header must be the
-//! configured token, byte for byte.
+//! admin token, byte for byte. Only the token's SHA-256 is held (a
+//! generated token is never stored in the clear), and digests are compared
+//! in constant time.
 
 use std::sync::Arc;
 
 use poem::{FromRequest, Request, RequestBody};
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::errors::StorjError;
 
-/// The configured token; `None` refuses every request.
+/// The admin token's SHA-256; `None` refuses every request.
 #[derive(Clone)]
-pub struct AdminToken(pub Arc<Option<String>>);
+pub struct AdminToken(pub Arc<Option<[u8; 32]>>);
+
+impl AdminToken {
+    pub fn from_digest(digest: Option<[u8; 32]>) -> Self {
+        Self(Arc::new(digest))
+    }
+}
+
+/// The digest a token is held and checked as.
+pub fn token_digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
 
 /// A caller who presented the admin token.
 #[derive(Debug, Clone)]
@@ -45,15 +59,12 @@ impl Credentials {
     }
 
     pub fn check(&self) -> Result<StorjAdmin, StorjError> {
-        let Some(token) = self.token.as_ref().and_then(|token| token.0.as_deref()) else {
+        let Some(token) = self.token.as_ref().and_then(|token| token.0.as_ref().as_ref()) else {
             return Err(StorjError::forbidden("Authorization not enabled."));
         };
         let presented = self.presented.as_ref().map(|v| v.as_bytes()).unwrap_or_default();
-        if bool::from(presented.ct_eq(token.as_bytes())) {
-            Ok(StorjAdmin)
-        } else {
-            Err(StorjError::forbidden("Forbidden"))
-        }
+        let presented: [u8; 32] = Sha256::digest(presented).into();
+        if bool::from(presented.ct_eq(token)) { Ok(StorjAdmin) } else { Err(StorjError::forbidden("Forbidden")) }
     }
 }
 
