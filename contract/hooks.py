@@ -21,6 +21,7 @@ STORJ_PREFIXES = ("/api/user", "/api/coupon", "/api/project", "/api/apikey")
 ARGO_KEY = os.environ.get("STEWARD_ARGO_ADMIN_KEY", "contract-argo-key")
 MC_ADMIN = os.environ.get("STEWARD_MC_ADMIN_USER", "mexadmin")
 MC_PASSWORD = os.environ.get("STEWARD_MC_ADMIN_PASSWORD", "contract-mc-Password-9x7")
+MC_PASSWORD_PLACEHOLDER = "<password from the start banner>"
 _mc_token = None
 
 
@@ -49,6 +50,16 @@ def _requests_query(query):
 def before_call(ctx, case, **kwargs):
     if case.path.startswith("/api/v2/admin/"):
         case.headers = {**(case.headers or {}), "x-api-key": ARGO_KEY, "Accept": "application/json"}
+        return
+    if case.path == "/api/v1/login" and isinstance(case.body, dict):
+        # The spec's login example names the bootstrap superuser with a
+        # placeholder password. Sent as written, its failures would lock the
+        # superuser out of every later call; with the real password it could
+        # meet the one-time code schemathesis may have enabled (MC's 511,
+        # which schemathesis counts as a server error). Another name keeps
+        # the example's shape and leaves the superuser alone.
+        if case.body.get("password") == MC_PASSWORD_PLACEHOLDER:
+            case.body = {**case.body, "username": "contract-nobody"}
         return
     if case.path.startswith("/api/v1/auth/"):
         base_url = os.environ["STEWARD_CONTRACT_URL"]
