@@ -142,7 +142,7 @@ fn a_short_jwt_secret_stops_the_start() {
 }
 
 #[test]
-fn the_closing_summary_counts_schemathesis_failures_and_fails_with_them() {
+fn the_closing_summary_counts_every_runner_and_fails_with_any_failure() {
     let dir = tempfile::tempdir().unwrap();
     let summary = |log: &str| {
         let path = dir.path().join("run.log");
@@ -153,20 +153,37 @@ fn the_closing_summary_counts_schemathesis_failures_and_fails_with_them() {
             .expect("run summary.sh");
         (String::from_utf8_lossy(&output.stdout).trim().to_owned(), output.status.success())
     };
-    let cargo = "test result: ok. 5 passed; 0 failed; 0 ignored; 0 measured\n";
-    assert_eq!(summary(&format!("{cargo}  40 generated, 40 passed\n")), ("45 passed, 0 failed".to_owned(), true));
+    let nextest = "     Summary [ 111.358s] 5 tests run: 5 passed, 0 skipped\n";
+    assert_eq!(summary(&format!("{nextest}  40 generated, 40 passed\n")), ("45 passed, 0 failed".to_owned(), true));
     assert_eq!(
-        summary(&format!("{cargo}  40 generated, 37 passed, 2 failed, 1 errored\n")),
+        summary(&format!("{nextest}  40 generated, 37 passed, 2 failed, 1 errored\n")),
         ("42 passed, 3 failed".to_owned(), false)
     );
     assert_eq!(
-        summary(&format!("{cargo}  1367 generated, 1 found 2 unique failures\n")),
+        summary(&format!("{nextest}  1367 generated, 1 found 2 unique failures\n")),
         ("5 passed, 2 failed".to_owned(), false)
     );
+    // A failing test's own libtest lines are not counted again.
     assert_eq!(
-        summary("test result: FAILED. 4 passed; 1 failed; 0 ignored\n"),
+        summary(concat!(
+            "    test result: FAILED. 0 passed; 1 failed; 0 ignored\n",
+            "     Summary [   2.000s] 5 tests run: 4 passed, 1 failed, 0 skipped\n"
+        )),
         ("4 passed, 1 failed".to_owned(), false)
     );
+    assert_eq!(
+        summary("============ 1 failed, 11 passed, 1 error in 3.10s ============\n# pass 7\n# fail 0\n"),
+        ("18 passed, 2 failed".to_owned(), false)
+    );
+    assert_eq!(
+        summary("======= 3 passed in 0.50s =======\n# pass 2\n# fail 0\n"),
+        ("5 passed, 0 failed".to_owned(), true)
+    );
+    let missing = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/summary.sh"))
+        .arg(dir.path().join("never-written.log"))
+        .output()
+        .expect("run summary.sh");
+    assert!(!missing.status.success(), "a missing log fails the run");
 }
 
 #[test]

@@ -1,0 +1,113 @@
+"""EdgeXR MC identity API through the client generated from the served
+spec: log in (POST /api/v1/login), then the JWT as a Bearer token; users
+created through usercreate, organizations created, shown, updated and
+deleted."""
+
+import datetime
+import os
+import uuid
+
+from steward_mc.api.org import create_org, delete_org, show_org, update_org
+from steward_mc.api.role import show_role_assignment
+from steward_mc.api.security import login
+from steward_mc.api.user import create_user, current_user, delete_user, show_user, update_user
+from steward_mc.models import (
+    CreateUser,
+    EmailRequest,
+    LoginResult,
+    Organization,
+    OrganizationFilter,
+    OrganizationInput,
+    Result,
+    Role,
+    ShowUser,
+    User,
+    UserFilter,
+    UserLogin,
+    UserResponse,
+)
+from steward_mc.types import Unset
+
+from conftest import mc_login, parsed, unique
+
+
+def test_user_and_org_lifecycle(mc_anonymous, mc_admin):
+    name = unique("alice")
+    email = f"{name}@example.com"
+    password = f"quartz-{uuid.uuid4().hex}"
+    body = CreateUser(name=name, email=email, passhash=password, verify=EmailRequest(email=email))
+    created = parsed(create_user.sync_detailed(client=mc_anonymous, body=body), UserResponse)
+    assert (created.message, created.totp_shared_key, created.totpqr_image) == ("user created", "", None)
+
+    alice, result = mc_login(mc_anonymous, name.upper(), password)
+    assert isinstance(result.admin, Unset)  # only AdminManagers get `admin: true`
+    with alice:
+        me = parsed(current_user.sync_detailed(client=alice), User)
+        assert (me.name, me.email, me.passhash, me.salt, me.iter_, me.locked) == (name, email, "", "", 0, False)
+        assert isinstance(me.created_at, datetime.datetime)
+
+        change = CreateUser(given_name="Alice", family_name="Example", nickname="al")
+        updated = parsed(update_user.sync_detailed(client=alice, body=change), UserResponse)
+        assert updated.message == "user updated"
+        me = parsed(current_user.sync_detailed(client=alice), User)
+        assert (me.given_name, me.family_name, me.nickname) == ("Alice", "Example", "al")
+
+        org = unique("acme")
+        response = create_org.sync_detailed(
+            client=alice, body=OrganizationInput(name=org, type_="developer", address="1 Main St", phone="555 0100")
+        )
+        assert parsed(response, Result).message == "Organization created"
+
+        [shown] = parsed(show_org.sync_detailed(client=alice, body=OrganizationFilter(name=org)), [Organization])
+        assert (shown.name, shown.type_, shown.address, shown.phone) == (org, "developer", "1 Main St", "555 0100")
+        assert isinstance(shown.created_at, datetime.datetime)
+        roles = parsed(show_role_assignment.sync_detailed(client=alice, body=Role(org=org)), [Role])
+        assert roles == [Role(org=org, username=name, role="DeveloperManager")]
+
+        response = update_org.sync_detailed(client=alice, body=OrganizationInput(name=org, address="2 Main St"))
+        assert response.status_code == 200
+        assert response.content == b""
+        [shown] = parsed(show_org.sync_detailed(client=alice, body=OrganizationFilter(name=org)), [Organization])
+        assert shown.address == "2 Main St"
+
+        # A documented error, parsed into its model.
+        response = update_org.sync_detailed(client=alice, body=OrganizationInput(name=org, type_="operator"))
+        assert response.status_code == 400
+        assert parsed(response, Result).message == "Cannot change Organization type"
+
+        # The superuser lists the organization's members.
+        members = parsed(show_user.sync_detailed(client=mc_admin, body=ShowUser(org=org)), [User])
+        assert [m.name for m in members] == [name]
+
+        assert parsed(delete_org.sync_detailed(client=alice, body=OrganizationInput(name=org)), Result).message == (
+            "Organization deleted"
+        )
+        assert parsed(show_org.sync_detailed(client=alice, body=OrganizationFilter(name=org)), [Organization]) == []
+
+    response = delete_user.sync_detailed(client=mc_admin, body=UserFilter(name=name))
+    assert parsed(response, Result).message == "User deleted"
+    response = login.sync_detailed(client=mc_anonymous, body=UserLogin(username=name, password=password))
+    assert response.status_code == 400
+    assert parsed(response, Result).message == "Invalid username or password"
+
+
+def test_auth_paths_need_a_token(mc_anonymous):
+    response = current_user.sync_detailed(client=mc_anonymous)
+    assert response.status_code == 401
+    assert parsed(response, Result).message == "No bearer token found"
+
+
+def test_a_weak_password_is_refused(mc_anonymous):
+    body = CreateUser(name=unique("weak"), email=f"{unique('weak')}@example.com", passhash="password1")
+    response = create_user.sync_detailed(client=mc_anonymous, body=body)
+    assert response.status_code == 400
+    message = parsed(response, Result).message
+    assert message.startswith("Password too weak, requires crack time 31.0 days but is "), message
+
+
+def test_superuser_login_sets_the_token_cookie(mc_anonymous):
+    body = UserLogin(username=os.environ["STEWARD_MC_ADMIN_USER"], password=os.environ["STEWARD_MC_ADMIN_PASSWORD"])
+    response = login.sync_detailed(client=mc_anonymous, body=body)
+    result = parsed(response, LoginResult)
+    assert result.admin is True
+    assert response.headers["set-cookie"].startswith(f"token={result.token};")

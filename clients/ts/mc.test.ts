@@ -1,0 +1,125 @@
+// EdgeXR MC identity API through openapi-fetch and the types generated from
+// the served spec: log in (POST /api/v1/login), then the JWT as a Bearer
+// token; a user created through usercreate, an organization created, shown,
+// updated and deleted.
+
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { test } from "node:test";
+import createClient from "openapi-fetch";
+import type { components, paths } from "../../target/clients/ts/mc.js";
+import { baseUrl, conforms, env, unique } from "./support.js";
+
+type Schemas = components["schemas"];
+
+const anonymous = createClient<paths>({ baseUrl });
+
+/** Logs in and answers a client sending the token as `Authorization: Bearer`. */
+async function login(username: string, password: string) {
+  const { data, response } = await anonymous.POST("/api/v1/login", { body: { username, password } });
+  assert.equal(response.status, 200);
+  const result: Schemas["LoginResult"] = conforms("mc", "LoginResult", data);
+  const client = createClient<paths>({ baseUrl, headers: { Authorization: `Bearer ${result.token}` } });
+  return { client, result, response };
+}
+
+const admin = async () => (await login(env("STEWARD_MC_ADMIN_USER"), env("STEWARD_MC_ADMIN_PASSWORD"))).client;
+
+test("user and organization lifecycle", async () => {
+  const name = unique("alice");
+  const email = `${name}@example.com`;
+  const password = `quartz-${randomUUID()}`;
+  const made = await anonymous.POST("/api/v1/usercreate", {
+    body: { Name: name, Email: email, Passhash: password, verify: { email } },
+  });
+  assert.deepEqual(conforms("mc", "UserResponse", made.data), {
+    Message: "user created",
+    TOTPSharedKey: "",
+    TOTPQRImage: null,
+  });
+
+  const { client: alice, result } = await login(name.toUpperCase(), password);
+  assert.equal(result.admin, undefined); // only AdminManagers get `admin: true`
+  let me = conforms("mc", "User", (await alice.POST("/api/v1/auth/user/current")).data);
+  assert.deepEqual([me.Name, me.Email, me.Passhash, me.Salt, me.Iter, me.Locked], [name, email, "", "", 0, false]);
+
+  const updated = await alice.POST("/api/v1/auth/user/update", {
+    body: { GivenName: "Alice", FamilyName: "Example", Nickname: "al" },
+  });
+  assert.equal(conforms("mc", "UserResponse", updated.data).Message, "user updated");
+  me = conforms("mc", "User", (await alice.POST("/api/v1/auth/user/current")).data);
+  assert.deepEqual([me.GivenName, me.FamilyName, me.Nickname], ["Alice", "Example", "al"]);
+
+  const org = unique("acme");
+  const created = await alice.POST("/api/v1/auth/org/create", {
+    body: { Name: org, Type: "developer", Address: "1 Main St", Phone: "555 0100" },
+  });
+  assert.equal(conforms("mc", "Result", created.data).message, "Organization created");
+
+  const show = async () => {
+    const shown = await alice.POST("/api/v1/auth/org/show", { body: { Name: org } });
+    return conforms("mc", "Organization[]", shown.data);
+  };
+  let [shown] = await show();
+  assert.deepEqual(
+    [shown?.Name, shown?.Type, shown?.Address, shown?.Phone],
+    [org, "developer", "1 Main St", "555 0100"],
+  );
+  const roles = await alice.POST("/api/v1/auth/role/assignment/show", { body: { org } });
+  assert.deepEqual(conforms("mc", "Role[]", roles.data), [{ org, username: name, role: "DeveloperManager" }]);
+
+  const changed = await alice.POST("/api/v1/auth/org/update", { body: { Name: org, Address: "2 Main St" } });
+  assert.equal(changed.response.status, 200);
+  assert.equal(changed.data, undefined); // an empty body
+  [shown] = await show();
+  assert.equal(shown?.Address, "2 Main St");
+
+  // A documented error, typed and checked against its schema.
+  const refused = await alice.POST("/api/v1/auth/org/update", { body: { Name: org, Type: "operator" } });
+  assert.equal(refused.response.status, 400);
+  const error: Schemas["Result"] = conforms("mc", "Result", refused.error);
+  assert.deepEqual(error, { message: "Cannot change Organization type" });
+
+  // The superuser lists the organization's members.
+  const superuser = await admin();
+  const members = await superuser.POST("/api/v1/auth/user/show", { body: { org } });
+  assert.deepEqual(
+    conforms("mc", "User[]", members.data).map((m) => m.Name),
+    [name],
+  );
+
+  const deleted = await alice.POST("/api/v1/auth/org/delete", { body: { Name: org } });
+  assert.equal(conforms("mc", "Result", deleted.data).message, "Organization deleted");
+  assert.deepEqual(await show(), []);
+
+  const removed = await superuser.POST("/api/v1/auth/user/delete", { body: { Name: name } });
+  assert.equal(conforms("mc", "Result", removed.data).message, "User deleted");
+  const again = await anonymous.POST("/api/v1/login", { body: { username: name, password } });
+  assert.equal(again.response.status, 400);
+  assert.deepEqual(conforms("mc", "Result", again.error), { message: "Invalid username or password" });
+});
+
+test("auth paths need a token", async () => {
+  const { error, response } = await anonymous.POST("/api/v1/auth/user/current");
+  assert.equal(response.status, 401);
+  assert.deepEqual(conforms("mc", "Result", error), { message: "No bearer token found" });
+});
+
+test("a weak password is refused", async () => {
+  const { error, response } = await anonymous.POST("/api/v1/usercreate", {
+    body: { Name: unique("weak"), Email: `${unique("weak")}@example.com`, Passhash: "password1" },
+  });
+  assert.equal(response.status, 400);
+  const message = conforms("mc", "Result", error).message ?? "";
+  assert.match(message, /^Password too weak, requires crack time 31\.0 days but is /);
+});
+
+test("superuser login sets the token cookie", async () => {
+  const { result, response } = await login(env("STEWARD_MC_ADMIN_USER"), env("STEWARD_MC_ADMIN_PASSWORD"));
+  assert.equal(result.admin, true);
+  assert.ok(response.headers.get("set-cookie")?.startsWith(`token=${result.token};`));
+  const me = await createClient<paths>({ baseUrl, headers: { Cookie: `token=${result.token}` } }).POST(
+    "/api/v1/auth/user/current",
+  );
+  assert.equal(conforms("mc", "User", me.data).Name, env("STEWARD_MC_ADMIN_USER"));
+});
