@@ -13,7 +13,7 @@ BUILD_BIN ?= 1
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 
-.PHONY: run test lint unit contract clients speclint deps chromium bench clean-venv
+.PHONY: run test lint unit contract clients speclint deps chromium nextest bench clean-venv
 
 ## Build and serve on 127.0.0.1:8080 over an embedded SQLite database.
 run:
@@ -39,7 +39,12 @@ test:
 # (openapi-typescript, openapi-fetch, typescript, redocly, playwright-core)
 # and Debian's chromium.
 deps:
-	$(PHASE) deps $(MAKE) --no-print-directory $(VENV)/.installed $(NODE_MODULES)/.installed chromium
+	$(PHASE) deps $(MAKE) --no-print-directory $(VENV)/.installed $(NODE_MODULES)/.installed chromium nextest
+
+# cargo-nextest comes with this kind of machine; installed from crates.io
+# where it does not.
+nextest:
+	command -v cargo-nextest > /dev/null || $(CARGO) install --locked cargo-nextest
 
 lint:
 	$(PHASE) fmt $(CARGO) fmt --all -- --check

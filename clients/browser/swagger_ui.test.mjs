@@ -55,8 +55,19 @@ before(async () => {
   mkdirSync(SHOTS, { recursive: true });
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    // steward.test names this machine over plain http: no secure context.
-    args: ['--no-sandbox', '--host-resolver-rules=MAP steward.test 127.0.0.1'],
+    args: [
+      '--no-sandbox',
+      // steward.test names this machine over plain http: no secure context.
+      '--host-resolver-rules=MAP steward.test 127.0.0.1',
+      // Only the page under test talks to the network: no updates, sync,
+      // first-run or other background connections to outside hosts.
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-quic',
+      '--disable-gpu',
+      '--no-first-run',
+    ],
     headless: true,
     timeout: budget(15_000),
   });
