@@ -80,6 +80,10 @@ pub struct McFile {
     /// MC's API rate limits (STEWARD_MC_RATE_LIMIT, default true; MC's
     /// DisableRateLimit): per instance, as MC keeps them.
     pub rate_limit: Option<bool>,
+    /// Regions registered at start if absent, served in this process
+    /// (STEWARD_MC_REGIONS, comma-separated, default "local"). Each must be
+    /// a valid MC region: no '-', a DNS label of at most 10 characters.
+    pub regions: Option<String>,
 }
 
 // No Debug: the file's values include secrets.
@@ -185,6 +189,7 @@ impl std::fmt::Debug for MailConfig {
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
 pub const DEFAULT_MC_ADMIN_USER: &str = "mexadmin";
+pub const DEFAULT_MC_REGION: &str = "local";
 
 #[derive(Clone)]
 pub struct McConfig {
@@ -194,6 +199,7 @@ pub struct McConfig {
     pub verify_email: bool,
     pub bad_auth_delay: std::time::Duration,
     pub rate_limit: bool,
+    pub regions: Vec<String>,
 }
 
 impl Default for McConfig {
@@ -205,6 +211,7 @@ impl Default for McConfig {
             verify_email: false,
             bad_auth_delay: std::time::Duration::from_secs(3),
             rate_limit: true,
+            regions: vec![DEFAULT_MC_REGION.to_owned()],
         }
     }
 }
@@ -219,6 +226,7 @@ impl std::fmt::Debug for McConfig {
             .field("verify_email", &self.verify_email)
             .field("bad_auth_delay", &self.bad_auth_delay)
             .field("rate_limit", &self.rate_limit)
+            .field("regions", &self.regions)
             .finish()
     }
 }
@@ -356,6 +364,10 @@ impl Config {
                 Some(text) => parse_bool("STEWARD_MC_RATE_LIMIT", &text)?,
                 None => file.mc.rate_limit.unwrap_or(true),
             },
+            regions: match var("STEWARD_MC_REGIONS").or(file.mc.regions.filter(|r| !r.trim().is_empty())) {
+                Some(joined) => split_regions(&joined)?,
+                None => vec![DEFAULT_MC_REGION.to_owned()],
+            },
         };
 
         let mail = MailConfig {
@@ -401,6 +413,22 @@ fn line_of(text: &str, span: Option<std::ops::Range<usize>>) -> usize {
     span.map(|s| text[..s.start.min(text.len())].lines().count().max(1)).unwrap_or(1)
 }
 
+/// Comma-separated MC regions, each checked as MC checks a registration.
+fn split_regions(joined: &str) -> Result<Vec<String>, ConfigError> {
+    let mut regions: Vec<String> = Vec::new();
+    for region in joined.split(',').map(str::trim).filter(|r| !r.is_empty()) {
+        crate::surfaces::mc::controllers::validate(region, "in-process")
+            .map_err(|reason| invalid("STEWARD_MC_REGIONS", format!("{region:?}: {reason}")))?;
+        if !regions.iter().any(|known| known == region) {
+            regions.push(region.to_owned());
+        }
+    }
+    if regions.is_empty() {
+        return Err(invalid("STEWARD_MC_REGIONS", "no region between the commas"));
+    }
+    Ok(regions)
+}
+
 fn split_secrets(joined: &str) -> Result<Vec<String>, ConfigError> {
     let secrets: Vec<String> = joined.split(':').filter(|s| !s.is_empty()).map(str::to_owned).collect();
     if secrets.is_empty() {
@@ -440,6 +468,20 @@ mod tests {
         assert!(config.scalelite.secrets.is_empty());
         assert!(!config.scalelite.multitenancy);
         assert!(config.storj.admin_token.is_none());
+    }
+
+    #[test]
+    fn mc_regions_default_to_local_and_are_checked_as_mc_checks_them() {
+        let regions = |value: &str| {
+            Config::resolve(FileConfig::default(), &env(&[("STEWARD_MC_REGIONS", value)])).map(|c| c.mc.regions)
+        };
+        assert_eq!(regions(""), Ok(vec!["local".to_owned()]));
+        assert_eq!(regions(" EU, US ,EU,"), Ok(vec!["EU".to_owned(), "US".to_owned()]));
+        let refused = regions("EU,US-West").unwrap_err();
+        assert_eq!(refused.key, "STEWARD_MC_REGIONS");
+        assert_eq!(refused.reason, r#""US-West": Region cannot contain '-'"#);
+        assert_eq!(regions(",,").unwrap_err().reason, "no region between the commas");
+        assert!(regions("ElevenChars").is_err());
     }
 
     #[test]

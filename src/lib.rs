@@ -93,6 +93,7 @@ pub async fn prepare(config: &Config) -> anyhow::Result<(DatabaseConnection, Boo
     };
     let mc_smtp =
         surfaces::mc::mail::SmtpMailer::new(&config.mail).map_err(anyhow::Error::msg)?.map(std::sync::Arc::new);
+    surfaces::mc::controllers::ensure_regions(&db, &config.mc.regions).await?;
     let created = surfaces::mc::ensure_superuser(&db, &config.mc.admin_user, &mc_password)
         .await
         .map_err(|e| anyhow::anyhow!("creating the MC superuser: {e}"))?;

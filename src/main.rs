@@ -187,6 +187,7 @@ fn print_banner(config: &Config, bootstrap: &steward::Bootstrap, addr: std::net:
         }
         None => println!("  mc:        superuser {user} (password as first printed)"),
     }
+    println!("             regions: {} (STEWARD_MC_REGIONS)", config.mc.regions.join(", "));
     println!(
         "             POST /api/v1/login; email verification {}",
         match config.mc.verify_email {

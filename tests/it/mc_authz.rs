@@ -25,6 +25,8 @@ enum Need {
     UsersManageInOrg,
     /// users:manage everywhere (an admin): deleting someone else.
     UsersManageEverywhere,
+    /// controllers:manage in the empty org (AdminManager): regions.
+    ControllersManageEverywhere,
 }
 
 /// Every operation of openapi/mc.yaml and what it needs.
@@ -56,6 +58,10 @@ const NEEDS: &[(&str, Need)] = &[
     ("showOrg", Need::Login),
     ("updateOrg", Need::UsersManageInOrg),
     ("deleteOrg", Need::UsersManageInOrg),
+    ("createController", Need::ControllersManageEverywhere),
+    ("updateController", Need::ControllersManageEverywhere),
+    ("deleteController", Need::ControllersManageEverywhere),
+    ("showController", Need::Login),
 ];
 
 const ROLES: [&str; 10] = [
@@ -127,6 +133,7 @@ fn expected(need: Need, role: &str, table: &BTreeSet<(String, String, String)>) 
         Need::UsersManageInOrg => holds(table, role, "users", "manage"),
         // Only a grant in the empty org reaches every org: admin roles.
         Need::UsersManageEverywhere => role.starts_with("Admin") && holds(table, role, "users", "manage"),
+        Need::ControllersManageEverywhere => role.starts_with("Admin") && holds(table, role, "controllers", "manage"),
     }
 }
 
@@ -222,6 +229,12 @@ on_both_databases!(mc_every_operation_allows_exactly_the_roles_mcs_table_allows,
         check("showRolePerm", "/auth/role/perms/show", json!({})).await;
         check("showRoleAssignment", "/auth/role/assignment/show", json!({})).await;
         check("showOrg", "/auth/org/show", json!({})).await;
+        check("showController", "/auth/controller/show", json!({})).await;
+        let region = format!("R{}", &role[..3]);
+        check("createController", "/auth/controller/create", json!({"Region": region, "Address": format!("{role}:1")}))
+            .await;
+        check("updateController", "/auth/controller/update", json!({"Region": "local", "NotifyAddr": role})).await;
+        check("deleteController", "/auth/controller/delete", json!({"Region": region})).await;
         check("showUserApiKey", "/auth/user/show/apikey", json!({})).await;
         check(
             "createUserApiKey",

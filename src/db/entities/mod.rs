@@ -7,6 +7,7 @@ pub mod argo_user;
 pub mod audit_event;
 pub mod mc_api_key;
 pub mod mc_api_key_perm;
+pub mod mc_controller;
 pub mod mc_org;
 pub mod mc_role_grant;
 pub mod mc_token;

@@ -6,6 +6,7 @@ mod m0003_storj;
 mod m0004_argo;
 mod m0005_mc;
 mod m0006_mc_sessions;
+mod m0007_mc_controllers;
 
 use sea_orm_migration::prelude::*;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_argo::Migration),
             Box::new(m0005_mc::Migration),
             Box::new(m0006_mc_sessions::Migration),
+            Box::new(m0007_mc_controllers::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@
 pub mod apikeys;
 pub mod body;
 pub mod caller;
+pub mod controllers;
 pub mod errors;
 mod login;
 pub mod mail;
@@ -349,5 +350,43 @@ impl McApi for Mc {
 
     async fn delete_org(&self, caller: McCaller, request: DeleteOrgRequest) -> Result<DeleteOrgResponse, McError> {
         orgs::delete(self, &caller, request.body).await.map(|()| DeleteOrgResponse::Ok(message("Organization deleted")))
+    }
+
+    async fn create_controller(
+        &self,
+        caller: McCaller,
+        request: CreateControllerRequest,
+    ) -> Result<CreateControllerResponse, McError> {
+        controllers::create(self, &caller, request.body)
+            .await
+            .map(|()| CreateControllerResponse::Ok(message("Controller registered")))
+    }
+
+    async fn update_controller(
+        &self,
+        caller: McCaller,
+        request: UpdateControllerRequest,
+    ) -> Result<UpdateControllerResponse, McError> {
+        controllers::update(self, &caller, request.body)
+            .await
+            .map(|()| UpdateControllerResponse::Ok(message("Controller updated")))
+    }
+
+    async fn delete_controller(
+        &self,
+        caller: McCaller,
+        request: DeleteControllerRequest,
+    ) -> Result<DeleteControllerResponse, McError> {
+        controllers::delete(self, &caller, request.body)
+            .await
+            .map(|()| DeleteControllerResponse::Ok(message("Controller deregistered")))
+    }
+
+    async fn show_controller(
+        &self,
+        caller: McCaller,
+        request: ShowControllerRequest,
+    ) -> Result<ShowControllerResponse, McError> {
+        controllers::show(self, &caller, request.body).await.map(ShowControllerResponse::Ok)
     }
 }

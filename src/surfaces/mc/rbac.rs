@@ -42,6 +42,7 @@ pub const ROLES: [&str; 10] = [
 
 pub const USERS: &str = "users";
 pub const CONFIG: &str = "config";
+pub const CONTROLLERS: &str = "controllers";
 pub const BILLING: &str = "billing";
 
 /// Every resource MC's roles mention.
