@@ -201,11 +201,16 @@ fn metrics_move_to_their_own_address_when_asked() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("run steward");
-    let banner: Vec<String> = BufReader::new(child.stdout.take().expect("stdout"))
-        .lines()
-        .map_while(Result::ok)
-        .take_while(|line| !line.contains("scalelite:"))
-        .collect();
+    // Drained to the end by a thread of its own: a pipe closed under the
+    // banner would stop the server mid-print (a broken pipe).
+    let stdout = child.stdout.take().expect("stdout");
+    let (lines, printed) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    let banner: Vec<String> = printed.iter().take_while(|line| !line.contains("scalelite:")).collect();
     let get = |port: u16| {
         let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
         stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
