@@ -111,3 +111,36 @@ def test_superuser_login_sets_the_token_cookie(mc_anonymous):
     result = parsed(response, LoginResult)
     assert result.admin is True
     assert response.headers["set-cookie"].startswith(f"token={result.token};")
+
+
+def test_regions(mc_admin):
+    from steward_mc.api.controller import create_controller, delete_controller, show_controller, update_controller
+    from steward_mc.models import Controller, ControllerFilter, ControllerInput
+
+    region = unique("R")[:8]
+    made = create_controller.sync_detailed(
+        client=mc_admin, body=ControllerInput(region=region, address=f"{region}.example.net:55001")
+    )
+    assert parsed(made, Result).message == "Controller registered"
+    shown = parsed(show_controller.sync_detailed(client=mc_admin, body=ControllerFilter(region=region)), [Controller])
+    assert [(c.region, c.address, c.dns_region) for c in shown] == [
+        (region, f"{region}.example.net:55001", region.lower())
+    ]
+    assert isinstance(shown[0].created_at, datetime.datetime)
+    changed = update_controller.sync_detailed(
+        client=mc_admin, body=ControllerInput(region=region, influx_db="https://influx.example.net:8086")
+    )
+    assert parsed(changed, Result).message == "Controller updated"
+    shown = parsed(show_controller.sync_detailed(client=mc_admin, body=ControllerFilter(region=region)), [Controller])
+    assert shown[0].influx_db == "https://influx.example.net:8086"
+    every = parsed(show_controller.sync_detailed(client=mc_admin), [Controller])
+    assert "local" in [c.region for c in every]  # STEWARD_MC_REGIONS' default
+
+    # A documented error, parsed into its model.
+    refused = create_controller.sync_detailed(client=mc_admin, body=ControllerInput(region="US-West", address="a:1"))
+    assert refused.status_code == 400
+    assert parsed(refused, Result).message == "Region cannot contain '-'"
+
+    gone = delete_controller.sync_detailed(client=mc_admin, body=ControllerInput(region=region))
+    assert parsed(gone, Result).message == "Controller deregistered"
+    assert parsed(show_controller.sync_detailed(client=mc_admin, body=ControllerFilter(region=region)), [Controller]) == []

@@ -123,3 +123,34 @@ test("superuser login sets the token cookie", async () => {
   );
   assert.equal(conforms("mc", "User", me.data).Name, env("STEWARD_MC_ADMIN_USER"));
 });
+
+test("regions: register, show, update, deregister", async () => {
+  const mc = await admin();
+  const region = unique("R").slice(0, 8);
+  const address = `${region}.example.net:55001`;
+  const made = await mc.POST("/api/v1/auth/controller/create", { body: { Region: region, Address: address } });
+  assert.equal(conforms("mc", "Result", made.data).message, "Controller registered");
+  const show = async () => {
+    const { data } = await mc.POST("/api/v1/auth/controller/show", { body: { Region: region } });
+    return (data ?? []).map((c) => conforms("mc", "Controller", c));
+  };
+  let shown = await show();
+  assert.deepEqual(
+    shown.map((c) => [c.Region, c.Address, c.DnsRegion]),
+    [[region, address, region.toLowerCase()]],
+  );
+  const updated = await mc.POST("/api/v1/auth/controller/update", {
+    body: { Region: region, NotifyAddr: `${region}.example.net:37001` },
+  });
+  assert.equal(conforms("mc", "Result", updated.data).message, "Controller updated");
+  shown = await show();
+  assert.equal(shown[0]?.NotifyAddr, `${region}.example.net:37001`);
+
+  const refused = await mc.POST("/api/v1/auth/controller/update", { body: { Region: "Nowhere" } });
+  assert.equal(refused.response.status, 400);
+  assert.equal(conforms("mc", "Result", refused.error).message, 'Region "Nowhere" not found');
+
+  const gone = await mc.POST("/api/v1/auth/controller/delete", { body: { Region: region } });
+  assert.equal(conforms("mc", "Result", gone.data).message, "Controller deregistered");
+  assert.deepEqual(await show(), []);
+});
