@@ -63,6 +63,19 @@ fn may_manage(rights: &rbac::Rights) -> bool {
     rights.allows("", rbac::CONTROLLERS, rbac::MANAGE)
 }
 
+/// Update's and delete's first checks, in MC's order: a region is named,
+/// then the caller may manage controllers.
+async fn named_and_managed<'a>(mc: &Mc, caller: &McCaller, body: &'a ControllerInput) -> Result<&'a str, McError> {
+    let region = text(&body.region);
+    if region.is_empty() {
+        return Err(McError::bad_request("Controller Region not specified"));
+    }
+    if !may_manage(&mc.rights(&caller.subject()).await?) {
+        return Err(McError::forbidden());
+    }
+    Ok(region)
+}
+
 /// MC answers a duplicate with its database's words (PostgreSQL's
 /// constraint names for MC's table), except for the DNS label, which it
 /// words itself.
@@ -143,13 +156,7 @@ pub async fn create(mc: &Mc, caller: &McCaller, body: ControllerInput) -> Result
 }
 
 pub async fn update(mc: &Mc, caller: &McCaller, body: ControllerInput) -> Result<(), McError> {
-    let region = text(&body.region);
-    if region.is_empty() {
-        return Err(McError::bad_request("Controller Region not specified"));
-    }
-    if !may_manage(&mc.rights(&caller.subject()).await?) {
-        return Err(McError::forbidden());
-    }
+    let region = named_and_managed(mc, caller, &body).await?;
     let txn = crate::db::begin_write(&mc.db).await?;
     let Some(stored) = mc_controller::Entity::find_by_id(region.to_owned()).one(&txn).await? else {
         return Err(McError::bad_request(format!("Region \"{region}\" not found")));
@@ -176,13 +183,7 @@ pub async fn update(mc: &Mc, caller: &McCaller, body: ControllerInput) -> Result
 }
 
 pub async fn delete(mc: &Mc, caller: &McCaller, body: ControllerInput) -> Result<(), McError> {
-    let region = text(&body.region);
-    if region.is_empty() {
-        return Err(McError::bad_request("Controller Region not specified"));
-    }
-    if !may_manage(&mc.rights(&caller.subject()).await?) {
-        return Err(McError::forbidden());
-    }
+    let region = named_and_managed(mc, caller, &body).await?;
     // As MC: deregistering a region that is not registered succeeds.
     let txn = crate::db::begin_write(&mc.db).await?;
     mc_controller::Entity::delete_by_id(region.to_owned()).exec(&txn).await?;
