@@ -106,6 +106,19 @@ on_both_databases!(mc_controllers_refuse_bad_input_in_mcs_order_and_words, |serv
     assert_eq!(update(json!({"Address": "a:1"})).await, "Controller Region not specified");
     assert_eq!(update(json!({"Region": "Mars"})).await, r#"Region "Mars" not found"#);
     assert_eq!(update(json!({"Region": "EU", "Address": ""})).await, "Controller Address not specified");
+    // A region whose DNS label is empty takes no part in an address change.
+    let blank = json!({"Region": "!!", "Address": "blank:1"});
+    assert_eq!(
+        message(&call(&server, "/auth/controller/create", Some(&admin), Some(&blank)).await, 200),
+        "Controller registered"
+    );
+    let moved =
+        call(&server, "/auth/controller/update", Some(&admin), Some(&json!({"Region": "EU", "Address": "d:1"}))).await;
+    assert_eq!(message(&moved, 200), "Controller updated");
+    assert_eq!(
+        update(json!({"Region": "EU", "Address": "blank:1"})).await,
+        r#"Database error, pq: duplicate key value violates unique constraint "controllers_address_key""#
+    );
     let delete = call(&server, "/auth/controller/delete", Some(&admin), Some(&json!({}))).await;
     assert_eq!(message(&delete, 400), "Controller Region not specified");
     let filter = call(&server, "/auth/controller/show", Some(&admin), Some(&json!({"Name": "EU"}))).await;

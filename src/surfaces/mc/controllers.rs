@@ -165,10 +165,11 @@ pub async fn update(mc: &Mc, caller: &McCaller, body: ControllerInput) -> Result
     let pick = |sent: &Option<String>, kept: &str| sent.clone().unwrap_or_else(|| kept.to_owned());
     let address = pick(&body.address, &stored.address);
     validate(region, &address).map_err(McError::bad_request)?;
+    let taken = || duplicate("controllers_address_key");
     if address != stored.address
-        && let Some(existing) = clashing(&txn, "", &address, "").await?
+        && mc_controller::Entity::find().filter(mc_controller::Column::Address.eq(&address)).one(&txn).await?.is_some()
     {
-        return Err(conflict(&existing, region, &address, ""));
+        return Err(taken());
     }
     let mut row = stored.clone().into_active_model();
     row.address = Set(address);
@@ -176,7 +177,10 @@ pub async fn update(mc: &Mc, caller: &McCaller, body: ControllerInput) -> Result
     row.influx_db = Set(pick(&body.influx_db, &stored.influx_db));
     row.thanos_metrics = Set(pick(&body.thanos_metrics, &stored.thanos_metrics));
     row.updated_at = Set(store::now());
-    mc_controller::Entity::update(row).exec(&txn).await?;
+    if let Err(error) = mc_controller::Entity::update(row).exec(&txn).await {
+        // The address taken between the check and the update (PostgreSQL).
+        return Err(if crate::db::is_unique_violation(&error) { taken() } else { error.into() });
+    }
     mc.audited.record(&txn, &change(caller.username(), "update controller", region)).await?;
     txn.commit().await?;
     Ok(())
