@@ -129,7 +129,7 @@ pub fn app(config: &Config, db: DatabaseConnection, bootstrap: &Bootstrap) -> se
         scalelite_secrets: scalelite::auth::Secrets(std::sync::Arc::new(bootstrap.scalelite_secrets.clone())),
         storj: surfaces::storj::Storj::new(db.clone()),
         argo: surfaces::argo::Argo::new(db.clone()),
-        storj_token: surfaces::storj::auth::AdminToken::from_digest(Some(bootstrap.storj_token_digest)),
+        storj_token: surfaces::storj::auth::AdminToken(bootstrap.storj_token_digest),
         mc: surfaces::mc::Mc::new(
             db.clone(),
             mc_key.clone(),

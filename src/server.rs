@@ -146,8 +146,9 @@ async fn edges<E: Endpoint>(next: Arc<E>, mut req: Request) -> poem::Result<Resp
     surfaces::prepare(&mut req);
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let unmatched = surfaces::Unmatched::for_request(&req);
-    let surface = surfaces::owner(&path).map_or("steward", |spec| spec.name);
+    let owner = surfaces::owner(&path);
+    let unmatched = surfaces::Unmatched::for_request(&req, owner);
+    let surface = owner.map_or("steward", |spec| spec.name);
     let response = match (next.call(req).await, unmatched) {
         (Ok(output), _) => output.into_response(),
         (Err(error), Some(unmatched)) if error.status() == StatusCode::NOT_FOUND => unmatched.respond(false),

@@ -89,8 +89,9 @@ pub enum Unmatched {
 }
 
 impl Unmatched {
-    pub fn for_request(req: &Request) -> Option<Self> {
-        match owner(req.uri().path())?.name {
+    /// `owner` is the surface owning the request's path (`surfaces::owner`).
+    pub fn for_request(req: &Request, owner: Option<&Spec>) -> Option<Self> {
+        match owner?.name {
             "scalelite" => Some(Self::Scalelite),
             "storj" => Some(Self::Storj(storj::auth::Credentials::of(req))),
             "argo" => Some(Self::Argo { options: argo::answers_options(req.method(), req.uri().path()) }),

@@ -118,6 +118,22 @@ async fn clashing(
         .cloned())
 }
 
+/// A region's new row: its DNS label derived, the optional addresses as
+/// given (empty when absent), created now.
+fn new_row(region: &str, address: &str, body: &ControllerInput) -> mc_controller::ActiveModel {
+    let now = store::now();
+    mc_controller::ActiveModel {
+        region: Set(region.to_owned()),
+        address: Set(address.to_owned()),
+        notify_addr: Set(text(&body.notify_addr).to_owned()),
+        influx_db: Set(text(&body.influx_db).to_owned()),
+        thanos_metrics: Set(text(&body.thanos_metrics).to_owned()),
+        dns_region: Set(dns_label(region)),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+}
+
 pub async fn create(mc: &Mc, caller: &McCaller, body: ControllerInput) -> Result<(), McError> {
     let (region, address) = (text(&body.region), text(&body.address));
     // MC checks the body before the caller's rights.
@@ -126,17 +142,7 @@ pub async fn create(mc: &Mc, caller: &McCaller, body: ControllerInput) -> Result
         return Err(McError::forbidden());
     }
     let label = dns_label(region);
-    let now = store::now();
-    let row = mc_controller::ActiveModel {
-        region: Set(region.to_owned()),
-        address: Set(address.to_owned()),
-        notify_addr: Set(text(&body.notify_addr).to_owned()),
-        influx_db: Set(text(&body.influx_db).to_owned()),
-        thanos_metrics: Set(text(&body.thanos_metrics).to_owned()),
-        dns_region: Set(label.clone()),
-        created_at: Set(now),
-        updated_at: Set(now),
-    };
+    let row = new_row(region, address, &body);
     let txn = crate::db::begin_write(&mc.db).await?;
     if let Some(existing) = clashing(&txn, region, address, &label).await? {
         return Err(conflict(&existing, region, address, &label));
@@ -257,17 +263,7 @@ pub async fn ensure_regions(db: &sea_orm::DatabaseConnection, regions: &[String]
         if mc_controller::Entity::find_by_id(region.clone()).one(db).await?.is_some() {
             continue;
         }
-        let now = store::now();
-        let row = mc_controller::ActiveModel {
-            region: Set(region.clone()),
-            address: Set(in_process_address(region)),
-            notify_addr: Set(String::new()),
-            influx_db: Set(String::new()),
-            thanos_metrics: Set(String::new()),
-            dns_region: Set(dns_label(region)),
-            created_at: Set(now),
-            updated_at: Set(now),
-        };
+        let row = new_row(region, &in_process_address(region), &ControllerInput::default());
         mc_controller::Entity::insert(row).on_conflict_do_nothing_on([mc_controller::Column::Region]).exec(db).await?;
     }
     Ok(())

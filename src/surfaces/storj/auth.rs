@@ -3,23 +3,15 @@
 //! generated token is never stored in the clear), and digests are compared
 //! in constant time.
 
-use std::sync::Arc;
-
 use poem::{FromRequest, Request, RequestBody};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::errors::StorjError;
 
-/// The admin token's SHA-256; `None` refuses every request.
-#[derive(Clone)]
-pub struct AdminToken(pub Arc<Option<[u8; 32]>>);
-
-impl AdminToken {
-    pub fn from_digest(digest: Option<[u8; 32]>) -> Self {
-        Self(Arc::new(digest))
-    }
-}
+/// The admin token's SHA-256 (every start has one: configured or generated).
+#[derive(Clone, Copy)]
+pub struct AdminToken(pub [u8; 32]);
 
 /// The digest a token is held and checked as.
 pub fn token_digest(token: &str) -> [u8; 32] {
@@ -53,18 +45,19 @@ pub struct Credentials {
 impl Credentials {
     pub fn of(req: &Request) -> Self {
         Self {
-            token: req.data::<AdminToken>().cloned(),
+            token: req.data::<AdminToken>().copied(),
             presented: req.headers().get(poem::http::header::AUTHORIZATION).cloned(),
         }
     }
 
     pub fn check(&self) -> Result<StorjAdmin, StorjError> {
-        let Some(token) = self.token.as_ref().and_then(|token| token.0.as_ref().as_ref()) else {
+        // Only a server set up without its token (no request data) has none.
+        let Some(AdminToken(token)) = self.token else {
             return Err(StorjError::forbidden("Authorization not enabled."));
         };
         let presented = self.presented.as_ref().map(|v| v.as_bytes()).unwrap_or_default();
         let presented: [u8; 32] = Sha256::digest(presented).into();
-        if bool::from(presented.ct_eq(token)) { Ok(StorjAdmin) } else { Err(StorjError::forbidden("Forbidden")) }
+        if bool::from(presented.ct_eq(&token)) { Ok(StorjAdmin) } else { Err(StorjError::forbidden("Forbidden")) }
     }
 }
 
