@@ -419,9 +419,17 @@ fn split_regions(joined: &str) -> Result<Vec<String>, ConfigError> {
     for region in joined.split(',').map(str::trim).filter(|r| !r.is_empty()) {
         crate::surfaces::mc::controllers::validate(region, "in-process")
             .map_err(|reason| invalid("STEWARD_MC_REGIONS", format!("{region:?}: {reason}")))?;
-        if !regions.iter().any(|known| known == region) {
-            regions.push(region.to_owned());
+        if regions.iter().any(|known| known == region) {
+            continue;
         }
+        let label = crate::surfaces::mc::controllers::dns_label(region);
+        if let Some(twin) = regions.iter().find(|known| crate::surfaces::mc::controllers::dns_label(known) == label) {
+            return Err(invalid(
+                "STEWARD_MC_REGIONS",
+                format!("{region:?} and {twin:?} share the DNS label {label:?}"),
+            ));
+        }
+        regions.push(region.to_owned());
     }
     if regions.is_empty() {
         return Err(invalid("STEWARD_MC_REGIONS", "no region between the commas"));
@@ -481,6 +489,7 @@ mod tests {
         assert_eq!(refused.key, "STEWARD_MC_REGIONS");
         assert_eq!(refused.reason, r#""US-West": Region cannot contain '-'"#);
         assert_eq!(regions(",,").unwrap_err().reason, "no region between the commas");
+        assert_eq!(regions("EU,eu").unwrap_err().reason, r#""eu" and "EU" share the DNS label "eu""#);
         assert!(regions("ElevenChars").is_err());
     }
 
