@@ -12,6 +12,7 @@ mod types;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
+use spec::TraitLayout;
 pub use spec::to_json;
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -44,29 +45,56 @@ fn generate_tokens(yaml: &str) -> Result<TokenStream, Error> {
         .collect::<Result<Vec<_>, _>>()?;
 
     let mut items = Vec::new();
-    let mut trait_methods = Vec::new();
+    let mut methods: Vec<(Option<String>, TokenStream)> = Vec::new();
     let mut routes = Vec::new();
+    let mut checks_permissions = false;
     for (path, item) in &document.paths {
         for (method, op) in item.operations() {
             let code = ops::operation(&document, path, method, item, op)?;
             items.push(code.items);
-            trait_methods.push(code.trait_method);
+            methods.push((code.tag, code.trait_method));
             routes.push(code.route);
+            checks_permissions |= code.checks_permission;
         }
     }
 
-    let trait_ident = format_ident!("{}", document.binding.trait_name);
-    let routes_ident = format_ident!("{}Routes", document.binding.trait_name);
+    let binding = &document.binding;
+    let trait_ident = format_ident!("{}", binding.trait_name);
+    let routes_ident = format_ident!("{}Routes", binding.trait_name);
+    // Declared permissions are checked by the surface's `Authorize`.
+    let authorize = match checks_permissions {
+        true => {
+            let parse = |path: &str| {
+                syn::parse_str::<syn::Path>(path).map_err(|_| Error::Unsupported(format!("x-steward path {path}")))
+            };
+            let caller = parse(binding.caller.as_deref().ok_or_else(|| {
+                Error::Missing("x-steward.caller for operations with x-steward-permission".to_owned())
+            })?)?;
+            let error = parse(&binding.error)?;
+            Some(quote!(crate::wire::Authorize<#caller, #error>))
+        }
+        false => None,
+    };
+    let handler_traits = match binding.traits {
+        TraitLayout::One => {
+            let methods = methods.iter().map(|(_, method)| method);
+            let supertrait = authorize.map(|bound| quote!(#bound +));
+            quote! {
+                /// One method per operation of the document; the surface implements it.
+                #[async_trait::async_trait]
+                pub trait #trait_ident: #supertrait Send + Sync + 'static {
+                    #(#methods)*
+                }
+            }
+        }
+        TraitLayout::PerTag => per_tag_traits(&trait_ident, methods, authorize)?,
+    };
     Ok(quote! {
         #(#components)*
 
         #(#items)*
 
-        /// One method per operation of the document; the surface implements it.
-        #[async_trait::async_trait]
-        pub trait #trait_ident: Send + Sync + 'static {
-            #(#trait_methods)*
-        }
+        #handler_traits
 
         /// The document's operations served by poem-openapi, each delegating
         /// to the handler trait.
@@ -76,6 +104,45 @@ fn generate_tokens(yaml: &str) -> Result<TokenStream, Error> {
         impl #routes_ident {
             #(#routes)*
         }
+    })
+}
+
+/// One trait per tag (`<Tag>Api`, in the tags' first-use order), and the
+/// document's trait as their sum, implemented for whatever implements them
+/// all.
+fn per_tag_traits(
+    trait_ident: &proc_macro2::Ident,
+    methods: Vec<(Option<String>, TokenStream)>,
+    authorize: Option<TokenStream>,
+) -> Result<TokenStream, Error> {
+    let mut tags: Vec<(String, Vec<TokenStream>)> = Vec::new();
+    for (tag, method) in methods {
+        let tag = tag.ok_or_else(|| Error::Missing("a tag on every operation (x-steward.traits: per-tag)".into()))?;
+        match tags.iter_mut().find(|(name, _)| *name == tag) {
+            Some((_, methods)) => methods.push(method),
+            None => tags.push((tag, vec![method])),
+        }
+    }
+    let idents: Vec<proc_macro2::Ident> =
+        tags.iter().map(|(tag, _)| format_ident!("{}Api", types::type_ident(tag))).collect();
+    let traits = tags.iter().zip(&idents).map(|((tag, methods), ident)| {
+        let doc = format!(" The operations tagged `{tag}`.");
+        quote! {
+            #[doc = #doc]
+            #[async_trait::async_trait]
+            pub trait #ident: Send + Sync + 'static {
+                #(#methods)*
+            }
+        }
+    });
+    let bounds: Vec<TokenStream> = idents.iter().map(|ident| quote!(#ident)).chain(authorize).collect();
+    Ok(quote! {
+        #(#traits)*
+
+        /// Every operation of the document: the sum of its tags' traits.
+        pub trait #trait_ident: #(#bounds +)* Send + Sync + 'static {}
+
+        impl<T: #(#bounds +)* Send + Sync + 'static> #trait_ident for T {}
     })
 }
 
@@ -227,5 +294,98 @@ components:
             "{code}"
         );
         assert!(code.contains("body: crate::wire::FormPairs, raw_query: crate::wire::RawQuery,"), "{code}");
+    }
+
+    const REGIONAL: &str = r##"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+x-steward: {trait: ZooApi, error: crate::ZooError, caller: crate::Caller, traits: per-tag}
+security: [{key: []}]
+paths:
+  /pets/show:
+    post:
+      operationId: showPets
+      tags: [Pet]
+      x-steward-stream: {field: data}
+      x-steward-permission: {visibility: own-orgs}
+      requestBody:
+        content: {application/json: {schema: {$ref: "#/components/schemas/Pet"}}}
+      responses:
+        "200":
+          description: one line per pet
+          content: {application/json: {schema: {$ref: "#/components/schemas/PetLine"}}}
+  /pets/create:
+    post:
+      operationId: createPet
+      tags: [Pet]
+      x-steward-json-extractor: crate::Raw
+      x-steward-internal-fields: {Secret: /secret}
+      x-steward-permission: {resource: pets, action: manage, org: /owner, requires-org: keeper}
+      requestBody:
+        required: true
+        content: {application/json: {schema: {$ref: "#/components/schemas/Pet"}}}
+      responses:
+        "200": {description: created}
+  /keepers/show:
+    post:
+      operationId: showKeepers
+      tags: [Keeper]
+      responses:
+        "200": {description: keepers}
+components:
+  schemas:
+    Pet:
+      type: object
+      properties:
+        owner: {type: string}
+        secret: {type: boolean}
+        weight: {type: integer, format: uint64}
+    PetLine:
+      type: object
+      properties:
+        data: {$ref: "#/components/schemas/Pet"}
+"##;
+
+    #[test]
+    fn per_tag_traits_sum_into_the_documents_trait() {
+        let code = flat(&generate(REGIONAL).unwrap());
+        assert!(code.contains("pub trait PetApi: Send + Sync + 'static {"), "{code}");
+        assert!(code.contains("pub trait KeeperApi: Send + Sync + 'static {"), "{code}");
+        let code = code.replace("< ", "<").replace(" >", ">");
+        assert!(
+            code.contains("pub trait ZooApi: KeeperApi + PetApi + crate::wire::Authorize<crate::Caller, crate::ZooError,> + Send + Sync + 'static {}"),
+            "{code}"
+        );
+        assert!(code.contains("pub weight: Option<u64>"), "{code}");
+        let untagged = REGIONAL.replace("      tags: [Keeper]\n", "");
+        assert!(matches!(generate(&untagged), Err(Error::Missing(m)) if m.contains("a tag on every operation")));
+    }
+
+    #[test]
+    fn streamed_operations_yield_their_line_field() {
+        let code = flat(&generate(REGIONAL).unwrap());
+        assert!(code.contains("pub enum ShowPetsResponse { Ok(crate::wire::Stream<Pet, crate::ZooError>),"), "{code}");
+        assert!(code.contains("as crate::wire::Wire>::encode_stream("), "{code}");
+        let wrong = REGIONAL.replace("{field: data}", "{field: rows}");
+        assert!(matches!(generate(&wrong), Err(Error::Missing(m)) if m.contains("property rows")));
+    }
+
+    #[test]
+    fn declared_permissions_and_internal_fields_are_checked_before_the_handler() {
+        let code = flat(&generate(REGIONAL).unwrap()).replace("( ", "(").replace(", )", ")").replace(", }", " }");
+        assert!(code.contains("body: crate::Raw<Pet>"), "{code}");
+        assert!(
+            code.contains("crate::wire::Permission::Grant { resource: \"pets\", action: \"manage\", org: \"/owner\", requires_org: Some(\"keeper\") }"),
+            "{code}"
+        );
+        assert!(code.contains("crate::wire::Permission::Visibility(\"own-orgs\")"), "{code}");
+        assert!(code.contains("const INTERNAL_FIELDS: &[(&str, &str)] = &[(\"Secret\", \"/secret\")];"), "{code}");
+        // The internal-field refusal comes first, then the permission, then the handler.
+        let internal = code.find("let internal = INTERNAL_FIELDS").unwrap();
+        let permission = code.find("PERMISSION, sent.as_ref()").unwrap();
+        let handler = code.find("self.0.create_pet(caller, request)").expect("the handler call");
+        assert!(internal < permission && permission < handler, "{code}");
+        let unsecured = REGIONAL.replace("security: [{key: []}]", "security: []");
+        assert!(matches!(generate(&unsecured), Err(Error::Unsupported(m)) if m.contains("unsecured")));
     }
 }

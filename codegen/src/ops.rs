@@ -7,7 +7,7 @@ use quote::{format_ident, quote};
 use serde_json::Value;
 
 use crate::Error;
-use crate::spec::{Binding, Document, JsonDecoding, Operation, Parameter, PathItem, RequestBody, Response};
+use crate::spec::{Document, JsonDecoding, Operation, Parameter, PathItem, PermissionSpec, RequestBody, Response};
 use crate::types::{ident, rust_type, type_ident};
 
 /// Everything generated for one operation, spliced into the surface's file.
@@ -15,6 +15,9 @@ pub struct OperationCode {
     pub items: TokenStream,
     pub trait_method: TokenStream,
     pub route: TokenStream,
+    /// The operation's first tag (its handler trait under `per-tag`).
+    pub tag: Option<String>,
+    pub checks_permission: bool,
 }
 
 struct Param<'a> {
@@ -44,7 +47,8 @@ pub fn operation(
         Some(body) => Some(request_body(
             body.resolve("#/components/requestBodies/", &document.components.request_bodies)?,
             op_id,
-            &document.binding,
+            document.binding.json,
+            op.json_extractor.as_ref().or(document.binding.json_extractor.as_ref()),
         )?),
         None => None,
     };
@@ -86,6 +90,22 @@ pub fn operation(
     for response in success {
         let status = response.status.unwrap_or(200);
         let variant = status_variant(status);
+        if let (200, Some(stream)) = (status, &op.stream) {
+            let line = stream_item_type(document, op, op_id, &stream.field)?;
+            variants.push(quote!(#variant(crate::wire::Stream<#line, #error_ty>)));
+            encode_arms.push(quote! {
+                Ok(#response_ty::#variant(stream)) => <#error_ty as crate::wire::Wire>::encode_stream(
+                    poem::http::StatusCode::OK,
+                    stream
+                        .lines
+                        .iter()
+                        .map(|line| poem_openapi::types::ToJSON::to_json(line).unwrap_or_default())
+                        .collect(),
+                    stream.failure,
+                )
+            });
+            continue;
+        }
         match &response.payload {
             Some(ty) => {
                 variants.push(quote!(#variant(#ty)));
@@ -190,7 +210,8 @@ pub fn operation(
     if op.raw_query {
         init.push(quote!(raw_query));
     }
-    let request_arg = has_request.then(|| quote!(#request_ty { #(#init),* },));
+    let request_value = has_request.then(|| quote!(#request_ty { #(#init),* }));
+    let request_arg = has_request.then(|| quote!(request,));
     let oai_path = path
         .split('/')
         .map(|segment| match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
@@ -199,14 +220,42 @@ pub fn operation(
         })
         .collect::<Vec<_>>()
         .join("/");
+    let bind_request = request_value.map(|value| quote!(let request = #value;));
+    let internal = internal_fields_check(op, op_id, body.as_ref().is_some_and(|b| b.is_json), &error_ty, &reply_ty)?;
+    let check = match &op.permission {
+        Some(permission) => Some(permission_check(
+            permission,
+            op_id,
+            caller_ty.as_ref(),
+            body.as_ref().is_some_and(|b| b.is_json),
+            &error_ty,
+            &reply_ty,
+        )?),
+        None => None,
+    };
+    // The body as JSON, for the checks that read it.
+    let sent = (internal.is_some() || check.is_some()).then(|| match body.as_ref().is_some_and(|b| b.is_json) {
+        true => quote!(let sent: Option<serde_json::Value> = poem_openapi::types::ToJSON::to_json(&request.body);),
+        false => quote!(let sent: Option<serde_json::Value> = None;),
+    });
     let route = quote! {
         #[oai(path = #oai_path, method = #method, operation_id = #op_id)]
         async fn #method_name(&self, #caller_param #(#route_params)* #body_param #raw_query_param) -> #reply_ty {
+            #bind_request
+            #sent
+            #internal
+            #check
             #reply_ty(self.0.#method_name(#caller_arg #request_arg).await)
         }
     };
 
-    Ok(OperationCode { items, trait_method, route })
+    Ok(OperationCode {
+        items,
+        trait_method,
+        route,
+        tag: op.tags.first().cloned(),
+        checks_permission: op.permission.is_some(),
+    })
 }
 
 fn parameters<'a>(
@@ -236,14 +285,106 @@ fn parameters<'a>(
         .collect()
 }
 
+/// The generated check of an operation's `x-steward-permission`, run after
+/// the request is read (so malformed bodies are refused first, as the
+/// originals do) and before the handler.
+fn permission_check(
+    permission: &PermissionSpec,
+    op_id: &str,
+    caller: Option<&syn::Path>,
+    json_body: bool,
+    error_ty: &syn::Path,
+    reply_ty: &proc_macro2::Ident,
+) -> Result<TokenStream, Error> {
+    let caller =
+        caller.ok_or_else(|| Error::Unsupported(format!("{op_id}: x-steward-permission on an unsecured operation")))?;
+    let value = match permission {
+        PermissionSpec::Grant { resource, action, org, requires_org } => {
+            if !org.is_empty() && !json_body {
+                return Err(Error::Unsupported(format!("{op_id}: a permission's org read from a non-JSON body")));
+            }
+            let requires = match requires_org {
+                Some(kind) => quote!(Some(#kind)),
+                None => quote!(None),
+            };
+            quote!(crate::wire::Permission::Grant { resource: #resource, action: #action, org: #org, requires_org: #requires })
+        }
+        PermissionSpec::Visibility { visibility } => quote!(crate::wire::Permission::Visibility(#visibility)),
+    };
+    Ok(quote! {
+        const PERMISSION: crate::wire::Permission = #value;
+        if let Err(error) = crate::wire::Authorize::<#caller, #error_ty>::authorize(&*self.0, &caller, &PERMISSION, sent.as_ref()).await {
+            return #reply_ty(Err(error));
+        }
+    })
+}
+
+/// The generated refusal of internal-only fields set in the body.
+fn internal_fields_check(
+    op: &Operation,
+    op_id: &str,
+    json_body: bool,
+    error_ty: &syn::Path,
+    reply_ty: &proc_macro2::Ident,
+) -> Result<Option<TokenStream>, Error> {
+    if op.internal_fields.is_empty() {
+        return Ok(None);
+    }
+    if !json_body {
+        return Err(Error::Unsupported(format!("{op_id}: x-steward-internal-fields without a JSON body")));
+    }
+    let fields =
+        op.internal_fields
+            .iter()
+            .map(|(name, pointer)| {
+                let pointer = pointer.as_str().filter(|p| p.starts_with('/')).ok_or_else(|| {
+                    Error::Unsupported(format!("{op_id}: internal field {name} needs a JSON pointer"))
+                })?;
+                Ok(quote!((#name, #pointer)))
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+    Ok(Some(quote! {
+        const INTERNAL_FIELDS: &[(&str, &str)] = &[#(#fields),*];
+        let internal = INTERNAL_FIELDS.iter().find(|(_, pointer)| {
+            sent.as_ref().and_then(|body| body.pointer(pointer)).is_some_and(|value| !crate::wire::is_zero(value))
+        });
+        if let Some((name, _)) = internal {
+            return #reply_ty(Err(<#error_ty as crate::wire::Wire>::internal_only(name)));
+        }
+    }))
+}
+
+/// The Rust type of the items a streamed operation's handler yields: the
+/// `field` property of its 200 line schema (a component).
+fn stream_item_type(document: &Document, op: &Operation, op_id: &str, field: &str) -> Result<TokenStream, Error> {
+    let missing = || Error::Missing(format!("{op_id}: a 200 line schema with property {field} for x-steward-stream"));
+    let response = op.responses.get("200").ok_or_else(missing)?;
+    let response = response.resolve("#/components/responses/", &document.components.responses)?;
+    let schema = &response.content.get("application/json").ok_or_else(missing)?.schema;
+    let name = schema
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+        .ok_or_else(missing)?;
+    let line = document.components.schemas.get(name).ok_or_else(|| Error::Unresolved(name.to_owned()))?;
+    let property = line.get("properties").and_then(|p| p.get(field)).ok_or_else(missing)?;
+    rust_type(property, &format!("{op_id} stream line"))
+}
+
 struct Body {
     /// The type handlers see.
     field_ty: TokenStream,
     /// The poem-openapi payload type the route extracts.
     extractor_ty: TokenStream,
+    is_json: bool,
 }
 
-fn request_body(body: &RequestBody, op_id: &str, binding: &Binding) -> Result<Body, Error> {
+fn request_body(
+    body: &RequestBody,
+    op_id: &str,
+    json: JsonDecoding,
+    json_extractor: Option<&String>,
+) -> Result<Body, Error> {
     let (content_type, media) = match body.content.len() {
         1 => body.content.iter().next().ok_or_else(|| Error::Missing(format!("{op_id}: body content")))?,
         n => {
@@ -252,31 +393,33 @@ fn request_body(body: &RequestBody, op_id: &str, binding: &Binding) -> Result<Bo
     };
     let ty = rust_type(&media.schema, &format!("{op_id} request body"))?;
     let required = body.required;
-    if let (true, Some(path)) = (content_type == "application/json", &binding.json_extractor) {
+    if let (true, Some(path)) = (content_type == "application/json", json_extractor) {
         let extractor: syn::Path =
-            syn::parse_str(path).map_err(|_| Error::Unsupported(format!("x-steward.json-extractor {path}")))?;
+            syn::parse_str(path).map_err(|_| Error::Unsupported(format!("x-steward json-extractor {path}")))?;
         return Ok(if required {
-            Body { field_ty: ty.clone(), extractor_ty: quote!(#extractor<#ty>) }
+            Body { field_ty: ty.clone(), extractor_ty: quote!(#extractor<#ty>), is_json: true }
         } else {
-            Body { field_ty: quote!(Option<#ty>), extractor_ty: quote!(#extractor<Option<#ty>>) }
+            Body { field_ty: quote!(Option<#ty>), extractor_ty: quote!(#extractor<Option<#ty>>), is_json: true }
         });
     }
-    Ok(match (content_type.as_str(), binding.json, required) {
+    Ok(match (content_type.as_str(), json, required) {
         ("application/json", JsonDecoding::Strict, true) => {
-            Body { field_ty: ty.clone(), extractor_ty: quote!(poem_openapi::payload::Json<#ty>) }
+            Body { field_ty: ty.clone(), extractor_ty: quote!(poem_openapi::payload::Json<#ty>), is_json: true }
         }
         ("application/json", JsonDecoding::Strict, false) => {
-            Body { field_ty: quote!(Option<#ty>), extractor_ty: quote!(crate::wire::OptionalJson<#ty>) }
+            Body { field_ty: quote!(Option<#ty>), extractor_ty: quote!(crate::wire::OptionalJson<#ty>), is_json: true }
         }
         ("application/json", JsonDecoding::Lenient, true) => {
-            Body { field_ty: ty.clone(), extractor_ty: quote!(crate::wire::LenientJson<#ty>) }
+            Body { field_ty: ty.clone(), extractor_ty: quote!(crate::wire::LenientJson<#ty>), is_json: true }
         }
         // Form semantics differ between the originals' frameworks (repeated
         // keys, case, unknown keys), so handlers get the pairs as sent; the
         // schema documents the fields.
-        ("application/x-www-form-urlencoded", _, _) => {
-            Body { field_ty: quote!(Vec<(String, String)>), extractor_ty: quote!(crate::wire::FormPairs) }
-        }
+        ("application/x-www-form-urlencoded", _, _) => Body {
+            field_ty: quote!(Vec<(String, String)>),
+            extractor_ty: quote!(crate::wire::FormPairs),
+            is_json: false,
+        },
         (other, _, _) => {
             let optional = if required { "" } else { "optional " };
             return Err(Error::Unsupported(format!("{op_id}: {optional}request content type {other}")));

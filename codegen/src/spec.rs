@@ -44,6 +44,18 @@ pub struct Binding {
     /// reads a request as the original's framework does.
     #[serde(default, rename = "json-extractor")]
     pub json_extractor: Option<String>,
+    /// `per-tag`: one handler trait per tag (`<Tag>Api`), which the trait
+    /// named above combines, so each resource's file implements its own.
+    #[serde(default)]
+    pub traits: TraitLayout,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TraitLayout {
+    #[default]
+    One,
+    PerTag,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -98,6 +110,48 @@ pub struct Operation {
     /// read parameters their own way (case-insensitive, unknown-key errors).
     #[serde(default, rename = "x-steward-raw-query")]
     pub raw_query: bool,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// The 200 answer is a stream of lines, each an instance of the 200
+    /// schema; the handler yields the type of the named property per line.
+    #[serde(default, rename = "x-steward-stream")]
+    pub stream: Option<StreamLines>,
+    /// What the caller needs, checked by the generated route before the
+    /// handler runs.
+    #[serde(default, rename = "x-steward-permission")]
+    pub permission: Option<PermissionSpec>,
+    /// This operation's own extractor for its JSON body, overriding the
+    /// document's `json-extractor`.
+    #[serde(default, rename = "x-steward-json-extractor")]
+    pub json_extractor: Option<String>,
+    /// Fields only the original's own services may set, by the name the
+    /// refusal gives them, each at a JSON pointer into the body; a request
+    /// giving one a non-zero value is refused before the permission check.
+    #[serde(default, rename = "x-steward-internal-fields")]
+    pub internal_fields: serde_json::Map<String, Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamLines {
+    /// The line schema's property that carries the handler's items.
+    pub field: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, untagged)]
+pub enum PermissionSpec {
+    Grant {
+        resource: String,
+        action: String,
+        /// JSON pointer into the request body, or "" for the empty org.
+        org: String,
+        #[serde(default, rename = "requires-org")]
+        requires_org: Option<String>,
+    },
+    Visibility {
+        visibility: String,
+    },
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -61,6 +61,8 @@ fn non_null_type(schema: &Value, context: &str) -> Result<TokenStream, Error> {
         }
         (Some("string"), _) => quote!(String),
         (Some("integer"), Some("int32")) => quote!(i32),
+        (Some("integer"), Some("uint32")) => quote!(u32),
+        (Some("integer"), Some("uint64")) => quote!(u64),
         (Some("integer"), _) => quote!(i64),
         (Some("number"), Some("float")) => quote!(f32),
         (Some("number"), _) => quote!(f64),

@@ -18,6 +18,18 @@ pub trait CanonicalKeys {
     }
 }
 
+/// Go's zero value as JSON: absent fields, null, false, 0, "", [] and {}.
+pub fn is_zero(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Null => true,
+        serde_json::Value::Bool(b) => !b,
+        serde_json::Value::Number(n) => n.as_f64() == Some(0.0),
+        serde_json::Value::String(s) => s.is_empty(),
+        serde_json::Value::Array(items) => items.is_empty(),
+        serde_json::Value::Object(map) => map.values().all(is_zero),
+    }
+}
+
 /// A value whose JSON kind does not fit its field, in Go's words.
 #[derive(Debug, PartialEq)]
 pub struct Mismatch {
@@ -74,6 +86,17 @@ macro_rules! integer_keys {
     )*};
 }
 integer_keys!(i32 => "int32", i64 => "int64");
+
+macro_rules! unsigned_keys {
+    ($($ty:ty => $go:literal),*) => {$(
+        impl CanonicalKeys for $ty {
+            fn canonicalize(value: &mut serde_json::Value) -> Result<(), Mismatch> {
+                expect(value, value.as_u64().is_some_and(|n| <$ty>::try_from(n).is_ok()), $go)
+            }
+        }
+    )*};
+}
+unsigned_keys!(u32 => "uint32", u64 => "uint64");
 
 macro_rules! float_keys {
     ($($ty:ty => $go:literal),*) => {$(

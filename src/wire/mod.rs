@@ -18,6 +18,59 @@ pub trait Wire: poem::IntoResponse + Send + Sized {
             None => Response::builder().status(status).finish(),
         }
     }
+
+    /// The answer to a request that set a field only the original's own
+    /// services may set (an operation's `x-steward-internal-fields`).
+    fn internal_only(field: &'static str) -> Self {
+        Self::rejected("", poem::Error::from_string(format!("{field} is internal"), StatusCode::BAD_REQUEST))
+    }
+
+    /// Encodes a streamed answer: the lines the handler produced, then the
+    /// error that ended it after them, if any. Surfaces that stream say how
+    /// (MC: `{"data":...}` lines, a final `{"result":...}` line); without
+    /// streams, the lines go out as one JSON array.
+    fn encode_stream(status: StatusCode, lines: Vec<serde_json::Value>, failure: Option<Self>) -> Response {
+        match failure {
+            Some(error) => error.into_response(),
+            None => json_response(status, &serde_json::Value::Array(lines)),
+        }
+    }
+}
+
+/// A streamed answer (an operation marked `x-steward-stream`): its lines in
+/// order, then the error that cut it short after them, if one did. An
+/// error before any line is the handler's plain `Err`.
+#[derive(Debug)]
+pub struct Stream<T, E> {
+    pub lines: Vec<T>,
+    pub failure: Option<E>,
+}
+
+impl<T, E> Stream<T, E> {
+    pub fn lines(lines: Vec<T>) -> Self {
+        Self { lines, failure: None }
+    }
+}
+
+/// What an operation's `x-steward-permission` declares: the generated
+/// route asks the surface's [`Authorize`] before the handler runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// The caller needs `action` on `resource` in the org read from the
+    /// request body at `org` (a JSON pointer; empty means the empty org,
+    /// where only admins hold rights). `requires_org` names the kind of org
+    /// the operation applies to (MC: `operator` or `developer`), if any.
+    Grant { resource: &'static str, action: &'static str, org: &'static str, requires_org: Option<&'static str> },
+    /// Any authenticated caller may call; the handler shows them what the
+    /// named rule lets them see.
+    Visibility(&'static str),
+}
+
+/// A surface's check of declared permissions, called by generated routes
+/// with the request body as JSON (absent for body-less operations).
+#[async_trait::async_trait]
+pub trait Authorize<C, E> {
+    async fn authorize(&self, caller: &C, permission: &Permission, body: Option<&serde_json::Value>) -> Result<(), E>;
 }
 
 pub fn json_response(status: StatusCode, value: &serde_json::Value) -> Response {
@@ -95,7 +148,7 @@ mod extract;
 mod go_json;
 
 pub use extract::{FormPairs, LenientJson, OptionalJson, RawQuery, form_urlencoded_pairs, json_request_meta};
-pub use go_json::{CanonicalKeys, Canonicalizer, FieldKeys, Mismatch, canonicalize_keys};
+pub use go_json::{CanonicalKeys, Canonicalizer, FieldKeys, Mismatch, canonicalize_keys, is_zero};
 
 #[cfg(test)]
 mod tests {

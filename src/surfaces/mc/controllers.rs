@@ -4,6 +4,7 @@
 //! Registering, updating and deregistering need controllers:manage in the
 //! empty org (AdminManager); anyone logged in may list the region names.
 
+use super::api;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
 
 use super::api::{Controller, ControllerFilter, ControllerInput};
@@ -267,6 +268,47 @@ pub async fn ensure_regions(db: &sea_orm::DatabaseConnection, regions: &[String]
         mc_controller::Entity::insert(row).on_conflict_do_nothing_on([mc_controller::Column::Region]).exec(db).await?;
     }
     Ok(())
+}
+
+#[async_trait::async_trait]
+impl api::ControllerApi for Mc {
+    async fn create_controller(
+        &self,
+        caller: McCaller,
+        request: api::CreateControllerRequest,
+    ) -> Result<api::CreateControllerResponse, McError> {
+        super::controllers::create(self, &caller, request.body)
+            .await
+            .map(|()| api::CreateControllerResponse::Ok(super::message("Controller registered")))
+    }
+
+    async fn update_controller(
+        &self,
+        caller: McCaller,
+        request: api::UpdateControllerRequest,
+    ) -> Result<api::UpdateControllerResponse, McError> {
+        super::controllers::update(self, &caller, request.body)
+            .await
+            .map(|()| api::UpdateControllerResponse::Ok(super::message("Controller updated")))
+    }
+
+    async fn delete_controller(
+        &self,
+        caller: McCaller,
+        request: api::DeleteControllerRequest,
+    ) -> Result<api::DeleteControllerResponse, McError> {
+        super::controllers::delete(self, &caller, request.body)
+            .await
+            .map(|()| api::DeleteControllerResponse::Ok(super::message("Controller deregistered")))
+    }
+
+    async fn show_controller(
+        &self,
+        caller: McCaller,
+        request: api::ShowControllerRequest,
+    ) -> Result<api::ShowControllerResponse, McError> {
+        super::controllers::show(self, &caller, request.body).await.map(api::ShowControllerResponse::Ok)
+    }
 }
 
 #[cfg(test)]

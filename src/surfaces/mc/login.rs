@@ -7,6 +7,7 @@
 //! before any of them is counted. A correct password (and one-time code)
 //! then takes its count back.
 
+use super::api;
 use poem::http::StatusCode;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -364,6 +365,13 @@ async fn accept_code(mc: &Mc, user: &mc_user::Model, code: &str) -> Result<bool,
         .exec(&mc.db)
         .await?;
     Ok(accepted.rows_affected == 1)
+}
+
+#[async_trait::async_trait]
+impl api::SecurityApi for Mc {
+    async fn login(&self, request: api::LoginRequest) -> Result<api::LoginResponse, McError> {
+        super::login::login(self, request.body).await.map(api::LoginResponse::Prerendered)
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! MC's organizations: anyone logged in may create one (and becomes its
 //! manager); showing, updating and deleting follow the caller's roles.
 
+use super::api;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
 
 use super::api::{Organization, OrganizationFilter, OrganizationInput};
@@ -164,4 +165,39 @@ pub async fn delete(mc: &Mc, caller: &McCaller, body: OrganizationInput) -> Resu
     mc.audited.record(&txn, &change(caller.username(), "delete org", &org.name)).await?;
     txn.commit().await?;
     Ok(())
+}
+
+#[async_trait::async_trait]
+impl api::OrgApi for Mc {
+    async fn create_org(
+        &self,
+        caller: McCaller,
+        request: api::CreateOrgRequest,
+    ) -> Result<api::CreateOrgResponse, McError> {
+        super::orgs::create(self, &caller, request.body)
+            .await
+            .map(|()| api::CreateOrgResponse::Ok(super::message("Organization created")))
+    }
+
+    async fn show_org(&self, caller: McCaller, request: api::ShowOrgRequest) -> Result<api::ShowOrgResponse, McError> {
+        super::orgs::show(self, &caller, request.body).await.map(api::ShowOrgResponse::Ok)
+    }
+
+    async fn update_org(
+        &self,
+        caller: McCaller,
+        request: api::UpdateOrgRequest,
+    ) -> Result<api::UpdateOrgResponse, McError> {
+        super::orgs::update(self, &caller, request.body).await.map(|()| api::UpdateOrgResponse::Ok)
+    }
+
+    async fn delete_org(
+        &self,
+        caller: McCaller,
+        request: api::DeleteOrgRequest,
+    ) -> Result<api::DeleteOrgResponse, McError> {
+        super::orgs::delete(self, &caller, request.body)
+            .await
+            .map(|()| api::DeleteOrgResponse::Ok(super::message("Organization deleted")))
+    }
 }

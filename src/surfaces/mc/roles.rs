@@ -2,6 +2,7 @@
 //! which role where, and granting or revoking roles (never an org's last
 //! manager).
 
+use super::api;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use super::api::{Role, RolePerm};
@@ -240,4 +241,55 @@ pub async fn remove(mc: &Mc, caller: &McCaller, body: Role) -> Result<(), McErro
     mc.audited.record(&txn, &change(caller.username(), &format!("remove role {role}"), &target)).await?;
     txn.commit().await?;
     Ok(())
+}
+
+#[async_trait::async_trait]
+impl api::RoleApi for Mc {
+    async fn show_role_names(&self, caller: McCaller) -> Result<api::ShowRoleNamesResponse, McError> {
+        super::roles::names(self, &caller).await.map(api::ShowRoleNamesResponse::Ok)
+    }
+
+    async fn show_role_perm(
+        &self,
+        caller: McCaller,
+        request: api::ShowRolePermRequest,
+    ) -> Result<api::ShowRolePermResponse, McError> {
+        super::roles::perms(self, &caller, request.body).await.map(api::ShowRolePermResponse::Ok)
+    }
+
+    async fn show_role_assignment(
+        &self,
+        caller: McCaller,
+        request: api::ShowRoleAssignmentRequest,
+    ) -> Result<api::ShowRoleAssignmentResponse, McError> {
+        super::roles::assignments(self, &caller, request.body).await.map(api::ShowRoleAssignmentResponse::Ok)
+    }
+
+    async fn show_user_role(
+        &self,
+        caller: McCaller,
+        request: api::ShowUserRoleRequest,
+    ) -> Result<api::ShowUserRoleResponse, McError> {
+        super::roles::user_roles(self, &caller, request.body).await.map(api::ShowUserRoleResponse::Ok)
+    }
+
+    async fn add_user_role(
+        &self,
+        caller: McCaller,
+        request: api::AddUserRoleRequest,
+    ) -> Result<api::AddUserRoleResponse, McError> {
+        super::roles::add(self, &caller, request.body)
+            .await
+            .map(|()| api::AddUserRoleResponse::Ok(super::message("Role added to user")))
+    }
+
+    async fn remove_user_role(
+        &self,
+        caller: McCaller,
+        request: api::RemoveUserRoleRequest,
+    ) -> Result<api::RemoveUserRoleResponse, McError> {
+        super::roles::remove(self, &caller, request.body)
+            .await
+            .map(|()| api::RemoveUserRoleResponse::Ok(super::message("Role removed from user")))
+    }
 }

@@ -3,6 +3,7 @@
 //! flows (email verification, password reset) whose tokens are JWTs kept
 //! only as hashes and usable once.
 
+use super::api;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, QuerySelect,
@@ -16,7 +17,7 @@ use super::caller::McCaller;
 use super::errors::McError;
 use super::store::text;
 use super::token::{self, Claims, KEY_VERSION, now_unix};
-use super::{Mc, change, login, rbac, sessions, store, strength, totp};
+use super::{Mc, change, rbac, sessions, store, strength, totp};
 use crate::db::entities::{mc_api_key, mc_role_grant, mc_token, mc_user};
 
 const VERIFY: &str = token::VERIFY_PURPOSE;
@@ -453,7 +454,7 @@ pub async fn delete_locked(mc: &Mc, body: UserFilter) -> Result<(), McError> {
         return Err(McError::bad_request("Invalid username or password"));
     };
     // The same lockout as logins: a password check is a login attempt.
-    let attempt = login::Attempt::start(mc, &user).await?;
+    let attempt = super::login::Attempt::start(mc, &user).await?;
     if !crate::auth::password::verify(password.to_owned(), user.passhash.clone()).await? {
         attempt.failed();
         mc.bad_auth_pause().await;
@@ -589,4 +590,138 @@ pub async fn resend_verify(mc: &Mc, body: EmailRequest) -> Result<(), McError> {
         mc.send_verification(&user, email).await?;
     }
     Ok(())
+}
+
+#[async_trait::async_trait]
+impl api::UserApi for Mc {
+    async fn create_user(&self, request: api::CreateUserRequest) -> Result<api::CreateUserResponse, McError> {
+        super::users::create(self, request.body).await.map(api::CreateUserResponse::Ok)
+    }
+
+    async fn delete_locked_user(
+        &self,
+        request: api::DeleteLockedUserRequest,
+    ) -> Result<api::DeleteLockedUserResponse, McError> {
+        super::users::delete_locked(self, request.body)
+            .await
+            .map(|()| api::DeleteLockedUserResponse::Ok(super::message("User deleted")))
+    }
+
+    async fn verify_email(&self, request: api::VerifyEmailRequest) -> Result<api::VerifyEmailResponse, McError> {
+        super::users::verify_email(self, request.body)
+            .await
+            .map(|()| api::VerifyEmailResponse::Ok(super::message("Email verified, thank you")))
+    }
+
+    async fn resend_verify(&self, request: api::ResendVerifyRequest) -> Result<api::ResendVerifyResponse, McError> {
+        super::users::resend_verify(self, request.body).await.map(|()| api::ResendVerifyResponse::Ok)
+    }
+
+    async fn password_reset_request(
+        &self,
+        request: api::PasswordResetRequestRequest,
+    ) -> Result<api::PasswordResetRequestResponse, McError> {
+        super::users::password_reset_request(self, request.body).await.map(|()| api::PasswordResetRequestResponse::Ok)
+    }
+
+    async fn password_reset(&self, request: api::PasswordResetRequest) -> Result<api::PasswordResetResponse, McError> {
+        super::users::password_reset(self, request.body)
+            .await
+            .map(|()| api::PasswordResetResponse::Ok(super::message("Password updated")))
+    }
+
+    async fn current_user(&self, caller: McCaller) -> Result<api::CurrentUserResponse, McError> {
+        super::users::current(self, &caller).await.map(api::CurrentUserResponse::Ok)
+    }
+
+    async fn show_user(
+        &self,
+        caller: McCaller,
+        request: api::ShowUserRequest,
+    ) -> Result<api::ShowUserResponse, McError> {
+        super::users::show(self, &caller, request.body).await.map(api::ShowUserResponse::Ok)
+    }
+
+    async fn update_user(
+        &self,
+        caller: McCaller,
+        request: api::UpdateUserRequest,
+    ) -> Result<api::UpdateUserResponse, McError> {
+        super::users::update(self, &caller, request.body).await.map(api::UpdateUserResponse::Ok)
+    }
+
+    async fn delete_user(
+        &self,
+        caller: McCaller,
+        request: api::DeleteUserRequest,
+    ) -> Result<api::DeleteUserResponse, McError> {
+        super::users::delete(self, &caller, request.body)
+            .await
+            .map(|()| api::DeleteUserResponse::Ok(super::message("User deleted")))
+    }
+
+    async fn new_password(
+        &self,
+        caller: McCaller,
+        request: api::NewPasswordRequest,
+    ) -> Result<api::NewPasswordResponse, McError> {
+        super::users::new_password(self, &caller, request.body)
+            .await
+            .map(|()| api::NewPasswordResponse::Ok(super::message("Password updated")))
+    }
+
+    async fn user_authorized(
+        &self,
+        caller: McCaller,
+        request: api::UserAuthorizedRequest,
+    ) -> Result<api::UserAuthorizedResponse, McError> {
+        let scope = request.body;
+        let rights = self.rights(&caller.subject()).await?;
+        let text = |value: &Option<String>| value.clone().unwrap_or_default();
+        if !rights.allows(&text(&scope.org), &text(&scope.resource), &text(&scope.action)) {
+            return Err(McError::forbidden());
+        }
+        Ok(api::UserAuthorizedResponse::Ok(super::message("authorized ok")))
+    }
+
+    async fn auth_scopes(&self, caller: McCaller) -> Result<api::AuthScopesResponse, McError> {
+        let rights = self.rights(&caller.subject()).await?;
+        let scopes = rights
+            .scopes
+            .into_iter()
+            .map(|s| api::AuthScope {
+                org: Some(s.org),
+                resource: Some(s.resource),
+                action: Some(s.action),
+                object: Some(String::new()),
+            })
+            .collect();
+        Ok(api::AuthScopesResponse::Ok(scopes))
+    }
+
+    async fn create_user_api_key(
+        &self,
+        caller: McCaller,
+        request: api::CreateUserApiKeyRequest,
+    ) -> Result<api::CreateUserApiKeyResponse, McError> {
+        super::apikeys::create(self, &caller, request.body).await.map(api::CreateUserApiKeyResponse::Ok)
+    }
+
+    async fn show_user_api_key(
+        &self,
+        caller: McCaller,
+        request: api::ShowUserApiKeyRequest,
+    ) -> Result<api::ShowUserApiKeyResponse, McError> {
+        super::apikeys::show(self, &caller, request.body).await.map(api::ShowUserApiKeyResponse::Ok)
+    }
+
+    async fn delete_user_api_key(
+        &self,
+        caller: McCaller,
+        request: api::DeleteUserApiKeyRequest,
+    ) -> Result<api::DeleteUserApiKeyResponse, McError> {
+        super::apikeys::delete(self, &caller, request.body)
+            .await
+            .map(|()| api::DeleteUserApiKeyResponse::Ok(super::message("Deleted API Key successfully")))
+    }
 }
