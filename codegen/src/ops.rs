@@ -309,6 +309,9 @@ fn permission_check(
             };
             quote!(crate::wire::Permission::Grant { resource: #resource, action: #action, org: #org, requires_org: #requires })
         }
+        PermissionSpec::Show { resource, action, visible } => {
+            quote!(crate::wire::Permission::Show { resource: #resource, action: #action, visible: #visible })
+        }
         PermissionSpec::Visibility { visibility } => quote!(crate::wire::Permission::Visibility(#visibility)),
     };
     Ok(quote! {

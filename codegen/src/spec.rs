@@ -149,6 +149,13 @@ pub enum PermissionSpec {
         #[serde(default, rename = "requires-org")]
         requires_org: Option<String>,
     },
+    /// A show: the caller needs the permission in some org and sees the
+    /// objects the named rule lets them see.
+    Show {
+        resource: String,
+        action: String,
+        visible: String,
+    },
     Visibility {
         visibility: String,
     },

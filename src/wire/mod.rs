@@ -61,6 +61,9 @@ pub enum Permission {
     /// where only admins hold rights). `requires_org` names the kind of org
     /// the operation applies to (MC: `operator` or `developer`), if any.
     Grant { resource: &'static str, action: &'static str, org: &'static str, requires_org: Option<&'static str> },
+    /// A show: the caller needs `action` on `resource` in some org; the
+    /// handler shows them what the `visible` rule lets them see.
+    Show { resource: &'static str, action: &'static str, visible: &'static str },
     /// Any authenticated caller may call; the handler shows them what the
     /// named rule lets them see.
     Visibility(&'static str),

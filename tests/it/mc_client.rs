@@ -78,3 +78,37 @@ pub async fn signing_key(server: &TestServer) -> steward::surfaces::mc::token::S
         .expect("generated secret");
     steward::surfaces::mc::token::SigningKey::new(row.value.as_bytes())
 }
+
+/// A regional call (`/auth/ctrl/<op>`) as mcctl sends it.
+pub async fn ctrl(server: &TestServer, op: &str, token: &str, body: &Value) -> Reply {
+    call(server, &format!("/auth/ctrl/{op}"), Some(token), Some(body)).await
+}
+
+/// A regional call's `{}` success.
+pub fn empty_result(reply: &Reply) {
+    assert_eq!((reply.status, reply.body.as_str()), (200, "{}"), "{}", reply.body);
+    assert_eq!(reply.content_type, "application/json; charset=UTF-8");
+}
+
+/// A streamed answer read line by line: each line's JSON, after checking
+/// the status, the header and that every line ends in a newline.
+pub fn stream_lines(reply: &Reply) -> Vec<Value> {
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    if reply.body.is_empty() {
+        return Vec::new();
+    }
+    assert_eq!(reply.content_type, "application/json");
+    assert!(reply.body.ends_with('\n'), "{:?}", reply.body);
+    reply.body.lines().map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"))).collect()
+}
+
+/// The `data` of every line of a stream that ended well.
+pub fn stream_data(reply: &Reply) -> Vec<Value> {
+    stream_lines(reply)
+        .into_iter()
+        .map(|line| {
+            assert!(line.get("result").is_none(), "{line}");
+            line["data"].clone()
+        })
+        .collect()
+}

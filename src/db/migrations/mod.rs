@@ -7,6 +7,7 @@ mod m0004_argo;
 mod m0005_mc;
 mod m0006_mc_sessions;
 mod m0007_mc_controllers;
+mod m0008_mc_regional_objects;
 
 use sea_orm_migration::prelude::*;
 
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_mc::Migration),
             Box::new(m0006_mc_sessions::Migration),
             Box::new(m0007_mc_controllers::Migration),
+            Box::new(m0008_mc_regional_objects::Migration),
         ]
     }
 }

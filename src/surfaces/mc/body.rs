@@ -69,9 +69,9 @@ async fn decode<T: ParseFromJSON + CanonicalKeys>(
     } else {
         return Err(McError::unsupported_media_type());
     };
-    T::canonicalize(&mut value).map_err(|mismatch| {
-        let offset = json.then(|| offset_after(&bytes, &mismatch.field)).flatten();
-        McError::bad_request(unmarshal_error(&mismatch, offset))
+    T::canonicalize(&mut value).map_err(|mismatch| match json {
+        true => McError::bad_request(unmarshal_error_at(&bytes, &mismatch)),
+        false => McError::bad_request(unmarshal_error(&mismatch, None)),
     })?;
     if let Some((key, object)) = T::unknown_key(&value) {
         // MC's show filters map keys onto database columns.
@@ -113,6 +113,11 @@ pub fn syntax_error(bytes: &[u8], error: &serde_json::Error) -> String {
 fn byte_index(bytes: &[u8], line: usize, column: usize) -> usize {
     let line_start: usize = bytes.split(|&b| b == b'\n').take(line.saturating_sub(1)).map(|l| l.len() + 1).sum();
     (line_start + column.saturating_sub(1)).min(bytes.len().saturating_sub(1))
+}
+
+/// Go's kind-mismatch message for a JSON body.
+pub fn unmarshal_error_at(bytes: &[u8], mismatch: &Mismatch) -> String {
+    unmarshal_error(mismatch, offset_after(bytes, &mismatch.field))
 }
 
 /// Where Go's decoder stood when it refused the top-level `Type.Field`:

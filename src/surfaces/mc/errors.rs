@@ -97,6 +97,34 @@ impl Wire for McError {
             None => Response::builder().status(status).body(""),
         }
     }
+
+    fn internal_only(field: &'static str) -> Self {
+        Self::bad_request(format!("Invalid field specified: {field}, this field is only for internal use"))
+    }
+
+    /// MC's `WriteStream`: `{"data":...}` lines under 200 and
+    /// `application/json`, an error after the first line as a last
+    /// `{"result":{"message","code"}}` line; an error before any line is a
+    /// plain error, and no lines at all an empty 200.
+    fn encode_stream(status: StatusCode, lines: Vec<serde_json::Value>, failure: Option<Self>) -> Response {
+        if lines.is_empty() {
+            return match failure {
+                Some(error) => error.into_response(),
+                None => Response::builder().status(status).body(""),
+            };
+        }
+        let mut body = String::new();
+        for line in lines {
+            body.push_str(&escape_markup_in_json(json!({ "data": line }).to_string()));
+            body.push('\n');
+        }
+        if let Some(error) = failure {
+            let result = json!({ "result": { "message": capitalized(&error.message), "code": error.status.as_u16() } });
+            body.push_str(&escape_markup_in_json(result.to_string()));
+            body.push('\n');
+        }
+        Response::builder().status(status).header(CONTENT_TYPE, "application/json").body(body)
+    }
 }
 
 impl From<sea_orm::DbErr> for McError {
@@ -124,6 +152,23 @@ impl From<crate::auth::password::HashError> for McError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn streams_write_data_lines_then_a_late_error_as_a_result_line() {
+        let lines = vec![json!({"key": {"name": "a"}}), json!({"key": {"name": "b"}})];
+        let response = McError::encode_stream(StatusCode::OK, lines, Some(McError::bad_request("lost <it>")));
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()), Some("application/json"));
+        let body = response.into_body().into_string().await.unwrap();
+        assert_eq!(
+            body,
+            "{\"data\":{\"key\":{\"name\":\"a\"}}}\n{\"data\":{\"key\":{\"name\":\"b\"}}}\n{\"result\":{\"message\":\"Lost \\u003cit\\u003e\",\"code\":400}}\n"
+        );
+        let early = McError::encode_stream(StatusCode::OK, vec![], Some(McError::bad_request("no")));
+        assert_eq!(early.status(), StatusCode::BAD_REQUEST);
+        let empty = McError::encode_stream(StatusCode::OK, vec![], None);
+        assert_eq!((empty.status(), empty.into_body().into_string().await.unwrap()), (StatusCode::OK, String::new()));
+    }
 
     #[test]
     fn messages_start_upper_case_as_mc_writes_them() {

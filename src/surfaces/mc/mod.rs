@@ -12,6 +12,7 @@ pub mod mail;
 mod orgs;
 pub mod ratelimit;
 pub mod rbac;
+pub mod regional;
 mod roles;
 mod sessions;
 mod store;

@@ -44,6 +44,8 @@ pub const USERS: &str = "users";
 pub const CONFIG: &str = "config";
 pub const CONTROLLERS: &str = "controllers";
 pub const BILLING: &str = "billing";
+pub const CLOUDLETS: &str = "cloudlets";
+pub const FLAVORS: &str = "flavors";
 
 /// Every resource MC's roles mention.
 pub const RESOURCES: [&str; 19] = [

@@ -1,0 +1,172 @@
+//! MC's regional half (`/api/v1/auth/ctrl/*`): the objects a region's
+//! Controller keeps (flavors, operator codes, ...), served by Steward
+//! itself from one generic table. One file per kind implements its tag's
+//! handler trait with the kind's own rules; the generic steps (region,
+//! create, delete, update, show) are here.
+//!
+//! Adding a kind: see `docs/ARCHITECTURE.md`, "Adding an MC regional kind".
+
+pub mod authz;
+pub mod body;
+pub mod flavor;
+pub mod object;
+pub mod operator_code;
+pub mod store;
+
+use std::collections::BTreeSet;
+
+use sea_orm::EntityTrait;
+use serde_json::Value;
+
+use super::caller::McCaller;
+use super::errors::McError;
+use super::{Mc, change};
+use crate::db::entities::mc_controller;
+use object::Kind;
+use store::Stored;
+
+/// The region a call names, registered: MC's `No region specified` and
+/// `Region "<r>" not found`.
+pub async fn region(mc: &Mc, region: &Option<String>) -> Result<String, McError> {
+    let region = region.as_deref().unwrap_or_default();
+    if region.is_empty() {
+        return Err(McError::bad_request("No region specified"));
+    }
+    match mc_controller::Entity::find_by_id(region.to_owned()).one(&mc.db).await? {
+        Some(_) => Ok(region.to_owned()),
+        None => Err(McError::bad_request(format!("Region \"{region}\" not found"))),
+    }
+}
+
+/// The Controller's `<Kind> key <key> not found`.
+pub fn not_found(kind: &Kind, key: &str) -> McError {
+    McError::bad_request(format!("{} key {key} not found", kind.name))
+}
+
+/// The Controller's duplicate-key refusal. A kind keyed by one string is
+/// stored under that bare string, and the store's own error names it so.
+fn already_exists(kind: &Kind, key: &str) -> McError {
+    match kind.key_form {
+        object::KeyForm::Json => McError::bad_request(format!("{} key {key} already exists", kind.name)),
+        object::KeyForm::Text => McError::bad_request(format!("Key {key} already exists")),
+    }
+}
+
+/// The wire object (typed, from the generated request) as JSON.
+pub fn as_json<T: poem_openapi::types::ToJSON>(object: &T) -> Value {
+    object.to_json().unwrap_or_default()
+}
+
+/// Stores a new object, refusing a key already taken in the region.
+pub async fn create(mc: &Mc, caller: &McCaller, region: &str, kind: &Kind, object: &Value) -> Result<(), McError> {
+    let object = kind.stored(object);
+    let txn = crate::db::begin_write(&mc.db).await?;
+    if !store::insert(&txn, region, kind, &object).await? {
+        return Err(already_exists(kind, &kind.key_text(&object)));
+    }
+    audit(mc, &txn, caller, "create", region, kind, &kind.key_text(&object)).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Applies `change` to the stored object under `object`'s key, in one
+/// transaction holding the row.
+pub async fn modify(
+    mc: &Mc,
+    caller: &McCaller,
+    region: &str,
+    kind: &Kind,
+    object: &Value,
+    action: &str,
+    change: impl FnOnce(&mut Value) -> Result<(), McError> + Send,
+) -> Result<(), McError> {
+    let key = kind.key_text(object);
+    let txn = crate::db::begin_write(&mc.db).await?;
+    let Some(Stored { object: mut stored, .. }) = store::find_for_update(&txn, region, kind, &key).await? else {
+        return Err(not_found(kind, &key));
+    };
+    change(&mut stored)?;
+    store::replace(&txn, region, kind, &key, &kind.stored(&stored)).await?;
+    audit(mc, &txn, caller, action, region, kind, &key).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Deletes the object under `object`'s key, only if `owner` (when given)
+/// owns it. (Kinds whose objects others refer to will check that inside
+/// this transaction once those kinds are served.)
+pub async fn delete(
+    mc: &Mc,
+    caller: &McCaller,
+    region: &str,
+    kind: &Kind,
+    object: &Value,
+    owner: Option<&str>,
+) -> Result<(), McError> {
+    let key = kind.key_text(object);
+    let txn = crate::db::begin_write(&mc.db).await?;
+    if !store::remove(&txn, region, kind, &key, owner).await? {
+        return Err(not_found(kind, &key));
+    }
+    audit(mc, &txn, caller, "delete", region, kind, &key).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Who sees which objects of a show.
+pub enum Visible {
+    All,
+    Orgs(BTreeSet<String>),
+}
+
+/// The orgs whose objects the caller may see with `resource`/`action`
+/// (admins, holding it in the empty org, see all).
+pub async fn visible(mc: &Mc, caller: &McCaller, resource: &str, action: &str) -> Result<Visible, McError> {
+    let orgs = mc.rights(&caller.subject()).await?.orgs_with(resource, action);
+    Ok(match orgs.contains("") {
+        true => Visible::All,
+        false => Visible::Orgs(orgs),
+    })
+}
+
+/// The objects of a kind in a region that match `filter` (every non-zero
+/// field equal) and that `visible` lets the caller see, by key.
+pub async fn show(
+    mc: &Mc,
+    region: &str,
+    kind: &Kind,
+    filter: &Value,
+    visible: &Visible,
+) -> Result<Vec<Value>, McError> {
+    let org = kind.org_of(filter);
+    let listing = store::Listing {
+        orgs: match visible {
+            Visible::All => None,
+            Visible::Orgs(orgs) => Some(orgs),
+        },
+        org: (!org.is_empty()).then_some(org.as_str()),
+        key: None,
+    };
+    let rows = store::list(&mc.db, region, kind, listing).await?;
+    Ok(rows.into_iter().map(|row| row.object).filter(|object| object::matches(filter, object)).collect())
+}
+
+/// Reads a stored object back into its generated wire type.
+pub fn from_json<T: poem_openapi::types::ParseFromJSON>(object: Value) -> Result<T, McError> {
+    T::parse_from_json(Some(object)).map_err(|e| McError::internal("Stored object unreadable", e.into_message()))
+}
+
+async fn audit(
+    mc: &Mc,
+    txn: &sea_orm::DatabaseTransaction,
+    caller: &McCaller,
+    action: &str,
+    region: &str,
+    kind: &Kind,
+    key: &str,
+) -> Result<(), McError> {
+    let action = format!("{action} {}", kind.name);
+    let target = format!("{region} {key}");
+    mc.audited.record(txn, &change(caller.username(), &action, &target)).await?;
+    Ok(())
+}
