@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import { test } from "node:test";
 import createClient from "openapi-fetch";
 import type { components, paths } from "../../target/clients/ts/mc.js";
-import { baseUrl, conforms, env, unique } from "./support.js";
+import { baseUrl, conforms, env, present, unique } from "./support.js";
 
 type Schemas = components["schemas"];
 
@@ -153,4 +153,40 @@ test("regions: register, show, update, deregister", async () => {
   const gone = await mc.POST("/api/v1/auth/controller/delete", { body: { Region: region } });
   assert.equal(conforms("mc", "Result", gone.data).message, "Controller deregistered");
   assert.deepEqual(await show(), []);
+});
+
+test("flavors: created through the typed client, a streamed show read line by line", async () => {
+  const mc = await admin();
+  const names = [unique("f"), unique("f")];
+  for (const name of names) {
+    const made = await mc.POST("/api/v1/auth/ctrl/CreateFlavor", {
+      body: { Region: "local", Flavor: { key: { name }, ram: 1024, vcpus: 1, disk: 10 } },
+    });
+    assert.deepEqual(conforms("mc", "Result", made.data), {});
+  }
+  // A stream of several lines is not one JSON document: read it as text,
+  // each line one FlavorLine.
+  const { data: text, response } = await mc.POST("/api/v1/auth/ctrl/ShowFlavor", {
+    body: { Region: "local", Flavor: {} },
+    parseAs: "text",
+  });
+  assert.equal(response.headers.get("content-type"), "application/json");
+  const body = present(text, "stream");
+  assert.ok(body.endsWith("\n"));
+  const lines = body
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => conforms("mc", "FlavorLine", JSON.parse(line) as components["schemas"]["FlavorLine"]));
+  const shown = lines.map((line) => line.data?.key?.name).filter((name) => names.includes(name ?? ""));
+  assert.deepEqual(shown.sort(), [...names].sort());
+
+  const refused = await mc.POST("/api/v1/auth/ctrl/DeleteFlavor", {
+    body: { Region: "local", Flavor: { key: { name: "never-made" } } },
+  });
+  assert.equal(refused.response.status, 400);
+  assert.equal(conforms("mc", "Result", refused.error).message, 'Flavor key {"name":"never-made"} not found');
+  for (const name of names) {
+    const gone = await mc.POST("/api/v1/auth/ctrl/DeleteFlavor", { body: { Region: "local", Flavor: { key: { name } } } });
+    assert.equal(gone.response.status, 200);
+  }
 });
