@@ -113,3 +113,56 @@ on_both_databases!(mc_operator_codes_racing_creates_of_one_code_create_it_once, 
         assert_eq!(message(reply, 400), "Key 310260 already exists");
     }
 });
+
+on_both_databases!(mc_an_org_owning_regional_objects_cannot_be_deleted, |server| {
+    let admin = admin(&server).await;
+    let olga = operator(&server, &admin, "tmus", "olga").await;
+    empty_result(&ctrl(&server, "CreateOperatorCode", &olga, &code("310260", "tmus")).await);
+    let eu = json!({"Region": "EU", "Address": "ctrl-eu:55001"});
+    assert_eq!(
+        message(&call(&server, "/auth/controller/create", Some(&admin), Some(&eu)).await, 200),
+        "Controller registered"
+    );
+    let mut in_eu = code("310261", "tmus");
+    in_eu["Region"] = json!("EU");
+    empty_result(&ctrl(&server, "CreateOperatorCode", &olga, &in_eu).await);
+    let org = json!({"Name": "tmus"});
+    assert_eq!(
+        message(&call(&server, "/auth/org/delete", Some(&admin), Some(&org)).await, 400),
+        "Organization tmus in use or check failed: region EU: in use by some OperatorCode; region local: in use by some OperatorCode"
+    );
+    for (region, number) in [("local", "310260"), ("EU", "310261")] {
+        let mut body = code(number, "tmus");
+        body["Region"] = json!(region);
+        empty_result(&ctrl(&server, "DeleteOperatorCode", &olga, &body).await);
+    }
+    assert_eq!(
+        message(&call(&server, "/auth/org/delete", Some(&admin), Some(&org)).await, 200),
+        "Organization deleted"
+    );
+});
+
+on_both_databases!(mc_an_org_delete_racing_a_regional_create_leaves_no_orphan, |server| {
+    let admin = admin(&server).await;
+    for round in 0..4 {
+        let org = format!("op{round}");
+        create_org(&server, &admin, &org, "operator").await;
+        let body = code(&format!("c{round}"), &org);
+        let doomed = json!({"Name": org});
+        let (create, delete) = futures_util::join!(
+            ctrl(&server, "CreateOperatorCode", &admin, &body),
+            call(&server, "/auth/org/delete", Some(&admin), Some(&doomed))
+        );
+        let codes = shown(&server, &admin, json!({"organization": org})).await;
+        match (create.status, delete.status) {
+            // The code landed first: the org stays.
+            (200, 400) => assert_eq!(codes.len(), 1),
+            // The org went first: the create found no org.
+            (400, 200) => {
+                assert!(codes.is_empty());
+                assert_eq!(message(&create, 400), format!("Org {org} not found"));
+            }
+            other => panic!("round {round}: {other:?}: {} / {}", create.body, delete.body),
+        }
+    }
+});

@@ -2,7 +2,7 @@
 //! manager); showing, updating and deleting follow the caller's roles.
 
 use super::api;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect};
 
 use super::api::{Organization, OrganizationFilter, OrganizationInput};
 use super::caller::McCaller;
@@ -160,11 +160,33 @@ pub async fn delete(mc: &Mc, caller: &McCaller, body: OrganizationInput) -> Resu
         return Err(McError::bad_request("Org already being deleted"));
     }
     let txn = crate::db::begin_write(&mc.db).await?;
+    // Held until the org is gone: a regional create for it waits, then
+    // finds no org (see regional::create).
+    mc_org::Entity::find_by_id(org.name.clone()).lock_exclusive().one(&txn).await?;
+    let owned = super::regional::store::kinds_owned_by(&txn, &org.name).await?;
+    if !owned.is_empty() {
+        return Err(McError::bad_request(in_use(&org.name, &owned)));
+    }
     mc_role_grant::Entity::delete_many().filter(mc_role_grant::Column::Org.eq(&org.name)).exec(&txn).await?;
     mc_org::Entity::delete_by_id(org.name.clone()).exec(&txn).await?;
     mc.audited.record(&txn, &change(caller.username(), "delete org", &org.name)).await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// MC's `orgInUse`: per region (sorted), the kinds of object the org
+/// still owns there (sorted).
+fn in_use(org: &str, owned: &[(String, String)]) -> String {
+    let mut regions: Vec<(&str, Vec<&str>)> = Vec::new();
+    for (region, kind) in owned {
+        match regions.last_mut() {
+            Some((last, kinds)) if last == region => kinds.push(kind),
+            _ => regions.push((region, vec![kind])),
+        }
+    }
+    let uses: Vec<String> =
+        regions.iter().map(|(region, kinds)| format!("region {region}: in use by some {}", kinds.join(", "))).collect();
+    format!("Organization {org} in use or check failed: {}", uses.join("; "))
 }
 
 #[async_trait::async_trait]

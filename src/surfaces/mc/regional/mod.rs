@@ -61,6 +61,12 @@ pub fn as_json<T: poem_openapi::types::ToJSON>(object: &T) -> Value {
 pub async fn create(mc: &Mc, caller: &McCaller, region: &str, kind: &Kind, object: &Value) -> Result<(), McError> {
     let object = kind.stored(object);
     let txn = crate::db::begin_write(&mc.db).await?;
+    // The owning org exists while the object is added: its row is held
+    // (shared) so that a racing org delete waits and then sees the object.
+    let org = kind.org_of(&object);
+    if kind.org.is_some() && !org.is_empty() && store::lock_org(&txn, &org).await?.is_none() {
+        return Err(McError::bad_request(format!("Org {org} not found")));
+    }
     if !store::insert(&txn, region, kind, &object).await? {
         return Err(already_exists(kind, &kind.key_text(&object)));
     }

@@ -132,6 +132,14 @@ pub async fn list(
     query.all(db).await?.into_iter().map(Stored::from_row).collect()
 }
 
+/// The org named, held (shared) until the transaction ends; `None` when
+/// there is none.
+pub async fn lock_org(db: &impl ConnectionTrait, org: &str) -> Result<Option<String>, DbErr> {
+    use crate::db::entities::mc_org;
+    let found = mc_org::Entity::find_by_id(org.to_owned()).lock_shared().one(db).await?;
+    Ok(found.map(|org| org.name))
+}
+
 /// The kinds of object `org` owns, per region (for refusing its deletion).
 pub async fn kinds_owned_by(db: &impl ConnectionTrait, org: &str) -> Result<Vec<(String, String)>, DbErr> {
     row::Entity::find()
