@@ -37,20 +37,19 @@ pub fn generate(yaml: &str) -> Result<String, Error> {
 
 fn generate_tokens(yaml: &str) -> Result<TokenStream, Error> {
     let document = spec::parse(yaml)?;
-    let components = document
-        .components
-        .schemas
-        .iter()
-        .map(|(name, schema)| types::component(name, schema))
-        .collect::<Result<Vec<_>, _>>()?;
+    // Components in the order of their names, whatever the document's.
+    let mut schemas: Vec<_> = document.components.schemas.iter().collect();
+    schemas.sort_by_key(|(name, _)| *name);
+    let components =
+        schemas.into_iter().map(|(name, schema)| types::component(name, schema)).collect::<Result<Vec<_>, _>>()?;
 
     let mut items = Vec::new();
     let mut methods: Vec<(Option<String>, TokenStream)> = Vec::new();
     let mut routes = Vec::new();
     let mut checks_permissions = false;
     for (path, item) in &document.paths {
-        for (method, op) in item.operations() {
-            let code = ops::operation(&document, path, method, item, op)?;
+        for op in spec::operations(path, item)? {
+            let code = ops::operation(&document, path, item, &op)?;
             items.push(code.items);
             methods.push((code.tag, code.trait_method));
             routes.push(code.route);
@@ -294,6 +293,88 @@ components:
             "{code}"
         );
         assert!(code.contains("body: crate::wire::FormPairs, raw_query: crate::wire::RawQuery,"), "{code}");
+    }
+
+    #[test]
+    fn misspelt_or_malformed_steward_extensions_are_refused() {
+        let parse_error = |doc: &str| match generate(doc) {
+            Err(Error::Parse(message)) => message,
+            other => panic!("{other:?}"),
+        };
+        let misspelt = MINIMAL.replace("      security: []\n", "      security: []\n      x-steward-raw-qurey: true\n");
+        assert!(parse_error(&misspelt).contains("x-steward-raw-qurey"));
+        let malformed =
+            MINIMAL.replace("      security: []\n", "      security: []\n      x-steward-raw-query: yes please\n");
+        assert!(parse_error(&malformed).contains("post /pets"));
+        let unknown_binding = MINIMAL.replace("caller: crate::Caller}", "caller: crate::Caller, trait-name: X}");
+        assert!(parse_error(&unknown_binding).contains("trait-name"));
+        let missing_binding =
+            MINIMAL.replace("x-steward: {trait: PetsApi, error: crate::PetError, caller: crate::Caller}\n", "");
+        assert!(parse_error(&missing_binding).contains("x-steward"));
+        // Other vendors' extensions are none of the generator's business.
+        let foreign = MINIMAL.replace("      security: []\n", "      security: []\n      x-codegen-hint: anything\n");
+        assert!(generate(&foreign).is_ok());
+    }
+
+    #[test]
+    fn refuse_unknown_keys_names_an_object() {
+        let not_a_name = MINIMAL.replace("    Problem:\n", "    Problem:\n      x-steward-refuse-unknown-keys: true\n");
+        assert!(matches!(generate(&not_a_name), Err(Error::Parse(m)) if m.contains("schema Problem")));
+        let not_an_object = MINIMAL.replace(
+            "    Problem:\n",
+            "    Tag:\n      type: string\n      x-steward-refuse-unknown-keys: Tag\n    Problem:\n",
+        );
+        assert!(matches!(generate(&not_an_object), Err(Error::Unsupported(m)) if m.contains("Tag")));
+    }
+
+    #[test]
+    fn refuses_what_it_would_otherwise_drop() {
+        let head = MINIMAL.replace("  /pets:\n    post:", "  /pets:\n    head:\n      operationId: headPets\n      responses: {\"200\": {description: ok}}\n    post:");
+        assert!(matches!(generate(&head), Err(Error::Unsupported(m)) if m.contains("head /pets")));
+        let content_param = MINIMAL.replace(
+            "{name: verbose, in: query, schema: {type: boolean}}",
+            "{name: verbose, in: query, content: {application/json: {schema: {type: boolean}}}}",
+        );
+        assert!(matches!(generate(&content_param), Err(Error::Unsupported(m)) if m.contains("parameter verbose")));
+        let range = MINIMAL.replace("\"202\":", "\"2XX\":");
+        assert!(matches!(generate(&range), Err(Error::Unsupported(m)) if m.contains("response code 2XX")));
+    }
+
+    #[test]
+    fn references_between_components_are_followed_but_not_in_circles() {
+        let chained = MINIMAL.replace(
+            "  responses:\n    NotFound:\n",
+            "  responses:\n    Missing: {$ref: \"#/components/responses/NotFound\"}\n    NotFound:\n",
+        );
+        let chained = chained.replace(
+            "$ref: \"#/components/responses/NotFound\"}\n        \"202\"",
+            "$ref: \"#/components/responses/Missing\"}\n        \"202\"",
+        );
+        assert!(flat(&generate(&chained).unwrap()).contains("description : \"no such pet\", status : Some(404u16)"));
+        let circle = chained.replace(
+            "    NotFound:\n      description: no such pet\n      content: {application/json: {schema: {$ref: \"#/components/schemas/Problem\"}}}\n",
+            "    NotFound: {$ref: \"#/components/responses/Missing\"}\n",
+        );
+        assert!(matches!(generate(&circle), Err(Error::Unsupported(m)) if m.contains("cycle")));
+    }
+
+    /// `doc` with the adjacent blocks starting at `first` and at `second`
+    /// (the latter running up to `end`, or the end of `doc`) swapped.
+    fn swap_blocks(doc: &str, first: &str, second: &str, end: &str) -> String {
+        let (i, j) = (doc.find(first).unwrap(), doc.find(second).unwrap());
+        let k = doc[j..].find(end).map_or(doc.len(), |k| j + k);
+        format!("{}{}{}{}", &doc[..i], &doc[j..k], &doc[i..j], &doc[k..])
+    }
+
+    #[test]
+    fn output_does_not_depend_on_the_documents_order() {
+        let reordered = swap_blocks(MINIMAL, "  /pets/{petId}:\n", "  /pets:\n", "components:\n");
+        let reordered = swap_blocks(&reordered, "        \"404\"", "        \"202\":", "components:\n");
+        let reordered = swap_blocks(&reordered, "    Pet:\n", "    Problem:\n", "\"##");
+        assert!(reordered.find("/pets:") < reordered.find("/pets/{petId}:"), "{reordered}");
+        assert!(reordered.find("\"202\":") < reordered.find("\"404\":"), "{reordered}");
+        assert!(reordered.find("Problem:\n") < reordered.find("Pet:\n"), "{reordered}");
+        assert_eq!(generate(&reordered).unwrap(), generate(MINIMAL).unwrap());
     }
 
     const REGIONAL: &str = r##"

@@ -2,13 +2,13 @@
 //! reply type carrying the spec's documented responses, a handler-trait
 //! method and a poem-openapi route that delegates to it.
 
+use openapiv3::{Parameter, ParameterSchemaOrContent, PathItem, ReferenceOr, RequestBody, StatusCode};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use serde_json::Value;
 
 use crate::Error;
-use crate::spec::{Document, JsonDecoding, Operation, Parameter, PathItem, PermissionSpec, RequestBody, Response};
-use crate::types::{ident, rust_type, type_ident};
+use crate::spec::{Document, JsonDecoding, Operation, PermissionSpec, resolve};
+use crate::types::{SCHEMA_PREFIX, ident, property, rust_type, type_ident};
 
 /// Everything generated for one operation, spliced into the surface's file.
 pub struct OperationCode {
@@ -21,19 +21,35 @@ pub struct OperationCode {
 }
 
 struct Param<'a> {
-    spec: &'a Parameter,
+    name: &'a str,
+    location: Location,
     field: proc_macro2::Ident,
     ty: TokenStream,
 }
 
-pub fn operation(
-    document: &Document,
-    path: &str,
-    method: &str,
-    item: &PathItem,
-    op: &Operation,
-) -> Result<OperationCode, Error> {
-    let op_id = op.operation_id.as_deref().ok_or_else(|| Error::Missing(format!("operationId of {method} {path}")))?;
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Location {
+    Path,
+    Query,
+    Header,
+    Cookie,
+}
+
+impl Location {
+    fn of(parameter: &Parameter) -> Self {
+        match parameter {
+            Parameter::Path { .. } => Location::Path,
+            Parameter::Query { .. } => Location::Query,
+            Parameter::Header { .. } => Location::Header,
+            Parameter::Cookie { .. } => Location::Cookie,
+        }
+    }
+}
+
+pub fn operation(document: &Document, path: &str, item: &PathItem, op: &Operation) -> Result<OperationCode, Error> {
+    let method = op.method;
+    let op_id =
+        op.spec.operation_id.as_deref().ok_or_else(|| Error::Missing(format!("operationId of {method} {path}")))?;
     let pascal = type_ident(op_id);
     let method_name = ident(op_id);
     let request_ty = format_ident!("{}Request", pascal);
@@ -43,12 +59,12 @@ pub fn operation(
         .map_err(|_| Error::Unsupported(format!("x-steward.error {}", document.binding.error)))?;
 
     let params = parameters(document, item, op, op_id)?;
-    let body = match &op.request_body {
+    let body = match &op.spec.request_body {
         Some(body) => Some(request_body(
-            body.resolve("#/components/requestBodies/", &document.components.request_bodies)?,
+            resolve(body, "#/components/requestBodies/", &document.components.request_bodies)?,
             op_id,
             document.binding.json,
-            op.json_extractor.as_ref().or(document.binding.json_extractor.as_ref()),
+            op.steward.json_extractor.as_ref().or(document.binding.json_extractor.as_ref()),
         )?),
         None => None,
     };
@@ -66,7 +82,7 @@ pub fn operation(
         let ty = &body.field_ty;
         request_fields.push(quote!(pub body: #ty));
     }
-    if op.raw_query {
+    if op.steward.raw_query {
         request_fields.push(quote!(pub raw_query: crate::wire::RawQuery));
     }
     let has_request = !request_fields.is_empty();
@@ -90,7 +106,7 @@ pub fn operation(
     for response in success {
         let status = response.status.unwrap_or(200);
         let variant = status_variant(status);
-        if let (200, Some(stream)) = (status, &op.stream) {
+        if let (200, Some(stream)) = (status, &op.steward.stream) {
             let line = stream_item_type(document, op, op_id, &stream.field)?;
             variants.push(quote!(#variant(crate::wire::Stream<#line, #error_ty>)));
             encode_arms.push(quote! {
@@ -183,12 +199,12 @@ pub fn operation(
     };
 
     let route_params = params.iter().map(|p| {
-        let (field, ty, name) = (&p.field, &p.ty, &p.spec.name);
-        let wrapper = match p.spec.location.as_str() {
-            "path" => quote!(poem_openapi::param::Path),
-            "header" => quote!(poem_openapi::param::Header),
-            "cookie" => quote!(poem_openapi::param::Cookie),
-            _ => quote!(poem_openapi::param::Query),
+        let (field, ty, name) = (&p.field, &p.ty, p.name);
+        let wrapper = match p.location {
+            Location::Path => quote!(poem_openapi::param::Path),
+            Location::Header => quote!(poem_openapi::param::Header),
+            Location::Cookie => quote!(poem_openapi::param::Cookie),
+            Location::Query => quote!(poem_openapi::param::Query),
         };
         quote!(#[oai(name = #name)] #field: #wrapper<#ty>,)
     });
@@ -196,7 +212,7 @@ pub fn operation(
         let ty = &b.extractor_ty;
         quote!(body: #ty,)
     });
-    let raw_query_param = op.raw_query.then(|| quote!(raw_query: crate::wire::RawQuery,));
+    let raw_query_param = op.steward.raw_query.then(|| quote!(raw_query: crate::wire::RawQuery,));
     let mut init: Vec<TokenStream> = params
         .iter()
         .map(|p| {
@@ -207,7 +223,7 @@ pub fn operation(
     if body.is_some() {
         init.push(quote!(body: body.0));
     }
-    if op.raw_query {
+    if op.steward.raw_query {
         init.push(quote!(raw_query));
     }
     let request_value = has_request.then(|| quote!(#request_ty { #(#init),* }));
@@ -222,7 +238,7 @@ pub fn operation(
         .join("/");
     let bind_request = request_value.map(|value| quote!(let request = #value;));
     let internal = internal_fields_check(op, op_id, body.as_ref().is_some_and(|b| b.is_json), &error_ty, &reply_ty)?;
-    let check = match &op.permission {
+    let check = match &op.steward.permission {
         Some(permission) => Some(permission_check(
             permission,
             op_id,
@@ -253,8 +269,8 @@ pub fn operation(
         items,
         trait_method,
         route,
-        tag: op.tags.first().cloned(),
-        checks_permission: op.permission.is_some(),
+        tag: op.spec.tags.first().cloned(),
+        checks_permission: op.steward.permission.is_some(),
     })
 }
 
@@ -266,21 +282,31 @@ fn parameters<'a>(
 ) -> Result<Vec<Param<'a>>, Error> {
     let mut resolved: Vec<&Parameter> = Vec::new();
     // Operation-level parameters override path-level ones of the same name.
-    for reference in op.parameters.iter().chain(item.parameters.iter()) {
-        let param = reference.resolve("#/components/parameters/", &document.components.parameters)?;
-        if !resolved.iter().any(|p| p.name == param.name && p.location == param.location) {
+    for reference in op.spec.parameters.iter().chain(item.parameters.iter()) {
+        let param = resolve(reference, "#/components/parameters/", &document.components.parameters)?;
+        let same = |p: &&Parameter| {
+            p.parameter_data_ref().name == param.parameter_data_ref().name && Location::of(p) == Location::of(param)
+        };
+        if !resolved.iter().any(same) {
             resolved.push(param);
         }
     }
     resolved
         .into_iter()
         .map(|spec| {
-            if !matches!(spec.location.as_str(), "path" | "query" | "header" | "cookie") {
-                return Err(Error::Unsupported(format!("{op_id}: parameter in {}", spec.location)));
-            }
-            let base = rust_type(&spec.schema, &format!("{op_id}.{}", spec.name))?;
-            let ty = if spec.required || spec.location == "path" { base } else { quote!(Option<#base>) };
-            Ok(Param { spec, field: ident(&spec.name), ty })
+            let (data, location) = (spec.parameter_data_ref(), Location::of(spec));
+            let schema = match &data.format {
+                ParameterSchemaOrContent::Schema(schema) => schema,
+                ParameterSchemaOrContent::Content(_) => {
+                    return Err(Error::Unsupported(format!(
+                        "{op_id}: parameter {} described by content (give it a schema)",
+                        data.name
+                    )));
+                }
+            };
+            let base = rust_type(schema, &format!("{op_id}.{}", data.name))?;
+            let ty = if data.required || location == Location::Path { base } else { quote!(Option<#base>) };
+            Ok(Param { name: &data.name, location, field: ident(&data.name), ty })
         })
         .collect()
 }
@@ -330,14 +356,15 @@ fn internal_fields_check(
     error_ty: &syn::Path,
     reply_ty: &proc_macro2::Ident,
 ) -> Result<Option<TokenStream>, Error> {
-    if op.internal_fields.is_empty() {
+    if op.steward.internal_fields.is_empty() {
         return Ok(None);
     }
     if !json_body {
         return Err(Error::Unsupported(format!("{op_id}: x-steward-internal-fields without a JSON body")));
     }
     let fields =
-        op.internal_fields
+        op.steward
+            .internal_fields
             .iter()
             .map(|(name, pointer)| {
                 let pointer = pointer.as_str().filter(|p| p.starts_with('/')).ok_or_else(|| {
@@ -361,16 +388,16 @@ fn internal_fields_check(
 /// `field` property of its 200 line schema (a component).
 fn stream_item_type(document: &Document, op: &Operation, op_id: &str, field: &str) -> Result<TokenStream, Error> {
     let missing = || Error::Missing(format!("{op_id}: a 200 line schema with property {field} for x-steward-stream"));
-    let response = op.responses.get("200").ok_or_else(missing)?;
-    let response = response.resolve("#/components/responses/", &document.components.responses)?;
-    let schema = &response.content.get("application/json").ok_or_else(missing)?.schema;
-    let name = schema
-        .get("$ref")
-        .and_then(Value::as_str)
-        .and_then(|r| r.strip_prefix("#/components/schemas/"))
-        .ok_or_else(missing)?;
+    let response = op.spec.responses.responses.get(&StatusCode::Code(200)).ok_or_else(missing)?;
+    let response = resolve(response, "#/components/responses/", &document.components.responses)?;
+    let schema = response.content.get("application/json").and_then(|media| media.schema.as_ref());
+    let name = match schema {
+        Some(ReferenceOr::Reference { reference }) => reference.strip_prefix(SCHEMA_PREFIX),
+        _ => None,
+    }
+    .ok_or_else(missing)?;
     let line = document.components.schemas.get(name).ok_or_else(|| Error::Unresolved(name.to_owned()))?;
-    let property = line.get("properties").and_then(|p| p.get(field)).ok_or_else(missing)?;
+    let property = property(line, field).ok_or_else(missing)?;
     rust_type(property, &format!("{op_id} stream line"))
 }
 
@@ -394,7 +421,11 @@ fn request_body(
             return Err(Error::Unsupported(format!("{op_id}: {n} request content types (one is supported)")));
         }
     };
-    let ty = rust_type(&media.schema, &format!("{op_id} request body"))?;
+    // No schema: any JSON value.
+    let ty = match &media.schema {
+        Some(schema) => rust_type(schema, &format!("{op_id} request body"))?,
+        None => quote!(serde_json::Value),
+    };
     let required = body.required;
     if let (true, Some(path)) = (content_type == "application/json", json_extractor) {
         let extractor: syn::Path =
@@ -431,7 +462,7 @@ fn request_body(
 }
 
 fn caller(document: &Document, op: &Operation) -> Result<Option<syn::Path>, Error> {
-    let requirements = op.security.as_ref().unwrap_or(&document.security);
+    let requirements = op.spec.security.as_deref().unwrap_or(&document.security);
     // An empty requirement object ({}) in the list makes authentication optional.
     let secured = !requirements.is_empty() && requirements.iter().all(|r| !r.is_empty());
     if !secured {
@@ -454,25 +485,34 @@ struct DocumentedResponse {
     meta: TokenStream,
 }
 
+/// The operation's responses in the order of their codes as text (the
+/// statuses, then `default`), and each response's media types in the order
+/// of their names: the generated code does not depend on the document's.
 fn responses(document: &Document, op: &Operation, op_id: &str) -> Result<Vec<DocumentedResponse>, Error> {
-    op.responses
+    let answers = &op.spec.responses;
+    let mut documented = answers
+        .responses
         .iter()
-        .map(|(code, reference)| {
-            let response: &Response = reference.resolve("#/components/responses/", &document.components.responses)?;
-            let status = match code.as_str() {
-                "default" => None,
-                code => Some(
-                    code.parse::<u16>().map_err(|_| Error::Unsupported(format!("{op_id}: response code {code}")))?,
-                ),
-            };
+        .map(|(code, reference)| match code {
+            StatusCode::Code(status) => Ok((code.to_string(), Some(*status), reference)),
+            StatusCode::Range(_) => Err(Error::Unsupported(format!("{op_id}: response code {code}"))),
+        })
+        .chain(answers.default.iter().map(|reference| Ok(("default".to_owned(), None, reference))))
+        .collect::<Result<Vec<_>, Error>>()?;
+    documented.sort_by(|(a, _, _), (b, _, _)| a.cmp(b));
+    documented
+        .into_iter()
+        .map(|(code, status, reference)| {
+            let response = resolve(reference, "#/components/responses/", &document.components.responses)?;
             let mut types = Vec::new();
             let mut media_meta = Vec::new();
             let mut typed: Vec<(&str, TokenStream)> = Vec::new();
-            for (content_type, media) in &response.content {
-                if media.schema == Value::Null {
-                    continue;
-                }
-                let ty = rust_type(&media.schema, &format!("{op_id} {code} response"))?;
+            let mut content: Vec<_> = response.content.iter().collect();
+            content.sort_by_key(|(content_type, _)| *content_type);
+            for (content_type, media) in content {
+                // A media type without a schema documents no payload.
+                let Some(schema) = &media.schema else { continue };
+                let ty = rust_type(schema, &format!("{op_id} {code} response"))?;
                 media_meta.push(quote! {
                     poem_openapi::registry::MetaMediaType {
                         content_type: #content_type,

@@ -1,26 +1,36 @@
-//! The subset of OpenAPI 3.0 that Steward's hand-written specs use, read
-//! with serde. Schemas stay as JSON values: they are recursive and the
-//! generator only needs a handful of their keywords.
+//! Steward's hand-written OpenAPI 3.0 documents, read through `openapiv3`'s
+//! typed model (utoipa's is 3.1 and cannot read 3.0's `nullable` or keep
+//! extensions faithfully). What the model leaves as JSON, the `x-steward*`
+//! extensions, is read here into typed structs, so a misspelt or malformed
+//! extension is refused rather than silently ignored.
 
-use std::collections::BTreeMap;
-
+use indexmap::IndexMap;
+use openapiv3::{Components, OpenAPI, PathItem, ReferenceOr, SecurityRequirement};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::Error;
 
-#[derive(Debug, Deserialize)]
+/// A document as the generator walks it.
 pub struct Document {
-    pub openapi: String,
-    pub paths: BTreeMap<String, PathItem>,
-    #[serde(default)]
+    /// Paths in lexical order, so the generated file does not depend on how
+    /// the document happens to order them.
+    pub paths: Vec<(String, PathItem)>,
     pub components: Components,
-    #[serde(default)]
-    pub security: Vec<BTreeMap<String, Vec<String>>>,
+    /// The document-wide security requirements (none if absent).
+    pub security: Vec<SecurityRequirement>,
     /// How the surface binds to Rust: the handler trait's name and the
     /// hand-written types the generated code delegates to.
-    #[serde(rename = "x-steward")]
     pub binding: Binding,
+}
+
+/// The document's `x-steward` extension.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DocumentExtensions {
+    #[serde(rename = "x-steward")]
+    binding: Binding,
 }
 
 #[derive(Debug, Deserialize)]
@@ -66,52 +76,21 @@ pub enum JsonDecoding {
     Lenient,
 }
 
+/// One operation of a path, with its `x-steward-*` extensions read.
+pub struct Operation<'a> {
+    pub method: &'static str,
+    pub spec: &'a openapiv3::Operation,
+    pub steward: OperationExtensions,
+}
+
+/// An operation's `x-steward-*` extensions.
 #[derive(Debug, Default, Deserialize)]
-pub struct Components {
-    #[serde(default)]
-    pub schemas: BTreeMap<String, Value>,
-    #[serde(default)]
-    pub parameters: BTreeMap<String, Parameter>,
-    #[serde(default)]
-    pub responses: BTreeMap<String, Response>,
-    #[serde(default, rename = "requestBodies")]
-    pub request_bodies: BTreeMap<String, RequestBody>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct PathItem {
-    pub get: Option<Operation>,
-    pub put: Option<Operation>,
-    pub post: Option<Operation>,
-    pub delete: Option<Operation>,
-    pub patch: Option<Operation>,
-    #[serde(default)]
-    pub parameters: Vec<Referable<Parameter>>,
-}
-
-impl PathItem {
-    pub fn operations(&self) -> impl Iterator<Item = (&'static str, &Operation)> {
-        [("get", &self.get), ("put", &self.put), ("post", &self.post), ("delete", &self.delete), ("patch", &self.patch)]
-            .into_iter()
-            .filter_map(|(method, op)| op.as_ref().map(|op| (method, op)))
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Operation {
-    pub operation_id: Option<String>,
-    #[serde(default)]
-    pub parameters: Vec<Referable<Parameter>>,
-    pub request_body: Option<Referable<RequestBody>>,
-    pub responses: BTreeMap<String, Referable<Response>>,
-    pub security: Option<Vec<BTreeMap<String, Vec<String>>>>,
+#[serde(deny_unknown_fields)]
+pub struct OperationExtensions {
     /// The handler also gets the query string as sent, for originals that
     /// read parameters their own way (case-insensitive, unknown-key errors).
     #[serde(default, rename = "x-steward-raw-query")]
     pub raw_query: bool,
-    #[serde(default)]
-    pub tags: Vec<String>,
     /// The 200 answer is a stream of lines, each an instance of the 200
     /// schema; the handler yields the type of the named property per line.
     #[serde(default, rename = "x-steward-stream")]
@@ -161,70 +140,100 @@ pub enum PermissionSpec {
     },
 }
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct Parameter {
-    pub name: String,
-    #[serde(rename = "in")]
-    pub location: String,
-    #[serde(default)]
-    pub required: bool,
-    #[serde(default)]
-    pub schema: Value,
+/// A named schema's `x-steward-*` extensions.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemaExtensions {
+    /// A key naming no field is refused, reported with this object's name.
+    #[serde(default, rename = "x-steward-refuse-unknown-keys")]
+    pub refuse_unknown_keys: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct RequestBody {
-    #[serde(default)]
-    pub required: bool,
-    pub content: BTreeMap<String, MediaType>,
+/// The `x-steward` extensions among an object's `x-` extensions, read as
+/// `T`; other vendors' extensions are left alone. `place` names the object
+/// in the error.
+pub fn steward_extensions<T: DeserializeOwned>(extensions: &IndexMap<String, Value>, place: &str) -> Result<T, Error> {
+    let ours: serde_json::Map<String, Value> = extensions
+        .iter()
+        .filter(|(key, _)| *key == "x-steward" || key.starts_with("x-steward-"))
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
+    serde_json::from_value(Value::Object(ours)).map_err(|e| Error::Parse(format!("{place}: {e}")))
 }
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct Response {
-    #[serde(default)]
-    pub description: String,
-    #[serde(default)]
-    pub content: BTreeMap<String, MediaType>,
+/// The operations of one path, in the order get, put, post, delete, patch.
+pub fn operations<'a>(path: &str, item: &'a PathItem) -> Result<Vec<Operation<'a>>, Error> {
+    let unsupported = [("options", &item.options), ("head", &item.head), ("trace", &item.trace)];
+    if let Some((method, _)) = unsupported.iter().find(|(_, op)| op.is_some()) {
+        return Err(Error::Unsupported(format!("{method} {path} (only get, put, post, delete and patch)")));
+    }
+    [("get", &item.get), ("put", &item.put), ("post", &item.post), ("delete", &item.delete), ("patch", &item.patch)]
+        .into_iter()
+        .filter_map(|(method, op)| op.as_ref().map(|op| (method, op)))
+        .map(|(method, spec)| {
+            let steward = steward_extensions(&spec.extensions, &format!("{method} {path}"))?;
+            Ok(Operation { method, spec, steward })
+        })
+        .collect()
 }
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct MediaType {
-    #[serde(default)]
-    pub schema: Value,
-}
-
-/// Either an inline object or a `$ref` to one under `components`.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-pub enum Referable<T> {
-    Ref {
-        #[serde(rename = "$ref")]
-        reference: String,
-    },
-    Inline(T),
-}
-
-impl<T: Clone> Referable<T> {
-    pub fn resolve<'a>(&'a self, prefix: &str, table: &'a BTreeMap<String, T>) -> Result<&'a T, Error> {
-        match self {
-            Referable::Inline(value) => Ok(value),
-            Referable::Ref { reference } => reference
-                .strip_prefix(prefix)
-                .and_then(|name| table.get(name))
-                .ok_or_else(|| Error::Unresolved(reference.clone())),
+/// The object a `ReferenceOr` stands for: itself, or the entry of `table`
+/// (a `components` map) its `$ref` names under `prefix`, following
+/// references between components.
+pub fn resolve<'a, T>(
+    item: &'a ReferenceOr<T>,
+    prefix: &str,
+    table: &'a IndexMap<String, ReferenceOr<T>>,
+) -> Result<&'a T, Error> {
+    let mut current = item;
+    // Each hop lands on a distinct entry unless the references loop.
+    for _ in 0..=table.len() {
+        match current {
+            ReferenceOr::Item(value) => return Ok(value),
+            ReferenceOr::Reference { reference } => {
+                current = reference
+                    .strip_prefix(prefix)
+                    .and_then(|name| table.get(name))
+                    .ok_or_else(|| Error::Unresolved(reference.clone()))?;
+            }
         }
     }
+    Err(Error::Unsupported(format!("a cycle of references under {prefix}")))
 }
 
 pub fn parse(yaml: &str) -> Result<Document, Error> {
-    let document: Document = serde_yaml_ng::from_str(yaml).map_err(|e| Error::Parse(e.to_string()))?;
-    if !document.openapi.starts_with("3.0") {
-        return Err(Error::Unsupported(format!("openapi version {} (only 3.0.x)", document.openapi)));
+    // Through a JSON value, as `to_json` reads the document: openapiv3's
+    // model is written for JSON's data model (string keys).
+    let value: Value = serde_yaml_ng::from_str(yaml).map_err(|e| Error::Parse(e.to_string()))?;
+    // The version first: a 3.1 document may not even read as 3.0.
+    if let Some(version) = value.get("openapi").and_then(Value::as_str)
+        && !version.starts_with("3.0")
+    {
+        return Err(Error::Unsupported(format!("openapi version {version} (only 3.0.x)")));
     }
-    Ok(document)
+    let api: OpenAPI = serde_json::from_value(value).map_err(|e| Error::Parse(e.to_string()))?;
+    let DocumentExtensions { binding } = steward_extensions(&api.extensions, "the document")?;
+    let mut paths = Vec::with_capacity(api.paths.paths.len());
+    for (path, item) in api.paths.paths {
+        match item {
+            ReferenceOr::Item(item) => paths.push((path, item)),
+            ReferenceOr::Reference { reference } => {
+                return Err(Error::Unsupported(format!("path item {path} by reference ({reference})")));
+            }
+        }
+    }
+    paths.sort_by(|(a, _), (b, _)| a.cmp(b));
+    Ok(Document {
+        paths,
+        components: api.components.unwrap_or_default(),
+        security: api.security.unwrap_or_default(),
+        binding,
+    })
 }
 
 /// The spec as JSON, for serving beside the YAML without parsing at run time.
+/// Straight from the YAML, not through the typed model, which would drop or
+/// reorder what it does not model.
 pub fn to_json(yaml: &str) -> Result<String, Error> {
     let value: Value = serde_yaml_ng::from_str(yaml).map_err(|e| Error::Parse(e.to_string()))?;
     serde_json::to_string_pretty(&value).map_err(|e| Error::Parse(e.to_string()))

@@ -1,14 +1,22 @@
 //! Schemas to Rust: one type per named component, and the Rust type of any
-//! schema that refers to components or is a primitive.
+//! schema that refers to components or is a primitive. Schemas are read as
+//! openapiv3's typed `Schema`, through the few keywords `Shape` gathers.
+
+use std::borrow::Borrow;
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
+use openapiv3::{
+    AdditionalProperties, AnySchema, IntegerFormat, NumberFormat, ReferenceOr, Schema, SchemaData, SchemaKind, Type,
+    VariantOrUnknownOrEmpty,
+};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 use serde_json::Value;
 
 use crate::Error;
+use crate::spec::{SchemaExtensions, steward_extensions};
 
-const SCHEMA_PREFIX: &str = "#/components/schemas/";
+pub const SCHEMA_PREFIX: &str = "#/components/schemas/";
 
 pub fn ident(name: &str) -> Ident {
     let candidate = name.to_snake_case();
@@ -29,34 +37,134 @@ pub fn type_ident(name: &str) -> Ident {
     Ident::new(&name.to_upper_camel_case(), Span::call_site())
 }
 
-fn is_nullable(schema: &Value) -> bool {
-    schema.get("nullable").and_then(Value::as_bool).unwrap_or(false)
+/// A reference is never nullable: OpenAPI 3.0 ignores a `$ref`'s siblings,
+/// and openapiv3 drops them.
+fn is_nullable<T: Borrow<Schema>>(schema: &ReferenceOr<T>) -> bool {
+    matches!(schema, ReferenceOr::Item(schema) if schema.borrow().schema_data.nullable)
+}
+
+/// The keywords of a schema the generator reads, the same whether
+/// openapiv3 recognised it as one `type` (`SchemaKind::Type`) or left it
+/// loose (`SchemaKind::Any`: no type, or keywords of several types).
+struct Shape<'a> {
+    typ: Option<&'a str>,
+    /// The format of an integer or a number.
+    format: Option<&'a str>,
+    /// The `enum` values, a non-string one as `None`; `None` without any.
+    enumeration: Option<Vec<Option<&'a str>>>,
+    /// `None` without any (openapiv3 reads `properties: {}` as none too).
+    properties: Option<&'a Properties>,
+    required: &'a [String],
+    items: Option<&'a ReferenceOr<Box<Schema>>>,
+    additional: Option<&'a AdditionalProperties>,
+    /// `oneOf` or `anyOf`: alternatives.
+    alternatives: bool,
+}
+
+type Properties = indexmap::IndexMap<String, ReferenceOr<Box<Schema>>>;
+
+impl<'a> Shape<'a> {
+    fn of(kind: &'a SchemaKind) -> Self {
+        let bare = Shape {
+            typ: None,
+            format: None,
+            enumeration: None,
+            properties: None,
+            required: &[],
+            items: None,
+            additional: None,
+            alternatives: false,
+        };
+        // Values of other types than string only matter as "not strings".
+        let not_strings = |n: usize| (n > 0).then(|| vec![None; n]);
+        let properties = |p: &'a Properties| (!p.is_empty()).then_some(p);
+        match kind {
+            SchemaKind::Type(Type::String(string)) => Shape {
+                typ: Some("string"),
+                enumeration: (!string.enumeration.is_empty())
+                    .then(|| string.enumeration.iter().map(Option::as_deref).collect()),
+                ..bare
+            },
+            SchemaKind::Type(Type::Integer(integer)) => Shape {
+                typ: Some("integer"),
+                format: match &integer.format {
+                    VariantOrUnknownOrEmpty::Item(IntegerFormat::Int32) => Some("int32"),
+                    VariantOrUnknownOrEmpty::Item(IntegerFormat::Int64) => Some("int64"),
+                    VariantOrUnknownOrEmpty::Unknown(format) => Some(format.as_str()),
+                    VariantOrUnknownOrEmpty::Empty => None,
+                },
+                enumeration: not_strings(integer.enumeration.len()),
+                ..bare
+            },
+            SchemaKind::Type(Type::Number(number)) => Shape {
+                typ: Some("number"),
+                format: match &number.format {
+                    VariantOrUnknownOrEmpty::Item(NumberFormat::Float) => Some("float"),
+                    VariantOrUnknownOrEmpty::Item(NumberFormat::Double) => Some("double"),
+                    VariantOrUnknownOrEmpty::Unknown(format) => Some(format.as_str()),
+                    VariantOrUnknownOrEmpty::Empty => None,
+                },
+                enumeration: not_strings(number.enumeration.len()),
+                ..bare
+            },
+            SchemaKind::Type(Type::Boolean(boolean)) => {
+                Shape { typ: Some("boolean"), enumeration: not_strings(boolean.enumeration.len()), ..bare }
+            }
+            SchemaKind::Type(Type::Object(object)) => Shape {
+                typ: Some("object"),
+                properties: properties(&object.properties),
+                required: &object.required,
+                additional: object.additional_properties.as_ref(),
+                ..bare
+            },
+            SchemaKind::Type(Type::Array(array)) => Shape { typ: Some("array"), items: array.items.as_ref(), ..bare },
+            SchemaKind::OneOf { .. } | SchemaKind::AnyOf { .. } => Shape { alternatives: true, ..bare },
+            SchemaKind::AllOf { .. } | SchemaKind::Not { .. } => bare,
+            SchemaKind::Any(any) => Shape {
+                typ: any.typ.as_deref(),
+                format: any.format.as_deref(),
+                enumeration: (!any.enumeration.is_empty()).then(|| any.enumeration.iter().map(Value::as_str).collect()),
+                properties: properties(&any.properties),
+                required: &any.required,
+                items: any.items.as_ref(),
+                additional: any.additional_properties.as_ref(),
+                alternatives: !any.one_of.is_empty() || !any.any_of.is_empty(),
+            },
+        }
+    }
+}
+
+/// `{}`: a schema with no keyword at all.
+fn is_empty_schema(schema: &ReferenceOr<Schema>) -> bool {
+    let empty = Schema { schema_data: SchemaData::default(), schema_kind: SchemaKind::Any(AnySchema::default()) };
+    matches!(schema, ReferenceOr::Item(schema) if *schema == empty)
 }
 
 /// The Rust type of a schema used in a field, parameter or body. Objects and
 /// enums must be named components so that every wire type has one name.
-pub fn rust_type(schema: &Value, context: &str) -> Result<TokenStream, Error> {
-    let inner = non_null_type(schema, context)?;
+pub fn rust_type<T: Borrow<Schema>>(schema: &ReferenceOr<T>, context: &str) -> Result<TokenStream, Error> {
+    let inner = match schema {
+        ReferenceOr::Reference { reference } => {
+            let name = reference.strip_prefix(SCHEMA_PREFIX).ok_or_else(|| Error::Unresolved(reference.to_owned()))?;
+            let name = type_ident(name);
+            quote!(#name)
+        }
+        ReferenceOr::Item(schema) => non_null_type(schema.borrow(), context)?,
+    };
     Ok(if is_nullable(schema) { quote!(Option<#inner>) } else { inner })
 }
 
-fn non_null_type(schema: &Value, context: &str) -> Result<TokenStream, Error> {
-    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
-        let name = reference.strip_prefix(SCHEMA_PREFIX).ok_or_else(|| Error::Unresolved(reference.to_owned()))?;
-        let name = type_ident(name);
-        return Ok(quote!(#name));
-    }
-    let kind = schema.get("type").and_then(Value::as_str);
-    let format = schema.get("format").and_then(Value::as_str);
+fn non_null_type(schema: &Schema, context: &str) -> Result<TokenStream, Error> {
+    let shape = Shape::of(&schema.schema_kind);
     // Alternatives (number or string, list or message) are carried as JSON
     // values: the handler builds whichever the wire needs.
-    if ["oneOf", "anyOf"].iter().any(|k| schema.get(k).is_some()) {
+    if shape.alternatives {
         return Ok(quote!(serde_json::Value));
     }
-    Ok(match (kind, format) {
+    Ok(match (shape.typ, shape.format) {
         // No type at all (only a description, say): any JSON value.
-        (None, _) if schema.get("properties").is_none() => quote!(serde_json::Value),
-        (Some("string"), _) if schema.get("enum").is_some() => {
+        (None, _) if shape.properties.is_none() => quote!(serde_json::Value),
+        (Some("string"), _) if shape.enumeration.is_some() => {
             return Err(Error::Unsupported(format!("{context}: inline enum; name it under components/schemas")));
         }
         (Some("string"), _) => quote!(String),
@@ -68,19 +176,19 @@ fn non_null_type(schema: &Value, context: &str) -> Result<TokenStream, Error> {
         (Some("number"), _) => quote!(f64),
         (Some("boolean"), _) => quote!(bool),
         (Some("array"), _) => {
-            let items =
-                schema.get("items").ok_or_else(|| Error::Unsupported(format!("{context}: array without items")))?;
+            let items = shape.items.ok_or_else(|| Error::Unsupported(format!("{context}: array without items")))?;
             let item = rust_type(items, context)?;
             quote!(Vec<#item>)
         }
-        (Some("object"), _) if schema.get("properties").is_none() => match schema.get("additionalProperties") {
-            Some(Value::Object(values)) if !values.is_empty() => {
-                let value = rust_type(&Value::Object(values.clone()), context)?;
+        (Some("object"), _) if shape.properties.is_none() => match shape.additional {
+            Some(AdditionalProperties::Schema(values)) if !is_empty_schema(values) => {
+                let value = rust_type(values.as_ref(), context)?;
                 quote!(std::collections::BTreeMap<String, #value>)
             }
             _ => quote!(serde_json::Value),
         },
         _ => {
+            let schema = serde_json::to_string(schema).unwrap_or_default();
             return Err(Error::Unsupported(format!(
                 "{context}: inline schema {schema}; name it under components/schemas"
             )));
@@ -88,26 +196,47 @@ fn non_null_type(schema: &Value, context: &str) -> Result<TokenStream, Error> {
     })
 }
 
+/// The schema of property `name` of a named schema, if it is an object
+/// that has one.
+pub fn property<'a>(schema: &'a ReferenceOr<Schema>, name: &str) -> Option<&'a ReferenceOr<Box<Schema>>> {
+    Shape::of(&schema.as_item()?.schema_kind).properties?.get(name)
+}
+
 /// The item for one named component: a struct for an object, an enum for a
 /// string enumeration, a type alias for anything else.
-pub fn component(name: &str, schema: &Value) -> Result<TokenStream, Error> {
+pub fn component(name: &str, schema: &ReferenceOr<Schema>) -> Result<TokenStream, Error> {
     let ty = type_ident(name);
-    if let Some(values) = schema.get("enum").and_then(Value::as_array) {
-        return string_enum(name, &ty, values);
-    }
-    if schema.get("properties").is_some() {
-        return object(name, &ty, schema);
+    if let ReferenceOr::Item(item) = schema {
+        let extensions: SchemaExtensions = steward_extensions(&item.schema_data.extensions, &format!("schema {name}"))?;
+        let shape = Shape::of(&item.schema_kind);
+        if let Some(values) = &shape.enumeration {
+            refuse_unknown_keys_on_objects_only(name, &extensions)?;
+            return string_enum(name, &ty, values);
+        }
+        if let Some(properties) = shape.properties {
+            return object(name, &ty, properties, shape.required, extensions.refuse_unknown_keys.as_deref());
+        }
+        refuse_unknown_keys_on_objects_only(name, &extensions)?;
     }
     let aliased = rust_type(schema, name)?;
     Ok(quote! { pub type #ty = #aliased; })
 }
 
-fn string_enum(name: &str, ty: &Ident, values: &[Value]) -> Result<TokenStream, Error> {
+/// Only a struct has keys to refuse: the extension elsewhere is a mistake.
+fn refuse_unknown_keys_on_objects_only(name: &str, extensions: &SchemaExtensions) -> Result<(), Error> {
+    match extensions.refuse_unknown_keys {
+        Some(_) => {
+            Err(Error::Unsupported(format!("{name}: x-steward-refuse-unknown-keys on a schema without properties")))
+        }
+        None => Ok(()),
+    }
+}
+
+fn string_enum(name: &str, ty: &Ident, values: &[Option<&str>]) -> Result<TokenStream, Error> {
     let variants = values
         .iter()
         .map(|value| {
-            let wire =
-                value.as_str().ok_or_else(|| Error::Unsupported(format!("{name}: enum values must be strings")))?;
+            let wire = value.ok_or_else(|| Error::Unsupported(format!("{name}: enum values must be strings")))?;
             let variant = type_ident(wire);
             Ok(quote! { #[oai(rename = #wire)] #variant })
         })
@@ -125,22 +254,19 @@ fn string_enum(name: &str, ty: &Ident, values: &[Value]) -> Result<TokenStream, 
     })
 }
 
-fn object(name: &str, ty: &Ident, schema: &Value) -> Result<TokenStream, Error> {
-    let required: Vec<&str> = schema
-        .get("required")
-        .and_then(Value::as_array)
-        .map(|names| names.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    let properties = schema
-        .get("properties")
-        .and_then(Value::as_object)
-        .ok_or_else(|| Error::Unsupported(format!("{name}: properties must be a map")))?;
+fn object(
+    name: &str,
+    ty: &Ident,
+    properties: &Properties,
+    required: &[String],
+    refuse_unknown_keys: Option<&str>,
+) -> Result<TokenStream, Error> {
     let fields = properties
         .iter()
         .map(|(wire, property)| {
             let field = ident(wire);
             let context = format!("{name}.{wire}");
-            let is_required = required.contains(&wire.as_str());
+            let is_required = required.contains(wire);
             let base = rust_type(property, &context)?;
             Ok(if is_required {
                 quote! { #[oai(rename = #wire)] pub #field: #base }
@@ -168,7 +294,7 @@ fn object(name: &str, ty: &Ident, schema: &Value) -> Result<TokenStream, Error> 
     // `x-steward-refuse-unknown-keys: <object>`: a key naming no field is
     // refused (a filter over a database object, say), reported with the
     // object's name; other types ignore unknown keys as Go's decoder does.
-    let unknown_key = schema.get("x-steward-refuse-unknown-keys").and_then(Value::as_str).map(|object| {
+    let unknown_key = refuse_unknown_keys.map(|object| {
         let wires = properties.keys();
         quote! {
             fn unknown_key(value: &serde_json::Value) -> Option<(String, &'static str)> {
@@ -202,6 +328,10 @@ mod tests {
         tokens.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
     }
 
+    fn schema(value: Value) -> ReferenceOr<Schema> {
+        serde_json::from_value(value).unwrap()
+    }
+
     #[test]
     fn primitives_map_to_rust_types() {
         let cases = [
@@ -216,21 +346,21 @@ mod tests {
             (json!({"oneOf": [{"type": "number"}, {"type": "string"}]}), "serde_json :: Value"),
         ];
         for (schema, expected) in cases {
-            assert_eq!(render(rust_type(&schema, "t").unwrap()), expected, "{schema}");
+            assert_eq!(render(rust_type(&self::schema(schema.clone()), "t").unwrap()), expected, "{schema}");
         }
     }
 
     #[test]
     fn inline_objects_and_enums_are_refused() {
         let inline = json!({"type": "object", "properties": {"a": {"type": "string"}}});
-        assert!(matches!(rust_type(&inline, "x"), Err(Error::Unsupported(_))));
+        assert!(matches!(rust_type(&schema(inline), "x"), Err(Error::Unsupported(_))));
         let inline_enum = json!({"type": "string", "enum": ["a"]});
-        assert!(matches!(rust_type(&inline_enum, "x"), Err(Error::Unsupported(_))));
+        assert!(matches!(rust_type(&schema(inline_enum), "x"), Err(Error::Unsupported(_))));
     }
 
     #[test]
     fn object_fields_keep_wire_names_and_optionality() {
-        let schema = json!({
+        let server = schema(json!({
             "type": "object",
             "required": ["id"],
             "properties": {
@@ -238,8 +368,8 @@ mod tests {
                 "loadMultiplier": {"type": "number"},
                 "tag": {"type": "string", "nullable": true}
             }
-        });
-        let out = render(component("Server", &schema).unwrap());
+        }));
+        let out = render(component("Server", &server).unwrap());
         assert!(out.contains("# [oai (rename = \"id\")] pub id : String"), "{out}");
         assert!(
             out.contains("# [oai (rename = \"loadMultiplier\" , skip_serializing_if_is_none)] pub load_multiplier : Option < f64 >"),
@@ -249,8 +379,49 @@ mod tests {
     }
 
     #[test]
+    fn fields_keep_the_documents_order() {
+        let record = schema(json!({
+            "type": "object",
+            "properties": {"zeta": {"type": "string"}, "alpha": {"type": "string"}, "mid": {"type": "string"}}
+        }));
+        let out = render(component("Record", &record).unwrap());
+        let at = |field: &str| out.find(&format!("pub {field} :")).unwrap();
+        assert!(at("zeta") < at("alpha") && at("alpha") < at("mid"), "{out}");
+    }
+
+    #[test]
+    fn maps_loose_and_unsigned_schemas_as_before() {
+        let cases = [
+            (json!({"type": "integer", "format": "uint64"}), "u64"),
+            (json!({"type": "integer", "format": "uint32"}), "u32"),
+            (json!({"type": "number", "format": "float"}), "f32"),
+            // Keywords of several types: openapiv3 leaves these loose.
+            (json!({"type": "string", "minimum": 1}), "String"),
+            (json!({"type": "object", "oneOf": [{"type": "object"}]}), "serde_json :: Value"),
+            (
+                json!({"type": "object", "additionalProperties": {"type": "string"}}),
+                "std :: collections :: BTreeMap < String , String >",
+            ),
+            (json!({"type": "object", "additionalProperties": {}}), "serde_json :: Value"),
+            (json!({"type": "object", "additionalProperties": true}), "serde_json :: Value"),
+            (json!({"allOf": [{"$ref": "#/components/schemas/a"}]}), "serde_json :: Value"),
+            (json!({"$ref": "#/components/schemas/a"}), "A"),
+        ];
+        for (schema, expected) in cases {
+            assert_eq!(render(rust_type(&self::schema(schema.clone()), "t").unwrap()), expected, "{schema}");
+        }
+        let no_items = schema(json!({"type": "array"}));
+        assert!(matches!(rust_type(&no_items, "x"), Err(Error::Unsupported(m)) if m.contains("without items")));
+        let elsewhere = schema(json!({"$ref": "other.yaml#/a"}));
+        assert!(matches!(rust_type(&elsewhere, "x"), Err(Error::Unresolved(r)) if r == "other.yaml#/a"));
+        let numbers = schema(json!({"type": "integer", "enum": [1, 2]}));
+        assert!(matches!(component("n", &numbers), Err(Error::Unsupported(m)) if m.contains("must be strings")));
+    }
+
+    #[test]
     fn string_enums_keep_wire_values() {
-        let out = render(component("state", &json!({"type": "string", "enum": ["enabled", "cordoned"]})).unwrap());
+        let state = schema(json!({"type": "string", "enum": ["enabled", "cordoned"]}));
+        let out = render(component("state", &state).unwrap());
         assert!(out.contains("pub enum State { # [oai (rename = \"enabled\")] Enabled"), "{out}");
     }
 
