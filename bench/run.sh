@@ -88,6 +88,19 @@ login_connections=${BENCH_LOGIN_CONNECTIONS:-2}
 read -r login_rps login_p99 login_mib < <(connections=$login_connections measure "$mc/login" -s "$root/bench/mc_login.lua")
 read -r login32_rps login32_p99 login32_mib < <(measure "$mc/login" -s "$root/bench/mc_login.lua")
 read -r current_rps current_p99 current_mib < <(measure "$mc/auth/user/current" -s "$root/bench/post.lua" -H "Authorization: Bearer $mc_token")
+flavors=${BENCH_FLAVORS:-1000}
+python3 - "$mc" "$mc_token" "$flavors" <<'PY'
+import json, sys, urllib.request
+base, token, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+for n in range(count):
+    body = {"Region": "local", "Flavor": {"key": {"name": f"seed-{n:04d}"}, "ram": 1024 * (n % 8 + 1), "vcpus": n % 4 + 1, "disk": 20}}
+    request = urllib.request.Request(f"{base}/auth/ctrl/CreateFlavor", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+    urllib.request.urlopen(request).read()
+PY
+read -r showflavor_rps showflavor_p99 showflavor_mib < <(measure "$mc/auth/ctrl/ShowFlavor" -s "$root/bench/mc_show_flavor.lua" -H "Authorization: Bearer $mc_token")
+read -r createflavor_rps createflavor_p99 createflavor_mib < <(measure "$mc/auth/ctrl/CreateFlavor" -s "$root/bench/mc_create_flavor.lua" -H "Authorization: Bearer $mc_token")
+read -r refcreate_rps refcreate_p99 _ < <(measure "http://127.0.0.1:$reference_port/flavor" -s "$root/bench/mc_create_flavor.lua")
 
 printf '\n%-44s %12s %10s %12s\n' "endpoint ($connections connections, ${duration}s, SQLite)" "req/s" "p99 ms" "peak MiB"
 row() { printf '%-44s %12.0f %10.2f %12s\n' "$@"; }
@@ -101,10 +114,14 @@ row "storj get user ($storj_users users)" "$storj_rps" "$storj_p99" "$storj_mib"
 row "mc login (argon2id), $login_connections connections" "$login_rps" "$login_p99" "$login_mib"
 row "mc login (argon2id), $connections connections" "$login32_rps" "$login32_p99" "$login32_mib"
 row "mc auth/user/current (bearer JWT)" "$current_rps" "$current_p99" "$current_mib"
+row "mc ShowFlavor, stream of $flavors flavors" "$showflavor_rps" "$showflavor_p99" "$showflavor_mib"
+row "mc CreateFlavor (a new flavor each)" "$createflavor_rps" "$createflavor_p99" "$createflavor_mib"
+row "reference: insert one row from JSON" "$refcreate_rps" "$refcreate_p99" "(other process)"
 overall_peak=0
-for p in "$servers_mib" "$info_mib" "$ref_mib" "$tenants_mib" "$tenants1_mib" "$users_mib" "$storj_mib" "$login_mib" "$login32_mib" "$current_mib"; do
+for p in "$servers_mib" "$info_mib" "$ref_mib" "$tenants_mib" "$tenants1_mib" "$users_mib" "$storj_mib" "$login_mib" "$login32_mib" "$current_mib" "$showflavor_mib" "$createflavor_mib"; do
   [ "$p" -gt "$overall_peak" ] && overall_peak=$p
 done
 printf 'steward idle memory after start (VmRSS): %d MiB (goal < 30)\n' "$((idle_rss / 1024))"
 printf 'steward peak memory while seeding: %d MiB; over the measured scenarios: %d MiB (goal < 256)\n' "$seed_peak" "$overall_peak"
 awk -v s="$info_rps" -v r="$ref_rps" 'BEGIN { printf "ratio getServerInfo / reference: %.2f (goal >= 0.80)\n", s / r }'
+awk -v s="$createflavor_rps" -v r="$refcreate_rps" 'BEGIN { printf "ratio CreateFlavor / reference insert: %.2f (Steward also authenticates, authorizes and audits)\n", s / r }'

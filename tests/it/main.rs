@@ -15,6 +15,7 @@ mod mc_operator_codes;
 mod mc_races;
 mod mc_sessions;
 mod mc_users;
+mod mc_vm_pools;
 mod platform;
 mod races;
 mod scalelite_auth;

@@ -1,6 +1,7 @@
 //! The yardstick for `make bench`: the least a poem-openapi + sea-orm
-//! service does to serve one row from SQLite as JSON. Steward's single-row
-//! read is compared with this one, on the same machine, in the same run.
+//! service does to serve one row from SQLite as JSON, and to insert one
+//! row from a JSON body. Steward's single-row read and MC's CreateFlavor
+//! are compared with these, on the same machine, in the same run.
 
 use poem::{Route, Server, listener::TcpListener};
 use poem_openapi::{ApiResponse, Object, OpenApi, OpenApiService, param::Query, payload::Json};
@@ -28,6 +29,57 @@ mod server {
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
+}
+
+mod flavor {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "flavors")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub name: String,
+        pub ram: i64,
+        pub vcpus: i64,
+        pub disk: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+#[derive(Object, Default)]
+struct FlavorKey {
+    name: Option<String>,
+}
+
+#[derive(Object)]
+struct Flavor {
+    key: Option<FlavorKey>,
+    ram: Option<u64>,
+    vcpus: Option<u64>,
+    disk: Option<u64>,
+}
+
+/// The same envelope MC's CreateFlavor takes.
+#[derive(Object)]
+#[oai(rename_all = "PascalCase")]
+struct RegionFlavor {
+    region: Option<String>,
+    flavor: Option<Flavor>,
+}
+
+#[derive(Object)]
+struct Empty {}
+
+#[derive(ApiResponse)]
+enum CreateFlavor {
+    #[oai(status = 200)]
+    Ok(Json<Empty>),
+    #[oai(status = 400)]
+    Exists,
 }
 
 #[derive(Object)]
@@ -69,6 +121,27 @@ impl Api {
     }
 }
 
+#[OpenApi]
+impl FlavorApi {
+    #[oai(path = "/flavor", method = "post")]
+    async fn create_flavor(&self, body: Json<RegionFlavor>) -> poem::Result<CreateFlavor> {
+        let Some(flavor) = body.0.flavor else { return Ok(CreateFlavor::Exists) };
+        let size = |n: Option<u64>| i64::try_from(n.unwrap_or(0)).unwrap_or(i64::MAX);
+        let row = flavor::ActiveModel {
+            name: sea_orm::Set(flavor.key.unwrap_or_default().name.unwrap_or_default()),
+            ram: sea_orm::Set(size(flavor.ram)),
+            vcpus: sea_orm::Set(size(flavor.vcpus)),
+            disk: sea_orm::Set(size(flavor.disk)),
+        };
+        Ok(match flavor::Entity::insert(row).exec(&self.0).await {
+            Ok(_) => CreateFlavor::Ok(Json(Empty {})),
+            Err(_) => CreateFlavor::Exists,
+        })
+    }
+}
+
+struct FlavorApi(DatabaseConnection);
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -90,6 +163,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let backend = db.get_database_backend();
     let create = Schema::new(backend).create_table_from_entity(server::Entity);
     db.execute(&create).await?;
+    db.execute(&Schema::new(backend).create_table_from_entity(flavor::Entity)).await?;
     for n in 0..100 {
         let row = server::ActiveModel {
             id: sea_orm::Set(format!("server-{n}")),
@@ -101,7 +175,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         server::Entity::insert(row).exec(&db).await?;
     }
-    let service = OpenApiService::new(Api(db), "reference", "1");
+    let service = OpenApiService::new((Api(db.clone()), FlavorApi(db)), "reference", "1");
     Server::new(TcpListener::bind(listen)).run(Route::new().nest("/", service)).await?;
     Ok(())
 }

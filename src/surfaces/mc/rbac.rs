@@ -45,6 +45,7 @@ pub const CONFIG: &str = "config";
 pub const CONTROLLERS: &str = "controllers";
 pub const BILLING: &str = "billing";
 pub const CLOUDLETS: &str = "cloudlets";
+pub const CLOUDLET_ANALYTICS: &str = "cloudletanalytics";
 pub const FLAVORS: &str = "flavors";
 
 /// Every resource MC's roles mention.

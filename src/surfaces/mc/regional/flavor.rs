@@ -112,7 +112,7 @@ impl api::FlavorApi for Mc {
     ) -> Result<api::DeleteFlavorResponse, McError> {
         let region = super::region(self, &request.body.region).await?;
         let flavor = flavor_of(&request.body);
-        super::delete(self, &caller, &region, &FLAVOR, &super::as_json(&flavor), None).await?;
+        super::delete(self, &caller, &region, &FLAVOR, &super::as_json(&flavor), |_| Ok(())).await?;
         Ok(api::DeleteFlavorResponse::Ok(api::Result::default()))
     }
 

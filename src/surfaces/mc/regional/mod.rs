@@ -12,6 +12,7 @@ pub mod flavor;
 pub mod object;
 pub mod operator_code;
 pub mod store;
+pub mod vm_pool;
 
 use std::collections::BTreeSet;
 
@@ -98,22 +99,24 @@ pub async fn modify(
     Ok(())
 }
 
-/// Deletes the object under `object`'s key, only if `owner` (when given)
-/// owns it. (Kinds whose objects others refer to will check that inside
-/// this transaction once those kinds are served.)
+/// Deletes the object under `object`'s key once `check` (given the stored
+/// object, inside the transaction holding its row) lets it go. (Kinds that
+/// others refer to will check that here once those kinds are served.)
 pub async fn delete(
     mc: &Mc,
     caller: &McCaller,
     region: &str,
     kind: &Kind,
     object: &Value,
-    owner: Option<&str>,
+    check: impl FnOnce(&Value) -> Result<(), McError> + Send,
 ) -> Result<(), McError> {
     let key = kind.key_text(object);
     let txn = crate::db::begin_write(&mc.db).await?;
-    if !store::remove(&txn, region, kind, &key, owner).await? {
+    let Some(stored) = store::find_for_update(&txn, region, kind, &key).await? else {
         return Err(not_found(kind, &key));
-    }
+    };
+    check(&stored.object)?;
+    store::remove(&txn, region, kind, &key).await?;
     audit(mc, &txn, caller, "delete", region, kind, &key).await?;
     txn.commit().await?;
     Ok(())

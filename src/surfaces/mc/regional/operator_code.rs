@@ -48,7 +48,13 @@ impl api::OperatorCodeApi for Mc {
         // was authorized in; Steward only deletes the org's own code.
         let object = super::as_json(&code);
         let owner = OPERATOR_CODE.org_of(&object);
-        super::delete(self, &caller, &region, &OPERATOR_CODE, &object, Some(&owner)).await?;
+        super::delete(self, &caller, &region, &OPERATOR_CODE, &object, |stored| {
+            match OPERATOR_CODE.org_of(stored) == owner {
+                true => Ok(()),
+                false => Err(super::not_found(&OPERATOR_CODE, &OPERATOR_CODE.key_text(stored))),
+            }
+        })
+        .await?;
         Ok(api::DeleteOperatorCodeResponse::Ok(api::Result::default()))
     }
 

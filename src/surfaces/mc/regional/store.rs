@@ -80,23 +80,10 @@ pub async fn replace(
     Ok(())
 }
 
-/// Deletes the object under `key` (only `owner`'s, when given); false
-/// when there was none.
-pub async fn remove(
-    db: &impl ConnectionTrait,
-    region: &str,
-    kind: &Kind,
-    key: &str,
-    owner: Option<&str>,
-) -> Result<bool, DbErr> {
-    let mut delete = row::Entity::delete_many()
-        .filter(Column::Region.eq(region))
-        .filter(Column::Kind.eq(kind.name))
-        .filter(Column::ObjectKey.eq(key));
-    if let Some(owner) = owner {
-        delete = delete.filter(Column::Org.eq(owner));
-    }
-    Ok(delete.exec(db).await?.rows_affected == 1)
+/// Deletes the object under `key`; false when there was none.
+pub async fn remove(db: &impl ConnectionTrait, region: &str, kind: &Kind, key: &str) -> Result<bool, DbErr> {
+    let deleted = row::Entity::delete_by_id((region.to_owned(), kind.name.to_owned(), key.to_owned())).exec(db).await?;
+    Ok(deleted.rows_affected == 1)
 }
 
 /// Which objects a show lists: the owning orgs it may see, and the one org
