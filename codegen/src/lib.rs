@@ -400,7 +400,8 @@ paths:
       operationId: createPet
       tags: [Pet]
       x-steward-json-extractor: crate::Raw
-      x-steward-internal-fields: {Secret: /secret}
+      x-steward-internal-fields: {Secret: /secret, Mood: {at: /mood, zero: Calm}}
+      x-steward-required-object: /pet
       x-steward-permission: {resource: pets, action: manage, org: /owner, requires-org: keeper}
       requestBody:
         required: true
@@ -460,12 +461,16 @@ components:
             "{code}"
         );
         assert!(code.contains("crate::wire::Permission::Visibility(\"own-orgs\")"), "{code}");
-        assert!(code.contains("const INTERNAL_FIELDS: &[(&str, &str)] = &[(\"Secret\", \"/secret\")];"), "{code}");
+        assert!(code.contains("const INTERNAL_FIELDS: &[(&str, &str, Option<&str>)] = &["), "{code}");
+        assert!(code.contains("(\"Secret\", \"/secret\", None)"), "{code}");
+        assert!(code.contains("(\"Mood\", \"/mood\", Some(\"Calm\"))"), "{code}");
+        assert!(code.contains("missing_object(\"pet\")"), "{code}");
+        let required = code.find("missing_object").unwrap();
         // The internal-field refusal comes first, then the permission, then the handler.
         let internal = code.find("let internal = INTERNAL_FIELDS").unwrap();
         let permission = code.find("PERMISSION, sent.as_ref()").unwrap();
         let handler = code.find("self.0.create_pet(caller, request)").expect("the handler call");
-        assert!(internal < permission && permission < handler, "{code}");
+        assert!(required < internal && internal < permission && permission < handler, "{code}");
         let unsecured = REGIONAL.replace("security: [{key: []}]", "security: []");
         assert!(matches!(generate(&unsecured), Err(Error::Unsupported(m)) if m.contains("unsecured")));
     }

@@ -237,7 +237,9 @@ pub fn operation(document: &Document, path: &str, item: &PathItem, op: &Operatio
         .collect::<Vec<_>>()
         .join("/");
     let bind_request = request_value.map(|value| quote!(let request = #value;));
-    let internal = internal_fields_check(op, op_id, body.as_ref().is_some_and(|b| b.is_json), &error_ty, &reply_ty)?;
+    let json_body = body.as_ref().is_some_and(|b| b.is_json);
+    let required = required_object_check(op, op_id, json_body, &error_ty, &reply_ty)?;
+    let internal = internal_fields_check(op, op_id, json_body, &error_ty, &reply_ty)?;
     let check = match &op.steward.permission {
         Some(permission) => Some(permission_check(
             permission,
@@ -250,15 +252,18 @@ pub fn operation(document: &Document, path: &str, item: &PathItem, op: &Operatio
         None => None,
     };
     // The body as JSON, for the checks that read it.
-    let sent = (internal.is_some() || check.is_some()).then(|| match body.as_ref().is_some_and(|b| b.is_json) {
-        true => quote!(let sent: Option<serde_json::Value> = poem_openapi::types::ToJSON::to_json(&request.body);),
-        false => quote!(let sent: Option<serde_json::Value> = None;),
+    let sent = (required.is_some() || internal.is_some() || check.is_some()).then(|| {
+        match body.as_ref().is_some_and(|b| b.is_json) {
+            true => quote!(let sent: Option<serde_json::Value> = poem_openapi::types::ToJSON::to_json(&request.body);),
+            false => quote!(let sent: Option<serde_json::Value> = None;),
+        }
     });
     let route = quote! {
         #[oai(path = #oai_path, method = #method, operation_id = #op_id)]
         async fn #method_name(&self, #caller_param #(#route_params)* #body_param #raw_query_param) -> #reply_ty {
             #bind_request
             #sent
+            #required
             #internal
             #check
             #reply_ty(self.0.#method_name(#caller_arg #request_arg).await)
@@ -362,24 +367,57 @@ fn internal_fields_check(
     if !json_body {
         return Err(Error::Unsupported(format!("{op_id}: x-steward-internal-fields without a JSON body")));
     }
-    let fields =
-        op.steward
-            .internal_fields
-            .iter()
-            .map(|(name, pointer)| {
-                let pointer = pointer.as_str().filter(|p| p.starts_with('/')).ok_or_else(|| {
-                    Error::Unsupported(format!("{op_id}: internal field {name} needs a JSON pointer"))
-                })?;
-                Ok(quote!((#name, #pointer)))
-            })
-            .collect::<Result<Vec<_>, Error>>()?;
+    let fields = op
+        .steward
+        .internal_fields
+        .iter()
+        .map(|(name, place)| {
+            let bad =
+                || Error::Unsupported(format!("{op_id}: internal field {name} needs a JSON pointer (or {{at, zero}})"));
+            let (pointer, zero) = match place {
+                serde_json::Value::String(pointer) => (pointer.as_str(), None),
+                serde_json::Value::Object(fields) => (
+                    fields.get("at").and_then(serde_json::Value::as_str).ok_or_else(bad)?,
+                    Some(fields.get("zero").and_then(serde_json::Value::as_str).ok_or_else(bad)?),
+                ),
+                _ => return Err(bad()),
+            };
+            if !pointer.starts_with('/') {
+                return Err(bad());
+            }
+            let zero = match zero {
+                Some(zero) => quote!(Some(#zero)),
+                None => quote!(None),
+            };
+            Ok(quote!((#name, #pointer, #zero)))
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
     Ok(Some(quote! {
-        const INTERNAL_FIELDS: &[(&str, &str)] = &[#(#fields),*];
-        let internal = INTERNAL_FIELDS.iter().find(|(_, pointer)| {
-            sent.as_ref().and_then(|body| body.pointer(pointer)).is_some_and(|value| !crate::wire::is_zero(value))
+        const INTERNAL_FIELDS: &[(&str, &str, Option<&str>)] = &[#(#fields),*];
+        let internal = INTERNAL_FIELDS.iter().find(|(_, pointer, zero)| {
+            sent.as_ref().and_then(|body| body.pointer(pointer)).is_some_and(|value| crate::wire::go_sets(value, *zero))
         });
-        if let Some((name, _)) = internal {
+        if let Some((name, _, _)) = internal {
             return #reply_ty(Err(<#error_ty as crate::wire::Wire>::internal_only(name)));
+        }
+    }))
+}
+
+/// The generated refusal of an update without its object.
+fn required_object_check(
+    op: &Operation,
+    op_id: &str,
+    json_body: bool,
+    error_ty: &syn::Path,
+    reply_ty: &proc_macro2::Ident,
+) -> Result<Option<TokenStream>, Error> {
+    let Some(pointer) = &op.steward.required_object else { return Ok(None) };
+    let name = pointer.rsplit('/').next().filter(|name| !name.is_empty() && json_body).ok_or_else(|| {
+        Error::Unsupported(format!("{op_id}: x-steward-required-object needs a JSON body and a pointer"))
+    })?;
+    Ok(Some(quote! {
+        if !sent.as_ref().and_then(|body| body.pointer(#pointer)).is_some_and(serde_json::Value::is_object) {
+            return #reply_ty(Err(<#error_ty as crate::wire::Wire>::missing_object(#name)));
         }
     }))
 }

@@ -104,10 +104,15 @@ pub struct OperationExtensions {
     #[serde(default, rename = "x-steward-json-extractor")]
     pub json_extractor: Option<String>,
     /// Fields only the original's own services may set, by the name the
-    /// refusal gives them, each at a JSON pointer into the body; a request
-    /// giving one a non-zero value is refused before the permission check.
+    /// refusal gives them, each at a JSON pointer into the body (or `{at,
+    /// zero}` for an enum, whose zero is its first name); a request setting
+    /// one (Go's sense) is refused before the permission check.
     #[serde(default, rename = "x-steward-internal-fields")]
     pub internal_fields: serde_json::Map<String, Value>,
+    /// A JSON pointer to the object an update must carry (MC's
+    /// `SetRegionObjFields`: `Invalid object data for <Kind>`), checked first.
+    #[serde(default, rename = "x-steward-required-object")]
+    pub required_object: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -18,6 +18,18 @@ pub trait CanonicalKeys {
     }
 }
 
+/// Whether a field holds a value in Go's sense after decoding `value`: a
+/// list or map given at all (even empty), a struct pointer given, a scalar
+/// other than its zero (`zero`: an enum's zero name).
+pub fn go_sets(value: &serde_json::Value, zero: Option<&str>) -> bool {
+    match value {
+        serde_json::Value::Null => false,
+        serde_json::Value::String(text) => !text.is_empty() && Some(text.as_str()) != zero,
+        serde_json::Value::Array(_) | serde_json::Value::Object(_) => true,
+        scalar => !is_zero(scalar),
+    }
+}
+
 /// Go's zero value as JSON: absent fields, null, false, 0, "", [] and {}.
 pub fn is_zero(value: &serde_json::Value) -> bool {
     match value {
@@ -184,6 +196,18 @@ pub fn canonicalize_keys(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn go_sets_lists_and_maps_given_empty_but_not_zero_scalars() {
+        use serde_json::json;
+        assert!(go_sets(&json!([]), None));
+        assert!(go_sets(&json!({}), None));
+        assert!(go_sets(&json!(true), None) && !go_sets(&json!(false), None));
+        assert!(!go_sets(&json!(0), None) && go_sets(&json!(2), None));
+        assert!(!go_sets(&json!(""), None) && !go_sets(&json!(null), None));
+        assert!(!go_sets(&json!("TrackedStateUnknown"), Some("TrackedStateUnknown")));
+        assert!(go_sets(&json!("Ready"), Some("TrackedStateUnknown")));
+    }
 
     #[test]
     fn keys_match_like_go() {

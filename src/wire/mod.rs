@@ -25,6 +25,12 @@ pub trait Wire: poem::IntoResponse + Send + Sized {
         Self::rejected("", poem::Error::from_string(format!("{field} is internal"), StatusCode::BAD_REQUEST))
     }
 
+    /// The answer to an update without the object it must carry (an
+    /// operation's `x-steward-required-object`).
+    fn missing_object(name: &'static str) -> Self {
+        Self::rejected("", poem::Error::from_string(format!("no {name} given"), StatusCode::BAD_REQUEST))
+    }
+
     /// Encodes a streamed answer: the lines the handler produced, then the
     /// error that ended it after them, if any. Surfaces that stream say how
     /// (MC: `{"data":...}` lines, a final `{"result":...}` line); without
@@ -151,7 +157,7 @@ mod extract;
 mod go_json;
 
 pub use extract::{FormPairs, LenientJson, OptionalJson, RawQuery, form_urlencoded_pairs, json_request_meta};
-pub use go_json::{CanonicalKeys, Canonicalizer, FieldKeys, Mismatch, canonicalize_keys, is_zero};
+pub use go_json::{CanonicalKeys, Canonicalizer, FieldKeys, Mismatch, canonicalize_keys, go_sets, is_zero};
 
 #[cfg(test)]
 mod tests {

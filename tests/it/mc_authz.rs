@@ -86,7 +86,12 @@ fn declared_operations() -> Vec<(String, String, Value)> {
     for (path, item) in spec["paths"].as_object().unwrap() {
         let op = &item["post"];
         if let Some(permission) = op.get("x-steward-permission") {
-            out.push((op["operationId"].as_str().unwrap().to_owned(), path.clone(), permission.clone()));
+            // The object an update must carry rides along with the declaration.
+            let mut permission = permission.clone();
+            if let Some(object) = op.get("x-steward-required-object") {
+                permission["required-object"] = object.clone();
+            }
+            out.push((op["operationId"].as_str().unwrap().to_owned(), path.clone(), permission));
         }
     }
     out
@@ -132,6 +137,9 @@ fn declared_allows(permission: &Value, role: &str, table: &BTreeSet<(String, Str
 /// the declaration reads the org from.
 fn declared_body(permission: &Value, org: &str) -> Value {
     let mut body = json!({"Region": "local"});
+    if let Some(object) = permission.get("required-object").and_then(Value::as_str) {
+        body[object.trim_start_matches('/')] = json!({});
+    }
     if let Some(pointer) = permission.get("org").and_then(Value::as_str).filter(|p| !p.is_empty()) {
         let mut at = &mut body;
         let names: Vec<&str> = pointer.trim_start_matches('/').split('/').collect();

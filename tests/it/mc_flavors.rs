@@ -133,6 +133,12 @@ on_both_databases!(mc_flavors_refuse_bad_input_in_the_originals_order_and_words,
     );
     assert_eq!(refused("UpdateFlavor", flavor("m4.small")).await, "Update Flavor not supported");
     assert_eq!(refused("UpdateFlavor", json!({"Region": "local"})).await, "Invalid object data for Flavor");
+    // Before the rights, as MC computes an update's fields first.
+    let nobody = user(&server, "nobody").await;
+    assert_eq!(
+        message(&ctrl(&server, "UpdateFlavor", &nobody, &json!({"Region": "local"})).await, 400),
+        "Invalid object data for Flavor"
+    );
 
     // MC reads regional bodies whatever their Content-Type; an empty one
     // is a syntax error, not "Request body can't be empty".

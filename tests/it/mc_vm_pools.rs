@@ -113,13 +113,29 @@ on_both_databases!(mc_vm_pools_refuse_bad_input_in_the_originals_order_and_words
         refused("CreateVMPool", pool("p", json!([]))).await,
         "VMPool key {\"organization\":\"tmus\",\"name\":\"p\"} already exists"
     );
-    // With no pool (so no org) only an admin passes the rights check.
+    // The object is required before anything else, as MC's field list is.
+    assert_eq!(refused("UpdateVMPool", json!({"Region": "local"})).await, "Invalid object data for VMPool");
+    assert_eq!(
+        refused("UpdateVMPool", json!({"Region": "local", "VMPool": 5})).await,
+        "Invalid JSON data: Unmarshal error: expected struct, but got number for field \"VMPool\" at offset 28"
+    );
+    // With no pool key (so no org) only an admin passes the rights check.
     let as_admin = |body: Value| {
         let (server, admin) = (&server, admin.clone());
         async move { message(&ctrl(server, "UpdateVMPool", &admin, &body).await, 400) }
     };
-    assert_eq!(as_admin(json!({"Region": "local"})).await, "Invalid object data for VMPool");
     assert_eq!(as_admin(json!({"Region": "local", "VMPool": {}})).await, "Nothing specified to update");
+    // An enum's zero is not "set" (Go), so it reaches the update's own check.
+    let mut fixed = pool("p", json!([]));
+    fixed["VMPool"]["state"] = json!("TrackedStateUnknown");
+    assert_eq!(refused("UpdateVMPool", fixed).await, "Specified field(s) State cannot be modified");
+    // An empty list is set in Go's sense.
+    let mut errors = pool("p", json!([]));
+    errors["VMPool"]["errors"] = json!([]);
+    assert_eq!(
+        refused("UpdateVMPool", errors).await,
+        "Invalid field specified: Errors, this field is only for internal use"
+    );
     assert_eq!(
         refused("UpdateVMPool", pool("nope", json!([]))).await,
         "VMPool key {\"organization\":\"tmus\",\"name\":\"nope\"} not found"

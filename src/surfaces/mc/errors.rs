@@ -98,6 +98,10 @@ impl Wire for McError {
         }
     }
 
+    fn missing_object(name: &'static str) -> Self {
+        Self::bad_request(format!("Invalid object data for {name}"))
+    }
+
     fn internal_only(field: &'static str) -> Self {
         Self::bad_request(format!("Invalid field specified: {field}, this field is only for internal use"))
     }

@@ -121,9 +121,7 @@ impl api::FlavorApi for Mc {
         _caller: McCaller,
         request: api::UpdateFlavorRequest,
     ) -> Result<api::UpdateFlavorResponse, McError> {
-        if request.body.flavor.is_none() {
-            return Err(McError::bad_request("Invalid object data for Flavor"));
-        }
+        // A body without `Flavor` was refused by the generated route.
         super::region(self, &request.body.region).await?;
         Err(McError::bad_request("Update Flavor not supported"))
     }

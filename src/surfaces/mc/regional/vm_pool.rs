@@ -215,9 +215,8 @@ impl api::VmPoolApi for Mc {
         caller: McCaller,
         request: api::UpdateVmPoolRequest,
     ) -> Result<api::UpdateVmPoolResponse, McError> {
-        let Some(sent) = request.body.vm_pool.clone() else {
-            return Err(McError::bad_request("Invalid object data for VMPool"));
-        };
+        // A body without `VMPool` was refused by the generated route.
+        let sent = request.body.vm_pool.clone().unwrap_or_default();
         let region = super::region(self, &request.body.region).await?;
         check_update_fields(&sent)?;
         let mut pool = sent.clone();
