@@ -46,6 +46,8 @@ pub const CONTROLLERS: &str = "controllers";
 pub const BILLING: &str = "billing";
 pub const CLOUDLETS: &str = "cloudlets";
 pub const CLOUDLET_ANALYTICS: &str = "cloudletanalytics";
+pub const CLOUDLET_POOLS: &str = "cloudletpools";
+pub const APPS: &str = "apps";
 pub const FLAVORS: &str = "flavors";
 
 /// Every resource MC's roles mention.

@@ -11,10 +11,18 @@ use super::super::Mc;
 use super::super::api::{self, Flavor, RegionFlavor};
 use super::super::caller::McCaller;
 use super::super::errors::McError;
-use super::object::{KeyForm, Kind};
+use super::cloudlet::CLOUDLET;
+use super::object::{KeyForm, Kind, Referrer};
 use crate::wire::Stream;
 
-pub const FLAVOR: Kind = Kind { name: "Flavor", key: "/key", key_form: KeyForm::Json, org: None, always: &["key"] };
+pub const FLAVOR: Kind = Kind {
+    name: "Flavor",
+    key: "/key",
+    key_form: KeyForm::Json,
+    org: None,
+    always: &["key"],
+    in_use_by: &[Referrer { kind: &CLOUDLET, at: "/flavor/name", names: "/key/name" }],
+};
 
 /// The optional resources a flavor may name (`edgeproto.OptResNames`).
 const RESOURCE_NAMES: [&str; 3] = ["gpu", "nas", "nic"];

@@ -8,6 +8,7 @@
 
 pub mod authz;
 pub mod body;
+pub mod cloudlet;
 pub mod flavor;
 pub mod object;
 pub mod operator_code;
@@ -60,20 +61,33 @@ pub fn as_json<T: poem_openapi::types::ToJSON>(object: &T) -> Value {
 
 /// Stores a new object, refusing a key already taken in the region.
 pub async fn create(mc: &Mc, caller: &McCaller, region: &str, kind: &Kind, object: &Value) -> Result<(), McError> {
-    let object = kind.stored(object);
     let txn = crate::db::begin_write(&mc.db).await?;
+    insert_new(mc, &txn, caller, region, kind, object).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// `create`'s steps inside a caller's transaction (which checked more
+/// first, holding what it read).
+pub async fn insert_new(
+    mc: &Mc,
+    txn: &sea_orm::DatabaseTransaction,
+    caller: &McCaller,
+    region: &str,
+    kind: &Kind,
+    object: &Value,
+) -> Result<(), McError> {
+    let object = kind.stored(object);
     // The owning org exists while the object is added: its row is held
     // (shared) so that a racing org delete waits and then sees the object.
     let org = kind.org_of(&object);
-    if kind.org.is_some() && !org.is_empty() && store::lock_org(&txn, &org).await?.is_none() {
+    if kind.org.is_some() && !org.is_empty() && store::lock_org(txn, &org).await?.is_none() {
         return Err(McError::bad_request(format!("Org {org} not found")));
     }
-    if !store::insert(&txn, region, kind, &object).await? {
+    if !store::insert(txn, region, kind, &object).await? {
         return Err(already_exists(kind, &kind.key_text(&object)));
     }
-    audit(mc, &txn, caller, "create", region, kind, &kind.key_text(&object)).await?;
-    txn.commit().await?;
-    Ok(())
+    audit(mc, txn, caller, "create", region, kind, &kind.key_text(&object)).await
 }
 
 /// Applies `change` to the stored object under `object`'s key, in one
@@ -116,6 +130,13 @@ pub async fn delete(
         return Err(not_found(kind, &key));
     };
     check(&stored.object)?;
+    for referrer in kind.in_use_by {
+        let named = stored.object.pointer(referrer.names).cloned().unwrap_or_default();
+        let rows = store::list(&txn, region, referrer.kind, store::Listing::default()).await?;
+        if let Some(user) = rows.iter().find(|row| row.object.pointer(referrer.at) == Some(&named)) {
+            return Err(McError::bad_request(format!("{} in use by {} {}", kind.name, referrer.kind.name, user.key)));
+        }
+    }
     store::remove(&txn, region, kind, &key).await?;
     audit(mc, &txn, caller, "delete", region, kind, &key).await?;
     txn.commit().await?;

@@ -19,6 +19,18 @@ pub struct Kind {
     pub org: Option<&'static str>,
     /// Top-level fields Go writes even at their zero value (no omitempty).
     pub always: &'static [&'static str],
+    /// Objects of other kinds that name this one: a delete is refused while
+    /// one does (`<Kind> in use by <Other> <key>`).
+    pub in_use_by: &'static [Referrer],
+}
+
+/// Objects of `kind` refer to an object of another kind when their value
+/// at `at` equals that object's value at `names`.
+#[derive(Debug)]
+pub struct Referrer {
+    pub kind: &'static Kind,
+    pub at: &'static str,
+    pub names: &'static str,
 }
 
 /// How the original prints a key in its messages.
@@ -89,9 +101,16 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const FLAVOR: Kind = Kind { name: "Flavor", key: "/key", key_form: KeyForm::Json, org: None, always: &["key"] };
-    const CODE: Kind =
-        Kind { name: "OperatorCode", key: "/code", key_form: KeyForm::Text, org: Some("/organization"), always: &[] };
+    const FLAVOR: Kind =
+        Kind { name: "Flavor", key: "/key", key_form: KeyForm::Json, org: None, always: &["key"], in_use_by: &[] };
+    const CODE: Kind = Kind {
+        name: "OperatorCode",
+        key: "/code",
+        key_form: KeyForm::Text,
+        org: Some("/organization"),
+        always: &[],
+        in_use_by: &[],
+    };
 
     #[test]
     fn keys_print_as_the_original_prints_them() {

@@ -11,8 +11,14 @@ use super::super::{Mc, rbac};
 use super::object::{KeyForm, Kind};
 use crate::wire::Stream;
 
-pub const OPERATOR_CODE: Kind =
-    Kind { name: "OperatorCode", key: "/code", key_form: KeyForm::Text, org: Some("/organization"), always: &[] };
+pub const OPERATOR_CODE: Kind = Kind {
+    name: "OperatorCode",
+    key: "/code",
+    key_form: KeyForm::Text,
+    org: Some("/organization"),
+    always: &[],
+    in_use_by: &[],
+};
 
 fn code_of(body: &api::RegionOperatorCode) -> OperatorCode {
     body.operator_code.clone().unwrap_or_default()

@@ -19,8 +19,14 @@ use super::flavor::valid_name;
 use super::object::{KeyForm, Kind};
 use crate::wire::Stream;
 
-pub const VM_POOL: Kind =
-    Kind { name: "VMPool", key: "/key", key_form: KeyForm::Json, org: Some("/key/organization"), always: &["key"] };
+pub const VM_POOL: Kind = Kind {
+    name: "VMPool",
+    key: "/key",
+    key_form: KeyForm::Json,
+    org: Some("/key/organization"),
+    always: &["key"],
+    in_use_by: &[],
+};
 
 /// Addresses MC refuses for a VM.
 const UNUSABLE_ADDRESSES: [&str; 2] = ["0.0.0.0", "127.0.0.1"];
