@@ -88,6 +88,7 @@ login_connections=${BENCH_LOGIN_CONNECTIONS:-2}
 read -r login_rps login_p99 login_mib < <(connections=$login_connections measure "$mc/login" -s "$root/bench/mc_login.lua")
 read -r login32_rps login32_p99 login32_mib < <(measure "$mc/login" -s "$root/bench/mc_login.lua")
 read -r current_rps current_p99 current_mib < <(measure "$mc/auth/user/current" -s "$root/bench/post.lua" -H "Authorization: Bearer $mc_token")
+# Flavors and cloudlets each (ShowFlavor, ShowCloudlet over them).
 flavors=${BENCH_FLAVORS:-1000}
 python3 - "$mc" "$mc_token" "$flavors" <<'PY'
 import json, sys, urllib.request
@@ -97,8 +98,18 @@ for n in range(count):
     request = urllib.request.Request(f"{base}/auth/ctrl/CreateFlavor", data=json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
     urllib.request.urlopen(request).read()
+def post(path, body):
+    request = urllib.request.Request(f"{base}{path}", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+    urllib.request.urlopen(request).read()
+post("/auth/org/create", {"Name": "benchop", "Type": "operator"})
+for n in range(count):
+    post("/auth/ctrl/CreateCloudlet", {"Region": "local", "Cloudlet": {
+        "key": {"organization": "benchop", "name": f"c{n:04d}"}, "location": {"latitude": 31 + n / 1000, "longitude": -91},
+        "num_dynamic_ips": 254, "platform_type": "fakeedgebox"}})
 PY
 read -r showflavor_rps showflavor_p99 showflavor_mib < <(measure "$mc/auth/ctrl/ShowFlavor" -s "$root/bench/mc_show_flavor.lua" -H "Authorization: Bearer $mc_token")
+read -r showcloudlet_rps showcloudlet_p99 showcloudlet_mib < <(measure "$mc/auth/ctrl/ShowCloudlet" -s "$root/bench/mc_show_cloudlet.lua" -H "Authorization: Bearer $mc_token")
 read -r createflavor_rps createflavor_p99 createflavor_mib < <(measure "$mc/auth/ctrl/CreateFlavor" -s "$root/bench/mc_create_flavor.lua" -H "Authorization: Bearer $mc_token")
 read -r refcreate_rps refcreate_p99 _ < <(measure "http://127.0.0.1:$reference_port/flavor" -s "$root/bench/mc_create_flavor.lua")
 
@@ -115,10 +126,11 @@ row "mc login (argon2id), $login_connections connections" "$login_rps" "$login_p
 row "mc login (argon2id), $connections connections" "$login32_rps" "$login32_p99" "$login32_mib"
 row "mc auth/user/current (bearer JWT)" "$current_rps" "$current_p99" "$current_mib"
 row "mc ShowFlavor, stream of $flavors flavors" "$showflavor_rps" "$showflavor_p99" "$showflavor_mib"
+row "mc ShowCloudlet, stream of $flavors cloudlets" "$showcloudlet_rps" "$showcloudlet_p99" "$showcloudlet_mib"
 row "mc CreateFlavor (a new flavor each)" "$createflavor_rps" "$createflavor_p99" "$createflavor_mib"
 row "reference: insert one row from JSON" "$refcreate_rps" "$refcreate_p99" "(other process)"
 overall_peak=0
-for p in "$servers_mib" "$info_mib" "$ref_mib" "$tenants_mib" "$tenants1_mib" "$users_mib" "$storj_mib" "$login_mib" "$login32_mib" "$current_mib" "$showflavor_mib" "$createflavor_mib"; do
+for p in "$servers_mib" "$info_mib" "$ref_mib" "$tenants_mib" "$tenants1_mib" "$users_mib" "$storj_mib" "$login_mib" "$login32_mib" "$current_mib" "$showflavor_mib" "$showcloudlet_mib" "$createflavor_mib"; do
   [ "$p" -gt "$overall_peak" ] && overall_peak=$p
 done
 printf 'steward idle memory after start (VmRSS): %d MiB (goal < 30)\n' "$((idle_rss / 1024))"
