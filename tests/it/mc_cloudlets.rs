@@ -234,3 +234,113 @@ on_both_databases!(mc_cloudlet_creates_racing_for_one_key_create_it_once, |serve
         assert_eq!(message(reply, 400), "Cloudlet key {\"organization\":\"tmus\",\"name\":\"race\"} already exists");
     }
 });
+
+on_both_databases!(mc_cloudlet_alliance_orgs_flavor_matches_and_platform_properties, |server| {
+    let admin = admin(&server).await;
+    let olga = operator(&server, &admin).await;
+    assert_eq!(messages(&ctrl(&server, "CreateCloudlet", &olga, &cloudlet("c1", "fakeedgebox")).await).len(), 7);
+    create_org(&server, &admin, "att", "operator").await;
+    create_org(&server, &admin, "devco", "developer").await;
+    let alliance = |org: &str| json!({"Region": "local", "CloudletAllianceOrg": {"key": {"organization": "tmus", "name": "c1"}, "organization": org}});
+    empty_result(&ctrl(&server, "AddCloudletAllianceOrg", &olga, &alliance("att")).await);
+    let refused = |op: &'static str, body: Value| {
+        let (server, olga) = (&server, olga.clone());
+        async move { message(&ctrl(server, op, &olga, &body).await, 400) }
+    };
+    assert_eq!(refused("AddCloudletAllianceOrg", alliance("att")).await, "Duplicate alliance org \"att\" specified");
+    assert_eq!(
+        refused("AddCloudletAllianceOrg", alliance("tmus")).await,
+        "Cannot add cloudlet's own org \"tmus\" as alliance org"
+    );
+    assert_eq!(refused("AddCloudletAllianceOrg", alliance("ghost")).await, "Alliance org ghost not found");
+    assert_eq!(
+        refused("AddCloudletAllianceOrg", alliance("devco")).await,
+        "Operation for alliance org devco only allowed for orgs of type operator"
+    );
+    assert_eq!(refused("AddCloudletAllianceOrg", alliance("")).await, "No alliance organization specified");
+    let shown_orgs = shown(&server, &olga, json!({})).await[0]["alliance_orgs"].clone();
+    assert_eq!(shown_orgs, json!(["att"]));
+    empty_result(&ctrl(&server, "RemoveCloudletAllianceOrg", &olga, &alliance("att")).await);
+    empty_result(&ctrl(&server, "RemoveCloudletAllianceOrg", &olga, &alliance("att")).await);
+    assert!(shown(&server, &olga, json!({})).await[0].get("alliance_orgs").is_none());
+
+    // Flavor matching against the fake platform's x1.tiny and x1.small.
+    for (name, ram, vcpus, disk) in [("small", 512, 1, 10), ("medium", 2048, 2, 30), ("huge", 65536, 16, 100)] {
+        let body =
+            json!({"Region": "local", "Flavor": {"key": {"name": name}, "ram": ram, "vcpus": vcpus, "disk": disk}});
+        empty_result(&ctrl(&server, "CreateFlavor", &admin, &body).await);
+    }
+    let find = |flavor: &str| json!({"Region": "local", "FlavorMatch": {"key": {"organization": "tmus", "name": "c1"}, "flavor_name": flavor}});
+    let matched = ctrl(&server, "FindFlavorMatch", &olga, &find("medium")).await;
+    assert_eq!(matched.body, r#"{"key":{"organization":"tmus","name":"c1"},"flavor_name":"x1.small"}"#);
+    assert_eq!(
+        refused("FindFlavorMatch", find("huge")).await,
+        "No suitable platform flavor found for huge, please try a smaller flavor"
+    );
+    assert_eq!(
+        refused("FindFlavorMatch", find("nope")).await,
+        "Cloudlet key {\"organization\":\"tmus\",\"name\":\"c1\"} not found"
+    );
+    let lines = ctrl(
+        &server,
+        "ShowFlavorsForCloudlet",
+        &olga,
+        &json!({"Region": "local", "CloudletKey": {"organization": "tmus", "name": "c1"}}),
+    )
+    .await;
+    assert_eq!(stream_data(&lines), [json!({"name": "medium"}), json!({"name": "small"})]);
+    // Another operator may not look at this org's cloudlet.
+    create_user(&server, "otto").await;
+    add_role(&server, &admin, "att", "otto", "OperatorManager").await;
+    let otto = login(&server, "otto", STRONG).await;
+    let hidden = ctrl(
+        &server,
+        "ShowFlavorsForCloudlet",
+        &otto,
+        &json!({"Region": "local", "CloudletKey": {"organization": "tmus", "name": "c1"}}),
+    )
+    .await;
+    assert_eq!(message(&hidden, 400), "No permissions for Cloudlet {\"organization\":\"tmus\",\"name\":\"c1\"}");
+    assert_eq!(message(&ctrl(&server, "FindFlavorMatch", &otto, &find("medium")).await, 403), "Forbidden");
+
+    // The fake platform's properties; other platforms are not served.
+    let props = ctrl(
+        &server,
+        "GetCloudletProps",
+        &olga,
+        &json!({"Region": "local", "CloudletProps": {"platform_type": "fake", "organization": "tmus"}}),
+    )
+    .await;
+    assert_eq!(
+        props.json()["properties"]["PROP_1"],
+        json!({"name": "Property 1", "description": "First Property", "secret": true, "mandatory": true})
+    );
+    let quotas = ctrl(
+        &server,
+        "GetCloudletResourceQuotaProps",
+        &olga,
+        &json!({"Region": "local", "CloudletResourceQuotaProps": {"platform_type": "fake", "organization": "tmus"}}),
+    )
+    .await;
+    assert_eq!(quotas.json()["properties"].as_array().unwrap().len(), 6);
+    assert_eq!(
+        refused(
+            "GetCloudletProps",
+            json!({"Region": "local", "CloudletProps": {"platform_type": "openstack", "organization": "tmus"}})
+        )
+        .await,
+        "Unknown platform openstack"
+    );
+    // Developers hold no cloudletanalytics:view.
+    create_user(&server, "dave").await;
+    add_role(&server, &admin, "devco", "dave", "DeveloperManager").await;
+    let dave = login(&server, "dave", STRONG).await;
+    let denied = ctrl(
+        &server,
+        "GetCloudletProps",
+        &dave,
+        &json!({"Region": "local", "CloudletProps": {"platform_type": "fake", "organization": "devco"}}),
+    )
+    .await;
+    assert_eq!(message(&denied, 403), "Forbidden");
+});

@@ -13,6 +13,7 @@ use super::super::api::{self, Cloudlet, FlavorInfo, FlavorKey, IpSupport, Region
 use super::super::caller::McCaller;
 use super::super::errors::McError;
 use super::super::{Mc, controllers, rbac, store as mc_store};
+use super::cloudlet_aux as aux;
 use super::flavor::{FLAVOR, valid_name};
 use super::object::{KeyForm, Kind};
 use super::store::{self, Listing};
@@ -28,7 +29,7 @@ pub const CLOUDLET: Kind = Kind {
 };
 
 /// The original's fake platforms, the only ones this Controller serves.
-const FAKE_PLATFORMS: [&str; 3] = ["fake", "fakesinglecluster", "fakeedgebox"];
+pub const FAKE_PLATFORMS: [&str; 3] = ["fake", "fakesinglecluster", "fakeedgebox"];
 const EDGEBOX_PLATFORM: &str = "fakeedgebox";
 /// The Controller's default platform flavor.
 const DEFAULT_PLATFORM_FLAVOR: &str = "DefaultPlatformFlavor";
@@ -332,14 +333,14 @@ fn check_update(sent: &Cloudlet, fields: &BTreeSet<String>) -> Result<(), String
 }
 
 /// Who sees which cloudlets, and how much of them (`authz_cloudlet.go`).
-struct Sight {
+pub struct Sight {
     all: bool,
     full: BTreeSet<String>,
     developer: bool,
 }
 
 impl Sight {
-    async fn of(mc: &Mc, caller: &McCaller) -> Result<Self, McError> {
+    pub async fn of(mc: &Mc, caller: &McCaller) -> Result<Self, McError> {
         let rights = mc.rights(&caller.subject()).await?;
         let orgs = rights.orgs_with(rbac::CLOUDLETS, rbac::VIEW);
         let mut full = orgs.clone();
@@ -350,7 +351,11 @@ impl Sight {
 
     /// The cloudlet as this caller sees it, if at all. (No cloudlet pools
     /// are served yet, so every cloudlet is public to developers.)
-    fn sees(&self, cloudlet: Cloudlet) -> Option<Cloudlet> {
+    pub fn is_admin(&self) -> bool {
+        self.all
+    }
+
+    pub fn sees(&self, cloudlet: Cloudlet) -> Option<Cloudlet> {
         let key = cloudlet.key.clone().unwrap_or_default();
         let owned = |org: &Option<String>| !text(org).is_empty() && self.full.contains(text(org));
         if self.all || owned(&key.organization) || owned(&key.federated_organization) {
@@ -471,6 +476,59 @@ impl api::CloudletApi for Mc {
             }
         }
         Ok(api::ShowCloudletResponse::Ok(Stream::lines(cloudlets)))
+    }
+
+    async fn add_cloudlet_alliance_org(
+        &self,
+        caller: McCaller,
+        request: api::AddCloudletAllianceOrgRequest,
+    ) -> Result<api::AddCloudletAllianceOrgResponse, McError> {
+        aux::change_alliance_org(self, &caller, request.body, true).await?;
+        Ok(api::AddCloudletAllianceOrgResponse::Ok(api::Result::default()))
+    }
+
+    async fn remove_cloudlet_alliance_org(
+        &self,
+        caller: McCaller,
+        request: api::RemoveCloudletAllianceOrgRequest,
+    ) -> Result<api::RemoveCloudletAllianceOrgResponse, McError> {
+        aux::change_alliance_org(self, &caller, request.body, false).await?;
+        Ok(api::RemoveCloudletAllianceOrgResponse::Ok(api::Result::default()))
+    }
+
+    async fn find_flavor_match(
+        &self,
+        _caller: McCaller,
+        request: api::FindFlavorMatchRequest,
+    ) -> Result<api::FindFlavorMatchResponse, McError> {
+        aux::find_flavor_match(self, request.body).await.map(api::FindFlavorMatchResponse::Ok)
+    }
+
+    async fn show_flavors_for_cloudlet(
+        &self,
+        caller: McCaller,
+        request: api::ShowFlavorsForCloudletRequest,
+    ) -> Result<api::ShowFlavorsForCloudletResponse, McError> {
+        let names = aux::show_flavors_for_cloudlet(self, &caller, request.body).await?;
+        Ok(api::ShowFlavorsForCloudletResponse::Ok(Stream::lines(names)))
+    }
+
+    async fn get_cloudlet_props(
+        &self,
+        _caller: McCaller,
+        request: api::GetCloudletPropsRequest,
+    ) -> Result<api::GetCloudletPropsResponse, McError> {
+        super::region(self, &request.body.region).await?;
+        aux::cloudlet_props(request.body).map(api::GetCloudletPropsResponse::Ok)
+    }
+
+    async fn get_cloudlet_resource_quota_props(
+        &self,
+        _caller: McCaller,
+        request: api::GetCloudletResourceQuotaPropsRequest,
+    ) -> Result<api::GetCloudletResourceQuotaPropsResponse, McError> {
+        super::region(self, &request.body.region).await?;
+        aux::cloudlet_resource_quota_props(request.body).map(api::GetCloudletResourceQuotaPropsResponse::Ok)
     }
 }
 

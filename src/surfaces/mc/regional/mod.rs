@@ -9,6 +9,7 @@
 pub mod authz;
 pub mod body;
 pub mod cloudlet;
+pub mod cloudlet_aux;
 pub mod flavor;
 pub mod object;
 pub mod operator_code;
