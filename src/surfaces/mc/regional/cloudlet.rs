@@ -14,8 +14,9 @@ use super::super::caller::McCaller;
 use super::super::errors::McError;
 use super::super::{Mc, controllers, rbac, store as mc_store};
 use super::cloudlet_aux as aux;
+use super::cloudlet_pool::{CLOUDLET_POOL, pooled_cloudlets};
 use super::flavor::{FLAVOR, valid_name};
-use super::object::{KeyForm, Kind};
+use super::object::{KeyForm, Kind, Referrer};
 use super::store::{self, Listing};
 use crate::wire::Stream;
 
@@ -25,7 +26,7 @@ pub const CLOUDLET: Kind = Kind {
     key_form: KeyForm::Json,
     org: Some("/key/organization"),
     always: &["key", "location"],
-    in_use_by: &[],
+    in_use_by: &[Referrer { kind: &CLOUDLET_POOL, at: "/cloudlets", names: "/key", every: true }],
 };
 
 /// The original's fake platforms, the only ones this Controller serves.
@@ -337,6 +338,9 @@ pub struct Sight {
     all: bool,
     full: BTreeSet<String>,
     developer: bool,
+    /// Cloudlets in some pool (keys as stored): private to the developers
+    /// a pool is shared with (none yet: no invitations are served).
+    pooled: BTreeSet<String>,
 }
 
 impl Sight {
@@ -346,7 +350,13 @@ impl Sight {
         let mut full = orgs.clone();
         full.extend(rights.orgs_with(rbac::CLOUDLET_POOLS, rbac::VIEW));
         let developer = !rights.orgs_with(rbac::APPS, rbac::VIEW).is_empty();
-        Ok(Self { all: orgs.contains(""), full, developer })
+        Ok(Self { all: orgs.contains(""), full, developer, pooled: BTreeSet::new() })
+    }
+
+    /// Learns which cloudlets of `region` are in pools.
+    pub async fn in_region(mut self, mc: &Mc, region: &str) -> Result<Self, McError> {
+        self.pooled = pooled_cloudlets(&mc.db, region).await?;
+        Ok(self)
     }
 
     /// The cloudlet as this caller sees it, if at all. (No cloudlet pools
@@ -361,7 +371,10 @@ impl Sight {
         if self.all || owned(&key.organization) || owned(&key.federated_organization) {
             return Some(shown(cloudlet));
         }
-        self.developer.then(|| shown(reduced(cloudlet)))
+        let pooled = self
+            .pooled
+            .contains(&CLOUDLET.key_text(&super::as_json(&Cloudlet { key: Some(key), ..Default::default() })));
+        (self.developer && !pooled).then(|| shown(reduced(cloudlet)))
     }
 }
 
@@ -467,6 +480,7 @@ impl api::CloudletApi for Mc {
     ) -> Result<api::ShowCloudletResponse, McError> {
         let sight = Sight::of(self, &caller).await?;
         let region = super::region(self, &request.body.region).await?;
+        let sight = sight.in_region(self, &region).await?;
         let filter = super::as_json(&request.body.cloudlet.clone().unwrap_or_default());
         let objects = super::show(self, &region, &CLOUDLET, &filter, &super::Visible::All).await?;
         let mut cloudlets = Vec::new();

@@ -175,11 +175,13 @@ pub async fn show_flavors_for_cloudlet(
     if !sight.is_admin() && !org.is_empty() {
         require_operator_org(mc, &org).await?;
     }
+    // MC reads the region's pools while authorizing.
+    let region = super::region(mc, &body.region).await?;
+    let sight = sight.in_region(mc, &region).await?;
     let probe = Cloudlet { key: Some(key.clone()), ..Default::default() };
     if sight.sees(probe).is_none() {
         return Err(McError::bad_request(format!("No permissions for Cloudlet {}", key_json(&key))));
     }
-    let region = super::region(mc, &body.region).await?;
     // A valid key names one cloudlet; otherwise the key is a filter.
     let named = valid_name(&org) && valid_name(text(&key.name));
     let filter = super::as_json(&Cloudlet { key: Some(key.clone()), ..Default::default() });

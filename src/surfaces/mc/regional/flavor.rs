@@ -21,7 +21,7 @@ pub const FLAVOR: Kind = Kind {
     key_form: KeyForm::Json,
     org: None,
     always: &["key"],
-    in_use_by: &[Referrer { kind: &CLOUDLET, at: "/flavor/name", names: "/key/name" }],
+    in_use_by: &[Referrer { kind: &CLOUDLET, at: "/flavor/name", names: "/key/name", every: false }],
 };
 
 /// The optional resources a flavor may name (`edgeproto.OptResNames`).

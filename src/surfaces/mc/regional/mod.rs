@@ -10,6 +10,7 @@ pub mod authz;
 pub mod body;
 pub mod cloudlet;
 pub mod cloudlet_aux;
+pub mod cloudlet_pool;
 pub mod flavor;
 pub mod object;
 pub mod operator_code;
@@ -48,7 +49,7 @@ pub fn not_found(kind: &Kind, key: &str) -> McError {
 
 /// The Controller's duplicate-key refusal. A kind keyed by one string is
 /// stored under that bare string, and the store's own error names it so.
-fn already_exists(kind: &Kind, key: &str) -> McError {
+pub fn already_exists(kind: &Kind, key: &str) -> McError {
     match kind.key_form {
         object::KeyForm::Json => McError::bad_request(format!("{} key {key} already exists", kind.name)),
         object::KeyForm::Text => McError::bad_request(format!("Key {key} already exists")),
@@ -134,8 +135,18 @@ pub async fn delete(
     for referrer in kind.in_use_by {
         let named = stored.object.pointer(referrer.names).cloned().unwrap_or_default();
         let rows = store::list(&txn, region, referrer.kind, store::Listing::default()).await?;
-        if let Some(user) = rows.iter().find(|row| row.object.pointer(referrer.at) == Some(&named)) {
-            return Err(McError::bad_request(format!("{} in use by {} {}", kind.name, referrer.kind.name, user.key)));
+        let users: Vec<&str> = rows
+            .iter()
+            .filter(|row| match row.object.pointer(referrer.at) {
+                Some(Value::Array(items)) => items.contains(&named),
+                value => value == Some(&named),
+            })
+            .map(|row| row.key.as_str())
+            .collect();
+        let shown =
+            if referrer.every { users.join(", ") } else { users.first().map(|u| u.to_string()).unwrap_or_default() };
+        if !users.is_empty() {
+            return Err(McError::bad_request(format!("{} in use by {} {shown}", kind.name, referrer.kind.name)));
         }
     }
     store::remove(&txn, region, kind, &key).await?;
@@ -187,7 +198,7 @@ pub fn from_json<T: poem_openapi::types::ParseFromJSON>(object: Value) -> Result
     T::parse_from_json(Some(object)).map_err(|e| McError::internal("Stored object unreadable", e.into_message()))
 }
 
-async fn audit(
+pub async fn audit(
     mc: &Mc,
     txn: &sea_orm::DatabaseTransaction,
     caller: &McCaller,

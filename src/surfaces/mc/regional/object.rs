@@ -25,12 +25,14 @@ pub struct Kind {
 }
 
 /// Objects of `kind` refer to an object of another kind when their value
-/// at `at` equals that object's value at `names`.
+/// at `at` equals (or, a list, holds) that object's value at `names`.
+/// `every`: the refusal names every referrer, else the first.
 #[derive(Debug)]
 pub struct Referrer {
     pub kind: &'static Kind,
     pub at: &'static str,
     pub names: &'static str,
+    pub every: bool,
 }
 
 /// How the original prints a key in its messages.
