@@ -190,3 +190,43 @@ def test_flavors_and_streamed_shows(mc_admin):
     for name in names:
         gone = delete_flavor.sync_detailed(client=mc_admin, body=RegionFlavor(region="local", flavor=Flavor(key=FlavorKey(name=name))))
         assert gone.status_code == 200
+
+
+def test_cloudlets_stream_their_steps_and_parse_completely(mc_admin):
+    """A cloudlet on the fake platform, created and shown through the
+    generated models; every streamed line parses completely."""
+    import json
+
+    from steward_mc.api.org import create_org
+    from steward_mc.models import Cloudlet, CloudletKey, CloudletLine, Location, RegionCloudlet, ResultLine
+
+    org = unique("op")
+    made = create_org.sync_detailed(client=mc_admin, body=OrganizationInput(name=org, type_="operator"))
+    assert parsed(made, Result).message == "Organization created"
+    body = RegionCloudlet(
+        region="local",
+        cloudlet=Cloudlet(
+            key=CloudletKey(organization=org, name="c1"),
+            location=Location(latitude=31.0, longitude=-91.0),
+            num_dynamic_ips=254,
+            platform_type="fakeedgebox",
+        ),
+    )
+    raw = mc_admin.get_httpx_client().post("/api/v1/auth/ctrl/CreateCloudlet", json=body.to_dict())
+    assert raw.status_code == 200, raw.text
+    steps = [complete(ResultLine.from_dict(json.loads(line))).data.message for line in raw.text.splitlines()]
+    assert steps[0] == "Setting physicalname to match cloudlet name"
+    assert steps[-1] == "Created Cloudlet successfully"
+
+    shown = mc_admin.get_httpx_client().post(
+        "/api/v1/auth/ctrl/ShowCloudlet",
+        json=RegionCloudlet(region="local", cloudlet=Cloudlet(key=CloudletKey(organization=org))).to_dict(),
+    )
+    lines = [complete(CloudletLine.from_dict(json.loads(line))) for line in shown.text.splitlines()]
+    assert [(line.data.key.name, line.data.state) for line in lines] == [("c1", "Ready")]
+    assert [f.name for f in lines[0].data.infra_flavors] == ["x1.tiny", "x1.small"]
+    gone = mc_admin.get_httpx_client().post(
+        "/api/v1/auth/ctrl/DeleteCloudlet",
+        json=RegionCloudlet(region="local", cloudlet=Cloudlet(key=CloudletKey(organization=org, name="c1"))).to_dict(),
+    )
+    assert gone.text.splitlines()[-1] == '{"data":{"message":"Deleted Cloudlet successfully"}}'
