@@ -13,6 +13,7 @@ mod mc_controllers;
 mod mc_flavors;
 mod mc_login;
 mod mc_mail;
+mod mc_networks;
 mod mc_operator_codes;
 mod mc_races;
 mod mc_sessions;

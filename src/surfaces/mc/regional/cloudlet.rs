@@ -16,6 +16,7 @@ use super::super::{Mc, controllers, rbac, store as mc_store};
 use super::cloudlet_aux as aux;
 use super::cloudlet_pool::{CLOUDLET_POOL, pooled_cloudlets};
 use super::flavor::{FLAVOR, valid_name};
+use super::network::NETWORK;
 use super::object::{KeyForm, Kind, Referrer};
 use super::store::{self, Listing};
 use crate::wire::Stream;
@@ -26,7 +27,10 @@ pub const CLOUDLET: Kind = Kind {
     key_form: KeyForm::Json,
     org: Some("/key/organization"),
     always: &["key", "location"],
-    in_use_by: &[Referrer { kind: &CLOUDLET_POOL, at: "/cloudlets", names: "/key", every: true }],
+    in_use_by: &[
+        Referrer { kind: &CLOUDLET_POOL, at: "/cloudlets", names: "/key", every: true },
+        Referrer { kind: &NETWORK, at: "/key/cloudlet_key", names: "/key", every: false },
+    ],
 };
 
 /// The original's fake platforms, the only ones this Controller serves.

@@ -12,6 +12,7 @@ pub mod cloudlet;
 pub mod cloudlet_aux;
 pub mod cloudlet_pool;
 pub mod flavor;
+pub mod network;
 pub mod object;
 pub mod operator_code;
 pub mod store;
