@@ -50,22 +50,31 @@ impl Mc {
     /// role check in that org get here, so a missing org is an admin's
     /// mistake and is named.
     async fn require_org(&self, org: &str, kind: &str) -> Result<(), McError> {
+        self.check_reference_org(org, kind, "org").await
+    }
+
+    /// MC's `checkReferenceOrg` for an org an object names, which MC's
+    /// messages call `label` (`org`, `alliance org`).
+    pub(super) async fn check_reference_org(&self, org: &str, kind: &str, label: &str) -> Result<(), McError> {
+        let named = super::super::errors::capitalized(label);
         let Some(found) = store::org_by_name(&self.db, org).await? else {
-            return Err(McError::bad_request(format!("Org {org} not found")));
+            return Err(McError::bad_request(format!("{named} {org} not found")));
         };
         if found.name != org {
             return Err(McError::bad_request(format!(
-                "Org {org} lookup failed: lookup {org} but found {}",
+                "{named} {org} lookup failed: lookup {org} but found {}",
                 found.name
             )));
         }
         if found.delete_in_progress {
-            return Err(McError::bad_request(format!("Operation not allowed for org {org} with delete in progress")));
+            return Err(McError::bad_request(format!(
+                "Operation not allowed for {label} {org} with delete in progress"
+            )));
         }
         if found.org_type != kind {
             return Err(McError::new(
                 StatusCode::BAD_REQUEST,
-                format!("Operation for org {org} only allowed for orgs of type {kind}"),
+                format!("Operation for {label} {org} only allowed for orgs of type {kind}"),
             ));
         }
         Ok(())

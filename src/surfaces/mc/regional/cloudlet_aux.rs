@@ -28,31 +28,6 @@ fn no_alliance_org() -> McError {
     McError::bad_request("No alliance organization specified")
 }
 
-/// MC's `checkReferenceOrg` for an alliance org: it exists, is not being
-/// deleted, and is an operator org.
-async fn check_alliance_org(mc: &Mc, org: &str) -> Result<(), McError> {
-    let Some(found) = mc_store::org_by_name(&mc.db, org).await? else {
-        return Err(McError::bad_request(format!("Alliance org {org} not found")));
-    };
-    if found.name != org {
-        return Err(McError::bad_request(format!(
-            "Alliance org {org} lookup failed: lookup {org} but found {}",
-            found.name
-        )));
-    }
-    if found.delete_in_progress {
-        return Err(McError::bad_request(format!(
-            "Operation not allowed for alliance org {org} with delete in progress"
-        )));
-    }
-    if found.org_type != "operator" {
-        return Err(McError::bad_request(format!(
-            "Operation for alliance org {org} only allowed for orgs of type operator"
-        )));
-    }
-    Ok(())
-}
-
 /// Adds (`add`) or removes an alliance org of a stored cloudlet.
 pub async fn change_alliance_org(
     mc: &Mc,
@@ -63,7 +38,7 @@ pub async fn change_alliance_org(
     let request = body.cloudlet_alliance_org.unwrap_or_default();
     let org = text(&request.organization).to_owned();
     if add && !org.is_empty() {
-        check_alliance_org(mc, &org).await?;
+        mc.check_reference_org(&org, "operator", "alliance org").await?;
     }
     let region = super::region(mc, &body.region).await?;
     if org.is_empty() {
