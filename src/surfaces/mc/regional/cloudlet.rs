@@ -9,9 +9,10 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
-use super::super::api::{self, Cloudlet, FlavorInfo, FlavorKey, IpSupport, RegionCloudlet, TrackedState};
+use super::super::api::{self, Cloudlet, CloudletKey, FlavorInfo, FlavorKey, IpSupport, RegionCloudlet, TrackedState};
 use super::super::caller::McCaller;
 use super::super::errors::McError;
+use super::super::store::text;
 use super::super::{Mc, controllers, rbac, store as mc_store};
 use super::cloudlet_aux as aux;
 use super::cloudlet_pool::{CLOUDLET_POOL, pooled_cloudlets};
@@ -83,10 +84,6 @@ const UPDATABLE: [&str; 24] = [
 /// The quota names the fake platform knows.
 const QUOTA_NAMES: [&str; 6] = ["Disk", "External IPs", "GPUs", "Instances", "RAM", "vCPUs"];
 
-fn text(value: &Option<String>) -> &str {
-    value.as_deref().unwrap_or_default()
-}
-
 fn message(text: &str) -> api::Result {
     api::Result { message: Some(text.to_owned()), code: None }
 }
@@ -95,6 +92,11 @@ fn cloudlet_of(body: &RegionCloudlet) -> Cloudlet {
     let mut cloudlet = body.cloudlet.clone().unwrap_or_default();
     cloudlet.key.get_or_insert_with(Default::default);
     cloudlet
+}
+
+/// A cloudlet key as the Controller prints it (and stores it).
+pub fn key_text(key: &CloudletKey) -> String {
+    CLOUDLET.key_text(&serde_json::json!({ "key": super::as_json(key) }))
 }
 
 /// The fake platform's infrastructure flavors (`fake.go`).
@@ -375,9 +377,7 @@ impl Sight {
         if self.all || owned(&key.organization) || owned(&key.federated_organization) {
             return Some(shown(cloudlet));
         }
-        let pooled = self
-            .pooled
-            .contains(&CLOUDLET.key_text(&super::as_json(&Cloudlet { key: Some(key), ..Default::default() })));
+        let pooled = self.pooled.contains(&key_text(&key));
         (self.developer && !pooled).then(|| shown(reduced(cloudlet)))
     }
 }

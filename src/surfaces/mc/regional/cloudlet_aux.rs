@@ -11,18 +11,11 @@ use serde_json::Value;
 use super::super::api::{self, Cloudlet, CloudletKey, Flavor, FlavorInfo, FlavorKey, FlavorMatch};
 use super::super::caller::McCaller;
 use super::super::errors::McError;
+use super::super::store::text;
 use super::super::{Mc, store as mc_store};
-use super::cloudlet::{CLOUDLET, FAKE_PLATFORMS, Sight};
+use super::cloudlet::{CLOUDLET, FAKE_PLATFORMS, Sight, key_text};
 use super::flavor::{FLAVOR, valid_name};
 use super::store;
-
-fn text(value: &Option<String>) -> &str {
-    value.as_deref().unwrap_or_default()
-}
-
-fn key_json(key: &CloudletKey) -> String {
-    CLOUDLET.key_text(&serde_json::json!({ "key": super::as_json(key) }))
-}
 
 fn no_alliance_org() -> McError {
     McError::bad_request("No alliance organization specified")
@@ -105,8 +98,8 @@ pub async fn find_flavor_match(mc: &Mc, body: api::RegionFlavorMatch) -> Result<
     let region = super::region(mc, &body.region).await?;
     let mut request = body.flavor_match.unwrap_or_default();
     let key = request.key.clone().unwrap_or_default();
-    let missing = || McError::bad_request(format!("Cloudlet key {} not found", key_json(&key)));
-    let cloudlet_key = CLOUDLET.key_text(&serde_json::json!({ "key": super::as_json(&key) }));
+    let missing = || McError::bad_request(format!("Cloudlet key {} not found", key_text(&key)));
+    let cloudlet_key = key_text(&key);
     let found =
         store::list(&mc.db, &region, &CLOUDLET, store::Listing { key: Some(&cloudlet_key), ..Default::default() })
             .await?;
@@ -155,7 +148,7 @@ pub async fn show_flavors_for_cloudlet(
     let sight = sight.in_region(mc, &region).await?;
     let probe = Cloudlet { key: Some(key.clone()), ..Default::default() };
     if sight.sees(probe).is_none() {
-        return Err(McError::bad_request(format!("No permissions for Cloudlet {}", key_json(&key))));
+        return Err(McError::bad_request(format!("No permissions for Cloudlet {}", key_text(&key))));
     }
     // A valid key names one cloudlet; otherwise the key is a filter.
     let named = valid_name(&org) && valid_name(text(&key.name));

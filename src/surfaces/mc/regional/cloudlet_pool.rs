@@ -10,8 +10,9 @@ use serde_json::Value;
 use super::super::api::{self, CloudletKey, CloudletPool, CloudletPoolKey, RegionCloudletPool};
 use super::super::caller::McCaller;
 use super::super::errors::McError;
+use super::super::store::text;
 use super::super::{Mc, rbac, store as mc_store};
-use super::cloudlet::CLOUDLET;
+use super::cloudlet::{self, CLOUDLET};
 use super::flavor::valid_name;
 use super::object::{KeyForm, Kind};
 use super::store;
@@ -25,10 +26,6 @@ pub const CLOUDLET_POOL: Kind = Kind {
     always: &["key"],
     in_use_by: &[],
 };
-
-fn text(value: &Option<String>) -> &str {
-    value.as_deref().unwrap_or_default()
-}
 
 /// `CloudletPoolKey.ValidateKey`.
 fn validate_key(key: &Option<CloudletPoolKey>) -> Result<(), McError> {
@@ -57,10 +54,6 @@ fn in_pool_org(pool: &CloudletPoolKey, cloudlets: &mut [CloudletKey]) {
     }
 }
 
-fn cloudlet_key_text(key: &CloudletKey) -> String {
-    CLOUDLET.key_text(&serde_json::json!({ "key": super::as_json(key) }))
-}
-
 /// `checkCloudletsExist`: every member is a cloudlet of the region (one
 /// being deleted is named at once; missing ones are listed together).
 async fn check_cloudlets_exist(
@@ -70,7 +63,7 @@ async fn check_cloudlets_exist(
 ) -> Result<(), McError> {
     let mut missing = Vec::new();
     for cloudlet in cloudlets {
-        let key = cloudlet_key_text(cloudlet);
+        let key = cloudlet::key_text(cloudlet);
         let found =
             store::list(db, region, &CLOUDLET, store::Listing { key: Some(&key), ..Default::default() }).await?;
         match found.first() {

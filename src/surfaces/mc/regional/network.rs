@@ -9,8 +9,9 @@ use std::net::IpAddr;
 use super::super::api::{self, Network, NetworkConnectionType, RegionNetwork, Route};
 use super::super::caller::McCaller;
 use super::super::errors::McError;
+use super::super::store::text;
 use super::super::{Mc, rbac};
-use super::cloudlet::CLOUDLET;
+use super::cloudlet::{self, CLOUDLET};
 use super::flavor::valid_name;
 use super::object::{KeyForm, Kind};
 use super::store;
@@ -24,10 +25,6 @@ pub const NETWORK: Kind = Kind {
     always: &["key"],
     in_use_by: &[],
 };
-
-fn text(value: &Option<String>) -> &str {
-    value.as_deref().unwrap_or_default()
-}
 
 /// Go's `net.ParseCIDR`: an address, `/`, a prefix length it can hold.
 fn valid_cidr(text: &str) -> bool {
@@ -103,7 +100,7 @@ impl api::NetworkApi for Mc {
         }
         // The cloudlet is held while its network is added.
         let cloudlet = network.key.clone().unwrap_or_default().cloudlet_key.unwrap_or_default();
-        let cloudlet_key = CLOUDLET.key_text(&serde_json::json!({ "key": super::as_json(&cloudlet) }));
+        let cloudlet_key = cloudlet::key_text(&cloudlet);
         let Some(found) = store::find_for_update(&txn, &region, &CLOUDLET, &cloudlet_key).await? else {
             return Err(super::not_found(&CLOUDLET, &cloudlet_key));
         };

@@ -14,6 +14,7 @@ use serde_json::Value;
 use super::super::api::{self, CrmOverride, RegionVmPool, TrackedState, Vm, VmPool, VmPoolKey, VmState};
 use super::super::caller::McCaller;
 use super::super::errors::McError;
+use super::super::store::text;
 use super::super::{Mc, rbac};
 use super::flavor::valid_name;
 use super::object::{KeyForm, Kind};
@@ -30,10 +31,6 @@ pub const VM_POOL: Kind = Kind {
 
 /// Addresses MC refuses for a VM.
 const UNUSABLE_ADDRESSES: [&str; 2] = ["0.0.0.0", "127.0.0.1"];
-
-fn text(value: &Option<String>) -> &str {
-    value.as_deref().unwrap_or_default()
-}
 
 /// `VMPoolKey.ValidateKey`.
 fn validate_key(key: &Option<VmPoolKey>) -> Result<(), String> {
