@@ -7,6 +7,7 @@ mod harness;
 mod mc_access;
 mod mc_authz;
 mod mc_client;
+mod mc_cloudlet_keys;
 mod mc_cloudlet_pools;
 mod mc_cloudlets;
 mod mc_controllers;

@@ -20,6 +20,7 @@ use super::flavor::{FLAVOR, valid_name};
 use super::network::NETWORK;
 use super::object::{KeyForm, Kind, Referrer};
 use super::store::{self, Listing};
+use super::{cloudlet_access as access, cloudlet_resources as resources};
 use crate::wire::Stream;
 
 pub const CLOUDLET: Kind = Kind {
@@ -38,7 +39,7 @@ pub const CLOUDLET: Kind = Kind {
 pub const FAKE_PLATFORMS: [&str; 3] = ["fake", "fakesinglecluster", "fakeedgebox"];
 const EDGEBOX_PLATFORM: &str = "fakeedgebox";
 /// The Controller's default platform flavor.
-const DEFAULT_PLATFORM_FLAVOR: &str = "DefaultPlatformFlavor";
+pub const DEFAULT_PLATFORM_FLAVOR: &str = "DefaultPlatformFlavor";
 /// The Controller's defaults for a CRM's notify addresses.
 const DEFAULT_NOTIFY_ADDRESS: &str = "127.0.0.1:0";
 const DEFAULT_ALERT_THRESHOLD: i32 = 80;
@@ -457,12 +458,20 @@ impl api::CloudletApi for Mc {
                     "Policy key {{\"organization\":\"{org}\",\"name\":\"{trust_policy}\"}} not found"
                 )));
             }
+            if let Some(driver) = gpu_driver(&sent).filter(|_| fields.contains("gpu_config")) {
+                return Err(McError::bad_request(missing_gpu_driver(&current, &driver, true)));
+            }
             validate_quota_names(&sent).map_err(McError::bad_request)?;
             let mut object = super::as_json(&current);
             for field in &fields {
                 copy_field(&mut object, &sent_json, field);
             }
             current = super::from_json(object)?;
+            if fields.contains("gpu_config") {
+                // No driver: the GPU configuration is cleared.
+                current.gpu_config = None;
+                current.license_config_storage_path = None;
+            }
             current.kafka_password = None;
             current.access_vars = None;
             if fields.contains("maintenance_state") {
@@ -548,6 +557,109 @@ impl api::CloudletApi for Mc {
         super::region(self, &request.body.region).await?;
         aux::cloudlet_resource_quota_props(request.body).map(api::GetCloudletResourceQuotaPropsResponse::Ok)
     }
+    async fn add_cloudlet_res_mapping(
+        &self,
+        caller: McCaller,
+        request: api::AddCloudletResMappingRequest,
+    ) -> Result<api::AddCloudletResMappingResponse, McError> {
+        resources::change_res_mapping(self, &caller, request.body, true).await?;
+        Ok(api::AddCloudletResMappingResponse::Ok(api::Result::default()))
+    }
+
+    async fn remove_cloudlet_res_mapping(
+        &self,
+        caller: McCaller,
+        request: api::RemoveCloudletResMappingRequest,
+    ) -> Result<api::RemoveCloudletResMappingResponse, McError> {
+        resources::change_res_mapping(self, &caller, request.body, false).await?;
+        Ok(api::RemoveCloudletResMappingResponse::Ok(api::Result::default()))
+    }
+
+    async fn generate_access_key(
+        &self,
+        caller: McCaller,
+        request: api::GenerateAccessKeyRequest,
+    ) -> Result<api::GenerateAccessKeyResponse, McError> {
+        let private_pem = access::generate_access_key(self, &caller, request.body).await?;
+        Ok(api::GenerateAccessKeyResponse::Ok(message(&private_pem)))
+    }
+
+    async fn revoke_access_key(
+        &self,
+        caller: McCaller,
+        request: api::RevokeAccessKeyRequest,
+    ) -> Result<api::RevokeAccessKeyResponse, McError> {
+        access::revoke_access_key(self, &caller, request.body).await?;
+        Ok(api::RevokeAccessKeyResponse::Ok(api::Result::default()))
+    }
+
+    async fn get_cloudlet_manifest(
+        &self,
+        caller: McCaller,
+        request: api::GetCloudletManifestRequest,
+    ) -> Result<api::GetCloudletManifestResponse, McError> {
+        access::cloudlet_manifest(self, &caller, request.body).await.map(api::GetCloudletManifestResponse::Ok)
+    }
+
+    async fn get_cloudlet_resource_usage(
+        &self,
+        _caller: McCaller,
+        request: api::GetCloudletResourceUsageRequest,
+    ) -> Result<api::GetCloudletResourceUsageResponse, McError> {
+        resources::cloudlet_resource_usage(self, request.body).await.map(api::GetCloudletResourceUsageResponse::Ok)
+    }
+
+    async fn get_cloudlet_gpu_driver_license_config(
+        &self,
+        _caller: McCaller,
+        request: api::GetCloudletGpuDriverLicenseConfigRequest,
+    ) -> Result<api::GetCloudletGpuDriverLicenseConfigResponse, McError> {
+        resources::gpu_driver_license_config(self, request.body)
+            .await
+            .map(api::GetCloudletGpuDriverLicenseConfigResponse::Ok)
+    }
+
+    async fn get_organizations_on_cloudlet(
+        &self,
+        _caller: McCaller,
+        request: api::GetOrganizationsOnCloudletRequest,
+    ) -> Result<api::GetOrganizationsOnCloudletResponse, McError> {
+        let orgs = resources::organizations_on_cloudlet(self, request.body).await?;
+        Ok(api::GetOrganizationsOnCloudletResponse::Ok(Stream::lines(orgs)))
+    }
+
+    async fn show_platforms_features(
+        &self,
+        _caller: McCaller,
+        request: api::ShowPlatformsFeaturesRequest,
+    ) -> Result<api::ShowPlatformsFeaturesResponse, McError> {
+        super::region(self, &request.body.region).await?;
+        Ok(api::ShowPlatformsFeaturesResponse::Ok(Stream::lines(aux::platforms_features()?)))
+    }
+}
+
+/// The GPU driver a cloudlet names, if any.
+fn gpu_driver(cloudlet: &Cloudlet) -> Option<api::GpuDriverKey> {
+    let driver = cloudlet.gpu_config.as_ref()?.driver.clone()?;
+    (!text(&driver.name).is_empty()).then_some(driver)
+}
+
+/// The refusal of a GPU driver: Steward serves none (the seed has no
+/// operation that makes one), so one named is another org's or missing.
+/// An update prints the key as protobuf text, a create as JSON.
+fn missing_gpu_driver(cloudlet: &Cloudlet, driver: &api::GpuDriverKey, update: bool) -> String {
+    let own = text(&cloudlet.key.as_ref().and_then(|k| k.organization.clone())).to_owned();
+    let org = text(&driver.organization);
+    if !org.is_empty() && org != own {
+        return format!("Can only use {own} or '' org gpu drivers");
+    }
+    match update {
+        true => {
+            let org = if org.is_empty() { String::new() } else { format!("organization:{org:?} ") };
+            format!("GPU driver name:{:?} {org} not found", text(&driver.name))
+        }
+        false => format!("GPUDriver key {} not found", super::as_json(driver)),
+    }
 }
 
 /// Copies one sent field (a top-level name or `location.<leaf>`) into the
@@ -610,6 +722,9 @@ async fn bring_up(mc: &Mc, caller: &McCaller, region: &str, mut cloudlet: Cloudl
             return Err(McError::bad_request(format!("Flavor key {flavor_key} not found")));
         }
     }
+    if let Some(driver) = gpu_driver(&cloudlet) {
+        return Err(McError::bad_request(missing_gpu_driver(&cloudlet, &driver, false)));
+    }
     validate(&cloudlet, &BTreeSet::new(), true).map_err(McError::bad_request)?;
     validate_quota_names(&cloudlet).map_err(McError::bad_request)?;
     let labels: BTreeSet<String> = store::list(&txn, region, &CLOUDLET, Listing::default())
@@ -625,6 +740,7 @@ async fn bring_up(mc: &Mc, caller: &McCaller, region: &str, mut cloudlet: Cloudl
     cloudlet.state = Some(TrackedState::Ready);
     cloudlet.trust_policy_state = Some(TrackedState::NotPresent);
     cloudlet.infra_flavors = Some(fake_infra_flavors());
+    access::keys_for_new(&mut cloudlet)?;
     cloudlet.kafka_password = None;
     cloudlet.access_vars = None;
     super::insert_new(mc, &txn, caller, region, &CLOUDLET, &super::as_json(&cloudlet)).await?;

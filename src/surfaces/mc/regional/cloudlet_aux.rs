@@ -196,6 +196,7 @@ pub fn cloudlet_props(body: api::RegionCloudletProps) -> Result<api::CloudletPro
         value: None,
         secret: secret.then_some(true),
         mandatory: Some(true),
+        ..Default::default()
     };
     let properties = [
         ("PROP_1".to_owned(), property("Property 1", "First Property", true)),
@@ -222,9 +223,19 @@ pub fn cloudlet_resource_quota_props(
         .map(|(name, description)| api::InfraResource {
             name: Some((*name).into()),
             description: Some((*description).into()),
+            ..Default::default()
         })
         .collect();
     Ok(api::CloudletResourceQuotaProps { properties: Some(properties), ..Default::default() })
+}
+
+/// The original Controller's built-in platforms but the fake ones, sorted
+/// by type, with the features each reports (`GetAllPlatformsFeatures`):
+/// a fixed catalogue, kept as data.
+pub fn platforms_features() -> Result<Vec<api::PlatformFeatures>, McError> {
+    let catalogue: Value = serde_json::from_str(include_str!("platform_features.json"))
+        .map_err(|e| McError::internal("Platform catalogue unreadable", e))?;
+    super::from_json(catalogue)
 }
 
 #[cfg(test)]
@@ -254,6 +265,17 @@ mod tests {
             disk: Some(disk),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn the_platform_catalogue_lists_the_fifteen_real_platforms_in_order() {
+        let platforms = platforms_features().unwrap_or_default();
+        let types: Vec<&str> = platforms.iter().map(|p| text(&p.platform_type)).collect();
+        let mut sorted = types.clone();
+        sorted.sort_unstable();
+        assert_eq!(types.len(), 15);
+        assert_eq!(types, sorted);
+        assert!(platforms.iter().all(|p| p.is_fake != Some(true)));
     }
 
     #[test]

@@ -6,11 +6,14 @@
 //!
 //! Adding a kind: see `docs/ARCHITECTURE.md`, "Adding an MC regional kind".
 
+pub mod access_key;
 pub mod authz;
 pub mod body;
 pub mod cloudlet;
+pub mod cloudlet_access;
 pub mod cloudlet_aux;
 pub mod cloudlet_pool;
+pub mod cloudlet_resources;
 pub mod flavor;
 pub mod network;
 pub mod object;
