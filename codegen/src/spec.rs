@@ -152,6 +152,20 @@ pub struct SchemaExtensions {
     /// A key naming no field is refused, reported with this object's name.
     #[serde(default, rename = "x-steward-refuse-unknown-keys")]
     pub refuse_unknown_keys: Option<String>,
+    /// A string enum decoded as Go's generated protobuf enums decode: by
+    /// name in any case or spelling (with or without the common prefix),
+    /// or by number (the value's position in `enum`).
+    #[serde(default, rename = "x-steward-go-enum")]
+    pub go_enum: Option<GoEnum>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GoEnum {
+    /// The prefix the original's names carry and the wire's leave out
+    /// (`IpSupport` of `IpSupportDynamic`).
+    #[serde(default)]
+    pub prefix: String,
 }
 
 /// The `x-steward` extensions among an object's `x-` extensions, read as

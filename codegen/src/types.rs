@@ -211,7 +211,10 @@ pub fn component(name: &str, schema: &ReferenceOr<Schema>) -> Result<TokenStream
         let shape = Shape::of(&item.schema_kind);
         if let Some(values) = &shape.enumeration {
             refuse_unknown_keys_on_objects_only(name, &extensions)?;
-            return string_enum(name, &ty, values);
+            return string_enum(name, &ty, values, extensions.go_enum.as_ref());
+        }
+        if extensions.go_enum.is_some() {
+            return Err(Error::Unsupported(format!("{name}: x-steward-go-enum on a schema without enum")));
         }
         if let Some(properties) = shape.properties {
             return object(name, &ty, properties, shape.required, extensions.refuse_unknown_keys.as_deref());
@@ -232,7 +235,12 @@ fn refuse_unknown_keys_on_objects_only(name: &str, extensions: &SchemaExtensions
     }
 }
 
-fn string_enum(name: &str, ty: &Ident, values: &[Option<&str>]) -> Result<TokenStream, Error> {
+fn string_enum(
+    name: &str,
+    ty: &Ident,
+    values: &[Option<&str>],
+    go_enum: Option<&crate::spec::GoEnum>,
+) -> Result<TokenStream, Error> {
     let variants = values
         .iter()
         .map(|value| {
@@ -241,6 +249,14 @@ fn string_enum(name: &str, ty: &Ident, values: &[Option<&str>]) -> Result<TokenS
             Ok(quote! { #[oai(rename = #wire)] #variant })
         })
         .collect::<Result<Vec<_>, Error>>()?;
+    let canonicalize = match go_enum {
+        Some(go) => {
+            let names = values.iter().flatten();
+            let prefix = &go.prefix;
+            quote! { crate::wire::go_enum(value, &crate::wire::GoEnum { name: #name, prefix: #prefix, names: &[#(#names),*] }) }
+        }
+        None => quote! { <String as crate::wire::CanonicalKeys>::canonicalize(value) },
+    };
     Ok(quote! {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, poem_openapi::Enum)]
         #[oai(rename = #name)]
@@ -248,7 +264,7 @@ fn string_enum(name: &str, ty: &Ident, values: &[Option<&str>]) -> Result<TokenS
 
         impl crate::wire::CanonicalKeys for #ty {
             fn canonicalize(value: &mut serde_json::Value) -> ::core::result::Result<(), crate::wire::Mismatch> {
-                <String as crate::wire::CanonicalKeys>::canonicalize(value)
+                #canonicalize
             }
         }
     })

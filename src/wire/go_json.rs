@@ -45,10 +45,15 @@ pub fn is_zero(value: &serde_json::Value) -> bool {
 /// A value whose JSON kind does not fit its field, in Go's words.
 #[derive(Debug, PartialEq)]
 pub struct Mismatch {
-    pub found: &'static str,
+    /// The JSON kind found (`string`), or for an enum what its decoder
+    /// reports (`string foo`, `value 7`).
+    pub found: String,
     pub expected: &'static str,
     /// `Type.field`, filled in by the enclosing object.
     pub field: String,
+    /// An enum's names, when an enum refused the value: Go's custom
+    /// decoders report neither the field nor the offset.
+    pub enumeration: Option<&'static [&'static str]>,
 }
 
 impl std::fmt::Display for Mismatch {
@@ -72,7 +77,7 @@ fn expect(value: &serde_json::Value, fits: bool, expected: &'static str) -> Resu
     if fits || value.is_null() {
         Ok(())
     } else {
-        Err(Mismatch { found: json_kind(value), expected, field: String::new() })
+        Err(Mismatch { found: json_kind(value).to_owned(), expected, field: String::new(), enumeration: None })
     }
 }
 
@@ -151,6 +156,79 @@ impl<T: CanonicalKeys> CanonicalKeys for std::collections::BTreeMap<String, T> {
     }
 }
 
+/// A protobuf enum as the original's generated Go decodes it
+/// (`Parse<Enum>`): `names` are the wire's names in number order, each the
+/// Go name without `prefix`.
+pub struct GoEnum {
+    pub name: &'static str,
+    pub prefix: &'static str,
+    pub names: &'static [&'static str],
+}
+
+/// The original's `util.CamelCase`, byte for byte: underscores dropped,
+/// each word capitalised, runs of capitals lowered after their first.
+pub fn go_camel_case(text: &str) -> String {
+    let s = text.as_bytes();
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        let c = s[i];
+        if c == b'_' {
+            i += 1;
+            continue;
+        }
+        if c.is_ascii_digit() {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        out.push(c.to_ascii_uppercase());
+        while i + 1 < s.len() && s[i + 1].is_ascii_uppercase() {
+            if i + 2 < s.len() && s[i + 2].is_ascii_lowercase() {
+                break;
+            }
+            i += 1;
+            out.push(s[i].to_ascii_lowercase());
+        }
+        while i + 1 < s.len() && s[i + 1].is_ascii_lowercase() {
+            i += 1;
+            out.push(s[i]);
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Decodes an enum value as Go's `UnmarshalJSON` of the original's enums
+/// does, leaving the wire's name in `value`: a name in any spelling
+/// `CamelCase` brings to the Go name (with or without the prefix), a
+/// number, or a number in a string. Anything else, `null` included
+/// (Go reads it as ""), is refused.
+pub fn go_enum(value: &mut serde_json::Value, go: &'static GoEnum) -> Result<(), Mismatch> {
+    let number = |n: i64| usize::try_from(n).ok().filter(|i| *i < go.names.len());
+    let (index, found) = match &*value {
+        serde_json::Value::String(text) if go.names.contains(&text.as_str()) => return Ok(()),
+        serde_json::Value::String(text) => {
+            let camel = go_camel_case(text);
+            let by_name = go.names.iter().position(|name| format!("{}{name}", go.prefix) == camel || *name == camel);
+            let by_number = || text.parse::<i32>().ok().and_then(|n| number(n.into()));
+            (by_name.or_else(by_number), format!("string {text}"))
+        }
+        serde_json::Value::Null => (None, "string ".to_owned()),
+        serde_json::Value::Number(n) => {
+            (n.as_i64().filter(|n| i32::try_from(*n).is_ok()).and_then(number), format!("value {n}"))
+        }
+        other => (None, format!("value {other}")),
+    };
+    match index {
+        Some(index) => {
+            *value = serde_json::Value::String(go.names[index].to_owned());
+            Ok(())
+        }
+        None => Err(Mismatch { found, expected: go.name, field: String::new(), enumeration: Some(go.names) }),
+    }
+}
+
 /// How one field's value is canonicalized.
 pub type Canonicalizer = fn(&mut serde_json::Value) -> Result<(), Mismatch>;
 
@@ -196,6 +274,44 @@ pub fn canonicalize_keys(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    static IP_SUPPORT: GoEnum =
+        GoEnum { name: "IpSupport", prefix: "IpSupport", names: &["Unknown", "Static", "Dynamic"] };
+
+    #[test]
+    fn camel_case_is_the_originals() {
+        assert_eq!(go_camel_case("ip_support_dynamic"), "IpSupportDynamic");
+        assert_eq!(go_camel_case("IP_SUPPORT_DYNAMIC"), "IpSupportDynamic");
+        assert_eq!(go_camel_case("DYNAMIC"), "Dynamic");
+        assert_eq!(go_camel_case("dynamic"), "Dynamic");
+        assert_eq!(go_camel_case("CrmInitok"), "CrmInitok");
+        assert_eq!(go_camel_case("HTTPServer"), "HttpServer");
+        assert_eq!(go_camel_case("x1_2y"), "X12Y");
+    }
+
+    #[test]
+    fn enums_decode_by_any_spelling_or_number_as_go_does() {
+        use serde_json::json;
+        for given in [
+            json!("Dynamic"),
+            json!("dynamic"),
+            json!("IP_SUPPORT_DYNAMIC"),
+            json!("IpSupportDynamic"),
+            json!(2),
+            json!("2"),
+        ] {
+            let mut value = given.clone();
+            assert_eq!(go_enum(&mut value, &IP_SUPPORT), Ok(()), "{given}");
+            assert_eq!(value, json!("Dynamic"), "{given}");
+        }
+        let refused = |mut value: serde_json::Value| go_enum(&mut value, &IP_SUPPORT).map_err(|m| m.found);
+        assert_eq!(refused(json!("bogus")), Err("string bogus".to_owned()));
+        assert_eq!(refused(json!(3)), Err("value 3".to_owned()));
+        assert_eq!(refused(json!(2.5)), Err("value 2.5".to_owned()));
+        assert_eq!(refused(json!(-1)), Err("value -1".to_owned()));
+        assert_eq!(refused(json!(null)), Err("string ".to_owned()));
+        assert_eq!(refused(json!(true)), Err("value true".to_owned()));
+    }
 
     #[test]
     fn go_sets_lists_and_maps_given_empty_but_not_zero_scalars() {

@@ -157,7 +157,10 @@ mod extract;
 mod go_json;
 
 pub use extract::{FormPairs, LenientJson, OptionalJson, RawQuery, form_urlencoded_pairs, json_request_meta};
-pub use go_json::{CanonicalKeys, Canonicalizer, FieldKeys, Mismatch, canonicalize_keys, go_sets, is_zero};
+pub use go_json::{
+    CanonicalKeys, Canonicalizer, FieldKeys, GoEnum, Mismatch, canonicalize_keys, go_camel_case, go_enum, go_sets,
+    is_zero,
+};
 
 #[cfg(test)]
 mod tests {

@@ -146,6 +146,22 @@ on_both_databases!(mc_cloudlets_refuse_bad_input_in_the_originals_order_and_word
         body
     };
     assert_eq!(refused(with(json!({"ip_support": "Static"}))).await, "Only dynamic IPs are supported currently");
+    // Enums read as the original's Go reads them: any spelling, or a number.
+    for spelled in [json!("IP_SUPPORT_STATIC"), json!("static"), json!(1), json!("1")] {
+        let reply = refused(with(json!({"ip_support": spelled}))).await;
+        assert_eq!(reply, "Only dynamic IPs are supported currently", "{spelled}");
+    }
+    let help = "valid values are one of Unknown, Static, Dynamic, or 0, 1, 2";
+    assert_eq!(
+        refused(with(json!({"ip_support": "Sometimes"}))).await,
+        format!(
+            "Invalid JSON data: Unmarshal error: expected IpSupport, but got string Sometimes for field \"\", {help}"
+        )
+    );
+    assert_eq!(
+        refused(with(json!({"ip_support": 7}))).await,
+        format!("Invalid JSON data: Unmarshal error: expected IpSupport, but got value 7 for field \"\", {help}")
+    );
     assert_eq!(
         refused(with(json!({"num_dynamic_ips": 0}))).await,
         "Must specify at least one dynamic public IP available"

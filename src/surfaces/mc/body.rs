@@ -140,6 +140,18 @@ fn offset_after(bytes: &[u8], field: &str) -> Option<usize> {
 /// `Invalid JSON data: Unmarshal error: expected <Go kind>, but got <JSON
 /// kind> for field "<Field>"[ at offset N]<help>`.
 fn unmarshal_error(mismatch: &Mismatch, offset: Option<usize>) -> String {
+    // An enum's own decoder failed: Go passes its error up without the
+    // field or the offset, and MC adds the enum's values as help.
+    if let Some(names) = mismatch.enumeration {
+        let numbers: Vec<String> = (0..names.len()).map(|n| n.to_string()).collect();
+        return format!(
+            "Invalid JSON data: Unmarshal error: expected {}, but got {} for field \"\", valid values are one of {}, or {}",
+            mismatch.expected,
+            mismatch.found,
+            names.join(", "),
+            numbers.join(", ")
+        );
+    }
     let field = mismatch.field.rsplit('.').next().unwrap_or(&mismatch.field);
     let (kind, help) = match mismatch.expected {
         "bool" => ("bool", ", valid values are true, false"),
@@ -179,7 +191,12 @@ mod tests {
 
     #[test]
     fn kind_mismatches_name_the_field() {
-        let mismatch = Mismatch { found: "string", expected: "bool", field: "CreateUser.EnableTOTP".into() };
+        let mismatch = Mismatch {
+            found: "string".into(),
+            expected: "bool",
+            field: "CreateUser.EnableTOTP".into(),
+            enumeration: None,
+        };
         let body = br#"{"EnableTOTP":"yes"}"#;
         assert_eq!(offset_after(body, "CreateUser.EnableTOTP"), Some(19));
         assert_eq!(
