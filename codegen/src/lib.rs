@@ -5,6 +5,7 @@
 //! Nothing here knows any particular surface: what binds a document to
 //! hand-written Rust is its `x-steward` extension.
 
+mod constraints;
 mod ops;
 mod spec;
 mod types;

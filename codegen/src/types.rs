@@ -61,7 +61,7 @@ struct Shape<'a> {
     alternatives: bool,
 }
 
-type Properties = indexmap::IndexMap<String, ReferenceOr<Box<Schema>>>;
+pub type Properties = indexmap::IndexMap<String, ReferenceOr<Box<Schema>>>;
 
 impl<'a> Shape<'a> {
     fn of(kind: &'a SchemaKind) -> Self {
@@ -196,6 +196,18 @@ fn non_null_type(schema: &Schema, context: &str) -> Result<TokenStream, Error> {
     })
 }
 
+/// The Rust type of an object's field: its schema's type, in an `Option`
+/// when the field may be left out. Optional and nullable fields read absent
+/// and null both as `None`, and write `None` as an explicit null.
+pub fn rust_field_type(
+    property: &ReferenceOr<Box<Schema>>,
+    required: bool,
+    context: &str,
+) -> Result<TokenStream, Error> {
+    let base = rust_type(property, context)?;
+    Ok(if required || is_nullable(property) { base } else { quote!(Option<#base>) })
+}
+
 /// The schema of property `name` of a named schema, if it is an object
 /// that has one.
 pub fn property<'a>(schema: &'a ReferenceOr<Schema>, name: &str) -> Option<&'a ReferenceOr<Box<Schema>>> {
@@ -267,6 +279,8 @@ fn string_enum(
                 #canonicalize
             }
         }
+
+        impl crate::wire::Constrained for #ty {}
     })
 }
 
@@ -283,17 +297,13 @@ fn object(
             let field = ident(wire);
             let context = format!("{name}.{wire}");
             let is_required = required.contains(wire);
-            let base = rust_type(property, &context)?;
-            Ok(if is_required {
-                quote! { #[oai(rename = #wire)] pub #field: #base }
-            } else if is_nullable(property) {
-                // Optional and nullable: absent and null both read as None,
-                // and None is written as an explicit null.
-                quote! { #[oai(rename = #wire)] pub #field: #base }
+            let field_ty = rust_field_type(property, is_required, &context)?;
+            Ok(if is_required || is_nullable(property) {
+                quote! { #[oai(rename = #wire)] pub #field: #field_ty }
             } else {
                 quote! {
                     #[oai(rename = #wire, skip_serializing_if_is_none)]
-                    pub #field: Option<#base>
+                    pub #field: #field_ty
                 }
             })
         })
@@ -319,6 +329,7 @@ fn object(
             }
         }
     });
+    let constrained = crate::constraints::constrained(name, ty, properties, required)?;
     // With every field optional, "nothing given" is a value of the type.
     let default = required.is_empty().then(|| quote!(Default,));
     Ok(quote! {
@@ -332,6 +343,8 @@ fn object(
             }
             #unknown_key
         }
+
+        #constrained
     })
 }
 
@@ -439,6 +452,37 @@ mod tests {
         let state = schema(json!({"type": "string", "enum": ["enabled", "cordoned"]}));
         let out = render(component("state", &state).unwrap());
         assert!(out.contains("pub enum State { # [oai (rename = \"enabled\")] Enabled"), "{out}");
+    }
+
+    #[test]
+    fn go_enums_decode_through_the_wire_helper() {
+        let ip = schema(
+            json!({"type": "string", "x-steward-go-enum": {"prefix": "IpSupport"}, "enum": ["Unknown", "Dynamic"]}),
+        );
+        let out = render(component("IpSupport", &ip).unwrap());
+        assert!(out.contains("crate :: wire :: go_enum (value , & crate :: wire :: GoEnum { name : \"IpSupport\" , prefix : \"IpSupport\" , names : & [\"Unknown\" , \"Dynamic\"] })"), "{out}");
+        let typo = schema(json!({"type": "string", "x-steward-go-enum": {"prefx": "X"}, "enum": ["A"]}));
+        assert!(component("T", &typo).is_err());
+    }
+
+    #[test]
+    fn constraints_become_ordered_checks_with_the_specs_message() {
+        let location = schema(json!({"type": "object", "properties": {
+            "latitude": {"type": "number", "minimum": -90, "maximum": 90, "x-steward-invalid": "Invalid latitude value"},
+            "name": {"type": "string", "maxLength": 8},
+            "inner": {"$ref": "#/components/schemas/Inner"},
+            "plain": {"type": "integer"}}}));
+        let out = render(component("Location", &location).unwrap());
+        let latitude = out.find("validator :: ValidateRange < f64 >> :: validate_range (& self . latitude , Some (- 90f64) , Some (90f64) , None , None)").unwrap_or(usize::MAX);
+        let name = out
+            .find("validator :: ValidateLength < u64 >> :: validate_length (& self . name , None , Some (8u64) , None)")
+            .unwrap_or(usize::MAX);
+        let inner = out.find("first_violation (& self . inner)").unwrap_or(usize::MAX);
+        assert!(latitude < name && name < inner && inner < usize::MAX, "{out}");
+        assert!(out.contains("Some (\"Invalid latitude value\")"), "{out}");
+        assert!(!out.contains("self . plain"), "{out}");
+        let typo = schema(json!({"type": "object", "properties": {"a": {"type": "integer", "x-steward-invlid": "x"}}}));
+        assert!(component("T", &typo).is_err());
     }
 
     #[test]

@@ -31,6 +31,12 @@ pub trait Wire: poem::IntoResponse + Send + Sized {
         Self::rejected("", poem::Error::from_string(format!("no {name} given"), StatusCode::BAD_REQUEST))
     }
 
+    /// The answer to a request whose field breaks a constraint of the spec
+    /// (`wire::check`, where the handler checks its fields).
+    fn constraint_failed(violation: Violation) -> Self {
+        Self::rejected("", poem::Error::from_string(violation.message(), StatusCode::BAD_REQUEST))
+    }
+
     /// Encodes a streamed answer: the lines the handler produced, then the
     /// error that ended it after them, if any. Surfaces that stream say how
     /// (MC: `{"data":...}` lines, a final `{"result":...}` line); without
@@ -153,9 +159,11 @@ pub fn gorilla_unmatched(method_not_allowed: bool) -> Response {
         .body("404 page not found\n")
 }
 
+mod constraints;
 mod extract;
 mod go_json;
 
+pub use constraints::{Constrained, ShownValue, Violation, check};
 pub use extract::{FormPairs, LenientJson, OptionalJson, RawQuery, form_urlencoded_pairs, json_request_meta};
 pub use go_json::{
     CanonicalKeys, Canonicalizer, FieldKeys, GoEnum, Mismatch, canonicalize_keys, go_camel_case, go_enum, go_sets,

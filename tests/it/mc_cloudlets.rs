@@ -189,6 +189,15 @@ on_both_databases!(mc_cloudlets_refuse_bad_input_in_the_originals_order_and_word
         refused(with(json!({"physical_name": "p", "location": {"latitude": 95, "longitude": 1}}))).await,
         "Invalid latitude value"
     );
+    // The ranges are the spec's constraints, worded as the Controller words them.
+    assert_eq!(
+        refused(with(json!({"physical_name": "p", "location": {"latitude": 45, "longitude": -180.5}}))).await,
+        "Invalid longitude value"
+    );
+    assert_eq!(
+        refused(with(json!({"physical_name": "p", "default_resource_alert_threshold": 101}))).await,
+        "Invalid resource alert threshold 101 specified, valid threshold is in the range of 0 to 100"
+    );
     let mut bad_org = with(json!({}));
     bad_org["Cloudlet"]["key"]["organization"] = json!("devco");
     create_org(&server, &admin, "devco", "developer").await;

@@ -106,6 +106,11 @@ impl Wire for McError {
         Self::bad_request(format!("Invalid field specified: {field}, this field is only for internal use"))
     }
 
+    /// The Controller's own words for the field, from the spec.
+    fn constraint_failed(violation: crate::wire::Violation) -> Self {
+        Self::bad_request(violation.message())
+    }
+
     /// MC's `WriteStream`: `{"data":...}` lines under 200 and
     /// `application/json`, an error after the first line as a last
     /// `{"result":{"message","code"}}` line; an error before any line is a

@@ -21,7 +21,7 @@ use super::network::NETWORK;
 use super::object::{KeyForm, Kind, Referrer};
 use super::store::{self, Listing};
 use super::{cloudlet_access as access, cloudlet_resources as resources};
-use crate::wire::Stream;
+use crate::wire::{Constrained, Stream};
 
 pub const CLOUDLET: Kind = Kind {
     name: "Cloudlet",
@@ -124,16 +124,14 @@ fn validate_key(cloudlet: &Cloudlet) -> Result<(), String> {
     Ok(())
 }
 
-/// `Cloudlet.Validate` for the fields given (`all`: every field).
+/// `Cloudlet.Validate` for the fields given (`all`: every field). The
+/// ranges of the location and the alert threshold are the spec's
+/// constraints; a field not given is not there to break them.
 fn validate(cloudlet: &Cloudlet, fields: &BTreeSet<String>, all: bool) -> Result<(), String> {
     validate_key(cloudlet)?;
     let given = |field: &str| all || fields.contains(field);
-    let location = cloudlet.location.clone().unwrap_or_default();
-    if given("location.latitude") && !(-90.0..=90.0).contains(&location.latitude.unwrap_or(0.0)) {
-        return Err("Invalid latitude value".into());
-    }
-    if given("location.longitude") && !(-180.0..=180.0).contains(&location.longitude.unwrap_or(0.0)) {
-        return Err("Invalid longitude value".into());
+    if let Some(violation) = cloudlet.first_violation() {
+        return Err(violation.message());
     }
     if given("maintenance_state")
         && !matches!(
@@ -142,12 +140,6 @@ fn validate(cloudlet: &Cloudlet, fields: &BTreeSet<String>, all: bool) -> Result
         )
     {
         return Err("Invalid maintenance state, only normal operation and maintenance start states are allowed".into());
-    }
-    let threshold = cloudlet.default_resource_alert_threshold.unwrap_or(0);
-    if given("default_resource_alert_threshold") && !(0..=100).contains(&threshold) {
-        return Err(format!(
-            "Invalid resource alert threshold {threshold} specified, valid threshold is in the range of 0 to 100"
-        ));
     }
     for quota in cloudlet.resource_quotas.iter().flatten() {
         let threshold = quota.alert_threshold.unwrap_or(0);
