@@ -120,16 +120,12 @@ pub async fn find_flavor_match(mc: &Mc, body: api::RegionFlavorMatch) -> Result<
 }
 
 /// MC's requires-org check for a non-admin naming an org: hidden when
-/// unknown (403), refused while being deleted or when not an operator org.
+/// unknown (403), else `checkReferenceOrg`.
 async fn require_operator_org(mc: &Mc, org: &str) -> Result<(), McError> {
-    let Some(found) = mc_store::org_by_name(&mc.db, org).await? else { return Err(McError::forbidden()) };
-    if found.delete_in_progress {
-        return Err(McError::bad_request(format!("Operation not allowed for org {org} with delete in progress")));
+    if mc_store::org_by_name(&mc.db, org).await?.is_none() {
+        return Err(McError::forbidden());
     }
-    if found.org_type != "operator" {
-        return Err(McError::bad_request(format!("Operation for org {org} only allowed for orgs of type operator")));
-    }
-    Ok(())
+    mc.check_reference_org(org, "operator", "org").await
 }
 
 pub async fn show_flavors_for_cloudlet(
