@@ -101,7 +101,7 @@ pub fn key_text(key: &CloudletKey) -> String {
 }
 
 /// The fake platform's infrastructure flavors (`fake.go`).
-fn fake_infra_flavors() -> Vec<FlavorInfo> {
+pub(super) fn fake_infra_flavors() -> Vec<FlavorInfo> {
     let flavor = |name: &str, vcpus, ram, disk| FlavorInfo {
         name: Some(name.into()),
         vcpus: Some(vcpus),

@@ -239,16 +239,9 @@ mod tests {
     use super::*;
 
     fn fake_cloudlet() -> Cloudlet {
-        let infra = |name: &str, vcpus, ram, disk| FlavorInfo {
-            name: Some(name.into()),
-            vcpus: Some(vcpus),
-            ram: Some(ram),
-            disk: Some(disk),
-            prop_map: None,
-        };
         Cloudlet {
             key: Some(CloudletKey { name: Some("c1".into()), ..Default::default() }),
-            infra_flavors: Some(vec![infra("x1.small", 2, 4096, 40), infra("x1.tiny", 1, 1024, 20)]),
+            infra_flavors: Some(super::super::cloudlet::fake_infra_flavors()),
             ..Default::default()
         }
     }

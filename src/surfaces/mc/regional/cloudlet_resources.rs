@@ -283,15 +283,8 @@ mod tests {
     use super::*;
 
     fn fake_cloudlet() -> Cloudlet {
-        let flavor = |name: &str, vcpus, ram, disk| FlavorInfo {
-            name: Some(name.into()),
-            vcpus: Some(vcpus),
-            ram: Some(ram),
-            disk: Some(disk),
-            prop_map: None,
-        };
         Cloudlet {
-            infra_flavors: Some(vec![flavor("x1.tiny", 1, 1024, 20), flavor("x1.small", 2, 4096, 40)]),
+            infra_flavors: Some(super::super::cloudlet::fake_infra_flavors()),
             default_resource_alert_threshold: Some(80),
             ..Default::default()
         }
