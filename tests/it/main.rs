@@ -16,6 +16,7 @@ mod mc_login;
 mod mc_mail;
 mod mc_networks;
 mod mc_operator_codes;
+mod mc_policies;
 mod mc_races;
 mod mc_sessions;
 mod mc_users;

@@ -49,6 +49,7 @@ pub const CLOUDLET_ANALYTICS: &str = "cloudletanalytics";
 pub const CLOUDLET_POOLS: &str = "cloudletpools";
 pub const APPS: &str = "apps";
 pub const FLAVORS: &str = "flavors";
+pub const DEVELOPER_POLICY: &str = "developerpolicy";
 
 /// Every resource MC's roles mention.
 pub const RESOURCES: [&str; 19] = [

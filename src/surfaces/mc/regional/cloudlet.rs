@@ -14,6 +14,7 @@ use super::super::caller::McCaller;
 use super::super::errors::McError;
 use super::super::store::text;
 use super::super::{Mc, controllers, rbac, store as mc_store};
+use super::autoprov_policy::AUTO_PROV_POLICY;
 use super::cloudlet_aux as aux;
 use super::cloudlet_pool::{CLOUDLET_POOL, pooled_cloudlets};
 use super::flavor::{FLAVOR, valid_name};
@@ -25,13 +26,15 @@ use crate::wire::{Constrained, Stream};
 
 pub const CLOUDLET: Kind = Kind {
     name: "Cloudlet",
+    noun: "Cloudlet",
     key: "/key",
     key_form: KeyForm::Json,
     org: Some("/key/organization"),
     always: &["key", "location"],
     in_use_by: &[
-        Referrer { kind: &CLOUDLET_POOL, at: "/cloudlets", names: "/key", every: true },
-        Referrer { kind: &NETWORK, at: "/key/cloudlet_key", names: "/key", every: false },
+        Referrer { kind: &AUTO_PROV_POLICY, at: "/cloudlets", item: "/key", names: "/key", every: true },
+        Referrer { kind: &CLOUDLET_POOL, at: "/cloudlets", item: "", names: "/key", every: true },
+        Referrer { kind: &NETWORK, at: "/key/cloudlet_key", item: "", names: "/key", every: false },
     ],
 };
 
@@ -411,13 +414,7 @@ impl api::CloudletApi for Mc {
         let region = super::region(self, &request.body.region).await?;
         let cloudlet = cloudlet_of(&request.body);
         let object = super::as_json(&cloudlet);
-        super::delete(self, &caller, &region, &CLOUDLET, &object, |stored| {
-            match stored.get("delete_prepare").and_then(Value::as_bool) == Some(true) {
-                true => Err(McError::bad_request(format!("Cloudlet {} is being deleted", CLOUDLET.key_text(stored)))),
-                false => Ok(()),
-            }
-        })
-        .await?;
+        super::delete(self, &caller, &region, &CLOUDLET, &object, super::refuse_being_deleted(&CLOUDLET)).await?;
         let ignore_crm = matches!(
             cloudlet.crm_override,
             Some(api::CrmOverride::IgnoreCrm | api::CrmOverride::IgnoreCrmAndTransientState)

@@ -20,6 +20,7 @@ use crate::wire::Stream;
 
 pub const CLOUDLET_POOL: Kind = Kind {
     name: "CloudletPool",
+    noun: "CloudletPool",
     key: "/key",
     key_form: KeyForm::Json,
     org: Some("/key/organization"),

@@ -243,6 +243,7 @@ const INSTANCE_PLACES: [(&Kind, &str); 2] =
     [(&APP_INSTS, "/key/organization"), (&CLUSTER_INSTS, "/key/cluster_key/organization")];
 const APP_INSTS: Kind = Kind {
     name: "AppInst",
+    noun: "AppInst",
     key: "/key",
     key_form: KeyForm::Json,
     org: Some("/key/organization"),
@@ -251,6 +252,7 @@ const APP_INSTS: Kind = Kind {
 };
 const CLUSTER_INSTS: Kind = Kind {
     name: "ClusterInst",
+    noun: "ClusterInst",
     key: "/key",
     key_form: KeyForm::Json,
     org: Some("/key/cluster_key/organization"),

@@ -17,11 +17,12 @@ use crate::wire::Stream;
 
 pub const FLAVOR: Kind = Kind {
     name: "Flavor",
+    noun: "Flavor",
     key: "/key",
     key_form: KeyForm::Json,
     org: None,
     always: &["key"],
-    in_use_by: &[Referrer { kind: &CLOUDLET, at: "/flavor/name", names: "/key/name", every: false }],
+    in_use_by: &[Referrer { kind: &CLOUDLET, at: "/flavor/name", item: "", names: "/key/name", every: false }],
 };
 
 /// The optional resources a flavor may name (`edgeproto.OptResNames`).

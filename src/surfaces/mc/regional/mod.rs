@@ -8,12 +8,15 @@
 
 pub mod access_key;
 pub mod authz;
+pub mod autoprov_policy;
+pub mod autoscale_policy;
 pub mod body;
 pub mod cloudlet;
 pub mod cloudlet_access;
 pub mod cloudlet_aux;
 pub mod cloudlet_pool;
 pub mod cloudlet_resources;
+pub mod deploy_access;
 pub mod flavor;
 pub mod network;
 pub mod object;
@@ -48,14 +51,14 @@ pub async fn region(mc: &Mc, region: &Option<String>) -> Result<String, McError>
 
 /// The Controller's `<Kind> key <key> not found`.
 pub fn not_found(kind: &Kind, key: &str) -> McError {
-    McError::bad_request(format!("{} key {key} not found", kind.name))
+    McError::bad_request(format!("{} key {key} not found", kind.noun))
 }
 
 /// The Controller's duplicate-key refusal. A kind keyed by one string is
 /// stored under that bare string, and the store's own error names it so.
 pub fn already_exists(kind: &Kind, key: &str) -> McError {
     match kind.key_form {
-        object::KeyForm::Json => McError::bad_request(format!("{} key {key} already exists", kind.name)),
+        object::KeyForm::Json => McError::bad_request(format!("{} key {key} already exists", kind.noun)),
         object::KeyForm::Text => McError::bad_request(format!("Key {key} already exists")),
     }
 }
@@ -83,6 +86,19 @@ pub async fn insert_new(
     kind: &Kind,
     object: &Value,
 ) -> Result<(), McError> {
+    insert_new_or(mc, txn, caller, region, kind, object, already_exists).await
+}
+
+/// `insert_new`, answering a taken key with `taken(kind, key)`.
+pub async fn insert_new_or(
+    mc: &Mc,
+    txn: &sea_orm::DatabaseTransaction,
+    caller: &McCaller,
+    region: &str,
+    kind: &Kind,
+    object: &Value,
+    taken: fn(&Kind, &str) -> McError,
+) -> Result<(), McError> {
     let object = kind.stored(object);
     // The owning org exists while the object is added: its row is held
     // (shared) so that a racing org delete waits and then sees the object.
@@ -91,7 +107,7 @@ pub async fn insert_new(
         return Err(McError::bad_request(format!("Org {org} not found")));
     }
     if !store::insert(txn, region, kind, &object).await? {
-        return Err(already_exists(kind, &kind.key_text(&object)));
+        return Err(taken(kind, &kind.key_text(&object)));
     }
     audit(mc, txn, caller, "create", region, kind, &kind.key_text(&object)).await
 }
@@ -142,7 +158,7 @@ pub async fn delete(
         let users: Vec<&str> = rows
             .iter()
             .filter(|row| match row.object.pointer(referrer.at) {
-                Some(Value::Array(items)) => items.contains(&named),
+                Some(Value::Array(items)) => items.iter().any(|item| item.pointer(referrer.item) == Some(&named)),
                 value => value == Some(&named),
             })
             .map(|row| row.key.as_str())
@@ -150,13 +166,22 @@ pub async fn delete(
         let shown =
             if referrer.every { users.join(", ") } else { users.first().map(|u| u.to_string()).unwrap_or_default() };
         if !users.is_empty() {
-            return Err(McError::bad_request(format!("{} in use by {} {shown}", kind.name, referrer.kind.name)));
+            return Err(McError::bad_request(format!("{} in use by {} {shown}", kind.noun, referrer.kind.name)));
         }
     }
     store::remove(&txn, region, kind, &key).await?;
     audit(mc, &txn, caller, "delete", region, kind, &key).await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// The Controller's refusal to delete an object already being deleted
+/// (`<Noun> <key> is being deleted`), as a `delete` check.
+pub fn refuse_being_deleted(kind: &'static Kind) -> impl FnOnce(&Value) -> Result<(), McError> + Send {
+    move |stored| match stored.get("delete_prepare").and_then(Value::as_bool) == Some(true) {
+        true => Err(McError::bad_request(format!("{} {} is being deleted", kind.noun, kind.key_text(stored)))),
+        false => Ok(()),
+    }
 }
 
 /// Who sees which objects of a show.

@@ -19,6 +19,7 @@ use crate::wire::Stream;
 
 pub const NETWORK: Kind = Kind {
     name: "Network",
+    noun: "Network",
     key: "/key",
     key_form: KeyForm::Json,
     org: Some("/key/cloudlet_key/organization"),

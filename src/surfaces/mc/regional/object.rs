@@ -10,8 +10,11 @@ use crate::wire::is_zero;
 /// What the generic create/show/update/delete need to know about a kind.
 #[derive(Debug)]
 pub struct Kind {
-    /// The kind's name in the original's messages and in storage.
+    /// The kind's name in storage and in audit rows.
     pub name: &'static str,
+    /// What the original's messages call it (`Policy` for both policy
+    /// kinds, which share a key type).
+    pub noun: &'static str,
     /// Where the key sits in an object (a JSON pointer).
     pub key: &'static str,
     pub key_form: KeyForm,
@@ -31,6 +34,8 @@ pub struct Kind {
 pub struct Referrer {
     pub kind: &'static Kind,
     pub at: &'static str,
+    /// Where the name sits in each item of a list at `at` ("": the item).
+    pub item: &'static str,
     pub names: &'static str,
     pub every: bool,
 }
@@ -103,10 +108,18 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const FLAVOR: Kind =
-        Kind { name: "Flavor", key: "/key", key_form: KeyForm::Json, org: None, always: &["key"], in_use_by: &[] };
+    const FLAVOR: Kind = Kind {
+        name: "Flavor",
+        noun: "Flavor",
+        key: "/key",
+        key_form: KeyForm::Json,
+        org: None,
+        always: &["key"],
+        in_use_by: &[],
+    };
     const CODE: Kind = Kind {
         name: "OperatorCode",
+        noun: "OperatorCode",
         key: "/code",
         key_form: KeyForm::Text,
         org: Some("/organization"),

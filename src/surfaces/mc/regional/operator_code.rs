@@ -13,6 +13,7 @@ use crate::wire::Stream;
 
 pub const OPERATOR_CODE: Kind = Kind {
     name: "OperatorCode",
+    noun: "OperatorCode",
     key: "/code",
     key_form: KeyForm::Text,
     org: Some("/organization"),

@@ -22,6 +22,7 @@ use crate::wire::Stream;
 
 pub const VM_POOL: Kind = Kind {
     name: "VMPool",
+    noun: "VMPool",
     key: "/key",
     key_form: KeyForm::Json,
     org: Some("/key/organization"),
