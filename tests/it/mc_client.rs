@@ -112,3 +112,21 @@ pub fn stream_data(reply: &Reply) -> Vec<Value> {
         })
         .collect()
 }
+
+/// A regional operation refuses a caller without a token (401), a
+/// malformed body (400) and an unknown region (400) alike.
+pub async fn refuses_bad_regional_calls(server: &TestServer, token: &str, op: &str, body: Value) {
+    assert_eq!(call(server, &format!("/auth/ctrl/{op}"), None, Some(&body)).await.status, 401, "{op}");
+    let malformed = server
+        .client
+        .post(server.url(&format!("/api/v1/auth/ctrl/{op}")))
+        .bearer_auth(token)
+        .body("{\"Region\":")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status().as_u16(), 400, "{op}");
+    let mut elsewhere = body;
+    elsewhere["Region"] = serde_json::json!("mars");
+    assert_eq!(message(&ctrl(server, op, token, &elsewhere).await, 400), "Region \"mars\" not found", "{op}");
+}

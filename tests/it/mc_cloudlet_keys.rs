@@ -42,24 +42,6 @@ fn is_pem(text: &str, label: &str) -> bool {
     text.starts_with(&format!("-----BEGIN {label}-----\n")) && text.ends_with(&format!("\n-----END {label}-----\n"))
 }
 
-/// Every operation of this file refuses a caller without a token, a bad
-/// body and an unknown region alike.
-async fn refuses_bad_calls(server: &TestServer, token: &str, op: &str, body: Value) {
-    assert_eq!(call(server, &format!("/auth/ctrl/{op}"), None, Some(&body)).await.status, 401, "{op}");
-    let malformed = server
-        .client
-        .post(server.url(&format!("/api/v1/auth/ctrl/{op}")))
-        .bearer_auth(token)
-        .body("{\"Region\":")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(malformed.status().as_u16(), 400, "{op}");
-    let mut elsewhere = body;
-    elsewhere["Region"] = json!("mars");
-    assert_eq!(message(&ctrl(server, op, token, &elsewhere).await, 400), "Region \"mars\" not found", "{op}");
-}
-
 on_both_databases!(mc_cloudlet_access_keys_are_shown_once_and_only_their_public_half_kept, |server| {
     let (_admin, olga, dave) = cloudlet_and_people(&server).await;
     // A cloudlet with direct access holds a key from its creation on.
@@ -98,7 +80,7 @@ on_both_databases!(mc_cloudlet_access_keys_are_shown_once_and_only_their_public_
     for op in ["GenerateAccessKey", "RevokeAccessKey", "GetCloudletManifest"] {
         assert_eq!(message(&ctrl(&server, op, &olga, &key("ghost")).await, 400), MISSING, "{op}");
         assert_eq!(message(&ctrl(&server, op, &dave, &key("c1")).await, 403), "Forbidden", "{op}");
-        refuses_bad_calls(&server, &olga, op, key("c1")).await;
+        refuses_bad_regional_calls(&server, &olga, op, key("c1")).await;
     }
 });
 
@@ -134,7 +116,7 @@ on_both_databases!(mc_cloudlet_resource_mappings_usage_and_gpu_licenses, |server
     assert_eq!(refused("RemoveCloudletResMapping", mapping("ghost", json!({}))).await, MISSING);
     for op in ["AddCloudletResMapping", "RemoveCloudletResMapping"] {
         assert_eq!(message(&ctrl(&server, op, &dave, &mapping("c1", json!({}))).await, 403), "Forbidden");
-        refuses_bad_calls(&server, &olga, op, mapping("c1", json!({}))).await;
+        refuses_bad_regional_calls(&server, &olga, op, mapping("c1", json!({}))).await;
     }
 
     // Usage: the fake CRM's platform VM and root LB, both x1.small.
@@ -161,7 +143,7 @@ on_both_databases!(mc_cloudlet_resource_mappings_usage_and_gpu_licenses, |server
     assert_eq!(refused("GetCloudletResourceUsage", usage("ghost", false)).await, "Specified Cloudlet not found");
     // Developers may view cloudlets, but only in their own org.
     assert_eq!(message(&ctrl(&server, "GetCloudletResourceUsage", &dave, &usage("c1", false)).await, 403), "Forbidden");
-    refuses_bad_calls(&server, &olga, "GetCloudletResourceUsage", usage("c1", false)).await;
+    refuses_bad_regional_calls(&server, &olga, "GetCloudletResourceUsage", usage("c1", false)).await;
 
     // GPU drivers: none exists, so no cloudlet can name one.
     assert_eq!(
@@ -170,7 +152,7 @@ on_both_databases!(mc_cloudlet_resource_mappings_usage_and_gpu_licenses, |server
     );
     assert_eq!(refused("GetCloudletGPUDriverLicenseConfig", key("ghost")).await, MISSING);
     assert_eq!(message(&ctrl(&server, "GetCloudletGPUDriverLicenseConfig", &dave, &key("c1")).await, 403), "Forbidden");
-    refuses_bad_calls(&server, &olga, "GetCloudletGPUDriverLicenseConfig", key("c1")).await;
+    refuses_bad_regional_calls(&server, &olga, "GetCloudletGPUDriverLicenseConfig", key("c1")).await;
     let driver = |org: &str| {
         json!({"Region": "local", "Cloudlet": {"key": {"organization": "tmus", "name": "c1"},
             "gpu_config": {"driver": {"name": "nvidia", "organization": org}}}})
@@ -232,7 +214,7 @@ on_both_databases!(mc_organizations_on_a_cloudlet_and_the_platform_catalogue, |s
     .await;
     assert_eq!(stream_data(&all).len(), 3);
     assert_eq!(message(&ctrl(&server, "GetOrganizationsOnCloudlet", &dave, &key("c1")).await, 403), "Forbidden");
-    refuses_bad_calls(&server, &olga, "GetOrganizationsOnCloudlet", key("c1")).await;
+    refuses_bad_regional_calls(&server, &olga, "GetOrganizationsOnCloudlet", key("c1")).await;
 
     // Any login sees the catalogue, fake platforms left out.
     let catalogue =
@@ -264,8 +246,13 @@ on_both_databases!(mc_organizations_on_a_cloudlet_and_the_platform_catalogue, |s
         Some(r#"{"data":{"platform_type":"dind","cloudlet_services_local":true}}"#)
     );
     assert_eq!(platforms[2]["access_vars"]["AZURE_USER"], json!({"name": "Azure user name", "mandatory": true}));
-    refuses_bad_calls(&server, &dave, "ShowPlatformsFeatures", json!({"Region": "local", "PlatformFeatures": {}}))
-        .await;
+    refuses_bad_regional_calls(
+        &server,
+        &dave,
+        "ShowPlatformsFeatures",
+        json!({"Region": "local", "PlatformFeatures": {}}),
+    )
+    .await;
     // The seed's path is not a route of the original.
     let seed_path = ctrl(&server, "ShowCloudletPlatformFeatures", &dave, &json!({"Region": "local"})).await;
     assert_eq!(seed_path.status, 404);

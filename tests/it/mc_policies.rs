@@ -39,23 +39,6 @@ fn prov(policy: Value) -> Value {
     json!({"Region": "local", "AutoProvPolicy": policy})
 }
 
-/// No token, a malformed body and an unknown region, refused alike.
-async fn refuses_bad_calls(server: &TestServer, token: &str, op: &str, body: Value) {
-    assert_eq!(call(server, &format!("/auth/ctrl/{op}"), None, Some(&body)).await.status, 401, "{op}");
-    let malformed = server
-        .client
-        .post(server.url(&format!("/api/v1/auth/ctrl/{op}")))
-        .bearer_auth(token)
-        .body("{\"Region\":")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(malformed.status().as_u16(), 400, "{op}");
-    let mut elsewhere = body;
-    elsewhere["Region"] = json!("mars");
-    assert_eq!(message(&ctrl(server, op, token, &elsewhere).await, 400), "Region \"mars\" not found", "{op}");
-}
-
 on_both_databases!(mc_autoscale_policies_are_checked_stored_changed_and_removed, |server| {
     let (admin, olga, dave) = people_and_cloudlets(&server).await;
     let key = json!({"organization": "devco", "name": "scale1"});
@@ -120,7 +103,7 @@ on_both_databases!(mc_autoscale_policies_are_checked_stored_changed_and_removed,
     assert_eq!(message(&ctrl(&server, "ShowAutoScalePolicy", &olga, &scale(json!({}))).await, 403), "Forbidden");
     assert_eq!(stream_data(&ctrl(&server, "ShowAutoScalePolicy", &admin, &scale(json!({}))).await).len(), 1);
     for op in ["CreateAutoScalePolicy", "DeleteAutoScalePolicy", "UpdateAutoScalePolicy", "ShowAutoScalePolicy"] {
-        refuses_bad_calls(&server, &dave, op, scale(json!({"key": key, "max_nodes": 4}))).await;
+        refuses_bad_regional_calls(&server, &dave, op, scale(json!({"key": key, "max_nodes": 4}))).await;
     }
     // The developer org cannot go while it owns a policy.
     let org = json!({"Name": "devco"});
@@ -213,10 +196,10 @@ on_both_databases!(mc_autoprov_policies_hold_cloudlets_the_org_may_use, |server|
     assert!(shown[0].get("cloudlets").is_none(), "{}", shown[0]);
     assert_eq!(message(&ctrl(&server, "CreateAutoProvPolicy", &olga, &created).await, 403), "Forbidden");
     for op in ["CreateAutoProvPolicy", "DeleteAutoProvPolicy", "UpdateAutoProvPolicy", "ShowAutoProvPolicy"] {
-        refuses_bad_calls(&server, &dave, op, prov(json!({"key": key, "deploy_client_count": 2}))).await;
+        refuses_bad_regional_calls(&server, &dave, op, prov(json!({"key": key, "deploy_client_count": 2}))).await;
     }
     for op in ["AddAutoProvPolicyCloudlet", "RemoveAutoProvPolicyCloudlet"] {
-        refuses_bad_calls(&server, &dave, op, member(&c1)).await;
+        refuses_bad_regional_calls(&server, &dave, op, member(&c1)).await;
     }
     empty_result(&ctrl(&server, "DeleteAutoProvPolicy", &dave, &prov(json!({"key": key}))).await);
     assert_eq!(

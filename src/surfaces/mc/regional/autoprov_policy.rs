@@ -163,12 +163,7 @@ impl api::AutoProvPolicyApi for Mc {
         let sent_json = super::as_json(&sent);
         change_policy(self, &caller, &region, &sent_json, "update", |policy| {
             let before = super::as_json(&*policy);
-            let mut merged = before.clone();
-            if let (Some(target), Some(given)) = (merged.as_object_mut(), sent_json.as_object()) {
-                for (name, value) in given.iter().filter(|(name, value)| !value.is_null() && *name != "key") {
-                    target.insert(name.clone(), value.clone());
-                }
-            }
+            let merged = super::with_sent_fields(&before, &sent_json);
             *policy = super::from_json(merged.clone())?;
             validate(policy).map_err(McError::bad_request)?;
             Ok(merged != before)

@@ -5,8 +5,6 @@
 //! `AutoScalePolicy.Validate` and `PolicyKey.ValidateKey` in `objs.go`);
 //! see docs/mc-regional-wire-workloads.md.
 
-use serde_json::Value;
-
 use super::super::api::{self, AutoScalePolicy, PolicyKey, RegionAutoScalePolicy};
 use super::super::caller::McCaller;
 use super::super::errors::McError;
@@ -104,18 +102,6 @@ fn policy_of(body: &RegionAutoScalePolicy) -> AutoScalePolicy {
     policy
 }
 
-/// The stored policy with the fields an update sent (the keys given, as
-/// MC lists them) replaced.
-fn updated(stored: &Value, sent: &Value) -> Value {
-    let mut merged = stored.clone();
-    if let (Some(target), Some(given)) = (merged.as_object_mut(), sent.as_object()) {
-        for (name, value) in given.iter().filter(|(name, value)| !value.is_null() && *name != "key") {
-            target.insert(name.clone(), value.clone());
-        }
-    }
-    merged
-}
-
 #[async_trait::async_trait]
 impl api::AutoScalePolicyApi for Mc {
     async fn create_auto_scale_policy(
@@ -163,7 +149,7 @@ impl api::AutoScalePolicyApi for Mc {
         let region = super::region(self, &request.body.region).await?;
         let sent = super::as_json(&policy_of(&request.body));
         super::modify(self, &caller, &region, &AUTO_SCALE_POLICY, &sent, "update", |stored| {
-            let mut policy: AutoScalePolicy = super::from_json(updated(stored, &sent))?;
+            let mut policy: AutoScalePolicy = super::from_json(super::with_sent_fields(stored, &sent))?;
             validate(&mut policy).map_err(McError::bad_request)?;
             *stored = super::as_json(&policy);
             Ok(())

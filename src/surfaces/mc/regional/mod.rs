@@ -175,6 +175,18 @@ pub async fn delete(
     Ok(())
 }
 
+/// The stored object with the top-level fields an update sent (the keys
+/// given, as MC lists them; never the key) put in their place.
+pub fn with_sent_fields(stored: &Value, sent: &Value) -> Value {
+    let mut merged = stored.clone();
+    if let (Some(target), Some(given)) = (merged.as_object_mut(), sent.as_object()) {
+        for (name, value) in given.iter().filter(|(name, value)| !value.is_null() && *name != "key") {
+            target.insert(name.clone(), value.clone());
+        }
+    }
+    merged
+}
+
 /// The Controller's refusal to delete an object already being deleted
 /// (`<Noun> <key> is being deleted`), as a `delete` check.
 pub fn refuse_being_deleted(kind: &'static Kind) -> impl FnOnce(&Value) -> Result<(), McError> + Send {
