@@ -9,7 +9,7 @@ use crate::on_both_databases;
 
 /// Admin; operator `tmus` (olga) with public cloudlet c1 and pooled c2;
 /// developer `devco` (dave). Answers (admin, olga, dave).
-async fn people_and_cloudlets(server: &TestServer) -> (String, String, String) {
+pub async fn people_and_cloudlets(server: &TestServer) -> (String, String, String) {
     let admin = admin(server).await;
     create_org(server, &admin, "tmus", "operator").await;
     create_user(server, "olga").await;

@@ -11,10 +11,11 @@ use super::super::api::{self, AutoProvCloudlet, AutoProvPolicy, RegionAutoProvPo
 use super::super::caller::McCaller;
 use super::super::errors::McError;
 use super::super::{Mc, rbac};
+use super::app::APP;
 use super::autoscale_policy::validate_policy_key;
 use super::cloudlet::{CLOUDLET, key_text};
 use super::deploy_access::DeployAccess;
-use super::object::{KeyForm, Kind};
+use super::object::{KeyForm, Kind, Referrer};
 use super::store;
 use crate::wire::Stream;
 
@@ -25,7 +26,14 @@ pub const AUTO_PROV_POLICY: Kind = Kind {
     key_form: KeyForm::Json,
     org: Some("/key/organization"),
     always: &["key"],
-    in_use_by: &[],
+    in_use_by: &[Referrer {
+        kind: &APP,
+        at: "/auto_prov_policies",
+        item: "",
+        names: "/key/name",
+        every: false,
+        same_org: true,
+    }],
 };
 
 /// `AutoProvPolicy.Validate`.

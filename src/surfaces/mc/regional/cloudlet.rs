@@ -32,9 +32,16 @@ pub const CLOUDLET: Kind = Kind {
     org: Some("/key/organization"),
     always: &["key", "location"],
     in_use_by: &[
-        Referrer { kind: &AUTO_PROV_POLICY, at: "/cloudlets", item: "/key", names: "/key", every: true },
-        Referrer { kind: &CLOUDLET_POOL, at: "/cloudlets", item: "", names: "/key", every: true },
-        Referrer { kind: &NETWORK, at: "/key/cloudlet_key", item: "", names: "/key", every: false },
+        Referrer {
+            kind: &AUTO_PROV_POLICY,
+            at: "/cloudlets",
+            item: "/key",
+            names: "/key",
+            every: true,
+            same_org: false,
+        },
+        Referrer { kind: &CLOUDLET_POOL, at: "/cloudlets", item: "", names: "/key", every: true, same_org: false },
+        Referrer { kind: &NETWORK, at: "/key/cloudlet_key", item: "", names: "/key", every: false, same_org: false },
     ],
 };
 

@@ -94,6 +94,14 @@ fn match_flavor(cloudlet: &Cloudlet, flavor: &Flavor) -> Result<String, String> 
         .ok_or_else(|| format!("No suitable platform flavor found for {name}, please try a smaller flavor"))
 }
 
+/// `FindFlavorMatch` succeeds for the cloudlet and flavor (a missing
+/// flavor matches nowhere; a cloudlet listing no infrastructure flavors
+/// takes any).
+pub fn fits_flavor(cloudlet: &Cloudlet, flavor: Option<&Flavor>) -> bool {
+    let Some(flavor) = flavor else { return false };
+    cloudlet.infra_flavors.as_ref().is_none_or(Vec::is_empty) || match_flavor(cloudlet, flavor).is_ok()
+}
+
 pub async fn find_flavor_match(mc: &Mc, body: api::RegionFlavorMatch) -> Result<FlavorMatch, McError> {
     let region = super::region(mc, &body.region).await?;
     let mut request = body.flavor_match.unwrap_or_default();

@@ -241,7 +241,7 @@ pub async fn cloudlet_resource_usage(
 /// and their owning org are.
 const INSTANCE_PLACES: [(&Kind, &str); 2] =
     [(&APP_INSTS, "/key/organization"), (&CLUSTER_INSTS, "/key/cluster_key/organization")];
-const APP_INSTS: Kind = Kind {
+pub const APP_INSTS: Kind = Kind {
     name: "AppInst",
     noun: "AppInst",
     key: "/key",
@@ -250,7 +250,7 @@ const APP_INSTS: Kind = Kind {
     always: &[],
     in_use_by: &[],
 };
-const CLUSTER_INSTS: Kind = Kind {
+pub const CLUSTER_INSTS: Kind = Kind {
     name: "ClusterInst",
     noun: "ClusterInst",
     key: "/key",

@@ -11,6 +11,7 @@ use super::super::Mc;
 use super::super::api::{self, Flavor, RegionFlavor};
 use super::super::caller::McCaller;
 use super::super::errors::McError;
+use super::app::APP;
 use super::cloudlet::CLOUDLET;
 use super::object::{KeyForm, Kind, Referrer};
 use crate::wire::Stream;
@@ -22,7 +23,17 @@ pub const FLAVOR: Kind = Kind {
     key_form: KeyForm::Json,
     org: None,
     always: &["key"],
-    in_use_by: &[Referrer { kind: &CLOUDLET, at: "/flavor/name", item: "", names: "/key/name", every: false }],
+    in_use_by: &[
+        Referrer {
+            kind: &APP,
+            at: "/default_flavor/name",
+            item: "",
+            names: "/key/name",
+            every: false,
+            same_org: false,
+        },
+        Referrer { kind: &CLOUDLET, at: "/flavor/name", item: "", names: "/key/name", every: false, same_org: false },
+    ],
 };
 
 /// The optional resources a flavor may name (`edgeproto.OptResNames`).

@@ -7,6 +7,11 @@
 //! Adding a kind: see `docs/ARCHITECTURE.md`, "Adding an MC regional kind".
 
 pub mod access_key;
+pub mod app;
+pub mod app_config;
+pub mod app_manifest;
+pub mod app_ports;
+pub mod app_rules;
 pub mod authz;
 pub mod autoprov_policy;
 pub mod autoscale_policy;
@@ -18,6 +23,7 @@ pub mod cloudlet_pool;
 pub mod cloudlet_resources;
 pub mod deploy_access;
 pub mod flavor;
+pub mod image_path;
 pub mod network;
 pub mod object;
 pub mod operator_code;
@@ -155,8 +161,10 @@ pub async fn delete(
     for referrer in kind.in_use_by {
         let named = stored.object.pointer(referrer.names).cloned().unwrap_or_default();
         let rows = store::list(&txn, region, referrer.kind, store::Listing::default()).await?;
+        let org = kind.org_of(&stored.object);
         let users: Vec<&str> = rows
             .iter()
+            .filter(|row| !referrer.same_org || row.org == org)
             .filter(|row| match row.object.pointer(referrer.at) {
                 Some(Value::Array(items)) => items.iter().any(|item| item.pointer(referrer.item) == Some(&named)),
                 value => value == Some(&named),

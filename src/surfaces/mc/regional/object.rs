@@ -38,6 +38,9 @@ pub struct Referrer {
     pub item: &'static str,
     pub names: &'static str,
     pub every: bool,
+    /// Only objects of the referred object's own org refer to it (policy
+    /// names are per org).
+    pub same_org: bool,
 }
 
 /// How the original prints a key in its messages.
