@@ -166,6 +166,10 @@ pub struct GoEnum {
     /// (`IpSupport` of `IpSupportDynamic`).
     #[serde(default)]
     pub prefix: String,
+    /// The values' numbers, where they are not their positions (Go's
+    /// `IpAccess` skips 2).
+    #[serde(default)]
+    pub numbers: Vec<i32>,
 }
 
 /// The `x-steward` extensions among an object's `x-` extensions, read as

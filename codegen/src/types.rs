@@ -265,7 +265,11 @@ fn string_enum(
         Some(go) => {
             let names = values.iter().flatten();
             let prefix = &go.prefix;
-            quote! { crate::wire::go_enum(value, &crate::wire::GoEnum { name: #name, prefix: #prefix, names: &[#(#names),*] }) }
+            if !go.numbers.is_empty() && go.numbers.len() != values.len() {
+                return Err(Error::Unsupported(format!("{name}: x-steward-go-enum numbers must number every value")));
+            }
+            let numbers = &go.numbers;
+            quote! { crate::wire::go_enum(value, &crate::wire::GoEnum { name: #name, prefix: #prefix, names: &[#(#names),*], numbers: &[#(#numbers),*] }) }
         }
         None => quote! { <String as crate::wire::CanonicalKeys>::canonicalize(value) },
     };
@@ -460,7 +464,7 @@ mod tests {
             json!({"type": "string", "x-steward-go-enum": {"prefix": "IpSupport"}, "enum": ["Unknown", "Dynamic"]}),
         );
         let out = render(component("IpSupport", &ip).unwrap());
-        assert!(out.contains("crate :: wire :: go_enum (value , & crate :: wire :: GoEnum { name : \"IpSupport\" , prefix : \"IpSupport\" , names : & [\"Unknown\" , \"Dynamic\"] })"), "{out}");
+        assert!(out.contains("crate :: wire :: go_enum (value , & crate :: wire :: GoEnum { name : \"IpSupport\" , prefix : \"IpSupport\" , names : & [\"Unknown\" , \"Dynamic\"] , numbers : & [] })"), "{out}");
         let typo = schema(json!({"type": "string", "x-steward-go-enum": {"prefx": "X"}, "enum": ["A"]}));
         assert!(component("T", &typo).is_err());
     }

@@ -53,7 +53,7 @@ pub struct Mismatch {
     pub field: String,
     /// An enum's names, when an enum refused the value: Go's custom
     /// decoders report neither the field nor the offset.
-    pub enumeration: Option<&'static [&'static str]>,
+    pub enumeration: Option<&'static GoEnum>,
 }
 
 impl std::fmt::Display for Mismatch {
@@ -159,10 +159,24 @@ impl<T: CanonicalKeys> CanonicalKeys for std::collections::BTreeMap<String, T> {
 /// A protobuf enum as the original's generated Go decodes it
 /// (`Parse<Enum>`): `names` are the wire's names in number order, each the
 /// Go name without `prefix`.
+#[derive(Debug, PartialEq)]
 pub struct GoEnum {
     pub name: &'static str,
     pub prefix: &'static str,
     pub names: &'static [&'static str],
+    /// Each name's number; empty when the numbers are the positions.
+    pub numbers: &'static [i32],
+}
+
+impl GoEnum {
+    /// The number of the name at `index`.
+    pub fn number(&self, index: usize) -> i64 {
+        self.numbers.get(index).map_or(index as i64, |n| i64::from(*n))
+    }
+
+    fn index_of(&self, number: i64) -> Option<usize> {
+        (0..self.names.len()).find(|index| self.number(*index) == number)
+    }
 }
 
 /// The original's `util.CamelCase`, byte for byte: underscores dropped,
@@ -205,7 +219,7 @@ pub fn go_camel_case(text: &str) -> String {
 /// number, or a number in a string. Anything else, `null` included
 /// (Go reads it as ""), is refused.
 pub fn go_enum(value: &mut serde_json::Value, go: &'static GoEnum) -> Result<(), Mismatch> {
-    let number = |n: i64| usize::try_from(n).ok().filter(|i| *i < go.names.len());
+    let number = |n: i64| go.index_of(n);
     let (index, found) = match &*value {
         serde_json::Value::String(text) if go.names.contains(&text.as_str()) => return Ok(()),
         serde_json::Value::String(text) => {
@@ -225,7 +239,7 @@ pub fn go_enum(value: &mut serde_json::Value, go: &'static GoEnum) -> Result<(),
             *value = serde_json::Value::String(go.names[index].to_owned());
             Ok(())
         }
-        None => Err(Mismatch { found, expected: go.name, field: String::new(), enumeration: Some(go.names) }),
+        None => Err(Mismatch { found, expected: go.name, field: String::new(), enumeration: Some(go) }),
     }
 }
 
@@ -276,7 +290,22 @@ mod tests {
     use super::*;
 
     static IP_SUPPORT: GoEnum =
-        GoEnum { name: "IpSupport", prefix: "IpSupport", names: &["Unknown", "Static", "Dynamic"] };
+        GoEnum { name: "IpSupport", prefix: "IpSupport", names: &["Unknown", "Static", "Dynamic"], numbers: &[] };
+
+    #[test]
+    fn enums_with_gaps_take_their_own_numbers() {
+        static IP_ACCESS: GoEnum = GoEnum {
+            name: "IpAccess",
+            prefix: "IpAccess",
+            names: &["Unknown", "Dedicated", "Shared"],
+            numbers: &[0, 1, 3],
+        };
+        let mut three = serde_json::json!(3);
+        assert_eq!(go_enum(&mut three, &IP_ACCESS), Ok(()));
+        assert_eq!(three, "Shared");
+        let refused = go_enum(&mut serde_json::json!(2), &IP_ACCESS).err().and_then(|m| m.enumeration);
+        assert_eq!(refused.map(|go| go.number(2)), Some(3));
+    }
 
     #[test]
     fn camel_case_is_the_originals() {

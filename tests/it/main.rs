@@ -11,6 +11,7 @@ mod mc_client;
 mod mc_cloudlet_keys;
 mod mc_cloudlet_pools;
 mod mc_cloudlets;
+mod mc_cluster_insts;
 mod mc_controllers;
 mod mc_flavors;
 mod mc_login;

@@ -126,6 +126,9 @@ fn declared_allows(permission: &Value, role: &str, table: &BTreeSet<(String, Str
         Some("apps-and-pool-grants") => {
             return holds(table, role, "apps", "view") || holds(table, role, "cloudletpools", "view");
         }
+        // MC's instance shows: the resource's view, or a pool with
+        // cloudlets in it (no role here has one, so operators are refused).
+        Some("clusterinsts-and-pool-cloudlets") => return holds(table, role, "clusterinsts", "view"),
         Some(_) => return true,
         None => {}
     }

@@ -142,8 +142,9 @@ fn offset_after(bytes: &[u8], field: &str) -> Option<usize> {
 fn unmarshal_error(mismatch: &Mismatch, offset: Option<usize>) -> String {
     // An enum's own decoder failed: Go passes its error up without the
     // field or the offset, and MC adds the enum's values as help.
-    if let Some(names) = mismatch.enumeration {
-        let numbers: Vec<String> = (0..names.len()).map(|n| n.to_string()).collect();
+    if let Some(go) = mismatch.enumeration {
+        let names = go.names;
+        let numbers: Vec<String> = (0..names.len()).map(|n| go.number(n).to_string()).collect();
         return format!(
             "Invalid JSON data: Unmarshal error: expected {}, but got {} for field \"\", valid values are one of {}, or {}",
             mismatch.expected,

@@ -48,6 +48,8 @@ pub const CLOUDLETS: &str = "cloudlets";
 pub const CLOUDLET_ANALYTICS: &str = "cloudletanalytics";
 pub const CLOUDLET_POOLS: &str = "cloudletpools";
 pub const APPS: &str = "apps";
+pub const APP_INSTS: &str = "appinsts";
+pub const CLUSTER_INSTS: &str = "clusterinsts";
 pub const FLAVORS: &str = "flavors";
 pub const DEVELOPER_POLICY: &str = "developerpolicy";
 

@@ -33,6 +33,7 @@ pub const AUTO_PROV_POLICY: Kind = Kind {
         names: "/key/name",
         every: false,
         same_org: true,
+        says: None,
     }],
 };
 

@@ -10,7 +10,8 @@ use super::super::caller::McCaller;
 use super::super::errors::McError;
 use super::super::store::text;
 use super::super::{Mc, rbac};
-use super::object::{KeyForm, Kind};
+use super::cluster_inst::CLUSTER_INSTS;
+use super::object::{KeyForm, Kind, Referrer};
 use crate::wire::Stream;
 
 pub const AUTO_SCALE_POLICY: Kind = Kind {
@@ -20,7 +21,15 @@ pub const AUTO_SCALE_POLICY: Kind = Kind {
     key_form: KeyForm::Json,
     org: Some("/key/organization"),
     always: &["key"],
-    in_use_by: &[],
+    in_use_by: &[Referrer {
+        kind: &CLUSTER_INSTS,
+        at: "/auto_scale_policy",
+        item: "",
+        names: "/key/name",
+        every: false,
+        same_org: false,
+        says: None,
+    }],
 };
 
 /// `AutoScaleMaxNodes`.

@@ -17,6 +17,7 @@ use super::super::{Mc, controllers, rbac, store as mc_store};
 use super::autoprov_policy::AUTO_PROV_POLICY;
 use super::cloudlet_aux as aux;
 use super::cloudlet_pool::{CLOUDLET_POOL, pooled_cloudlets};
+use super::cluster_inst::{self, CLUSTER_INSTS};
 use super::flavor::{FLAVOR, valid_name};
 use super::network::NETWORK;
 use super::object::{KeyForm, Kind, Referrer};
@@ -33,15 +34,41 @@ pub const CLOUDLET: Kind = Kind {
     always: &["key", "location"],
     in_use_by: &[
         Referrer {
+            kind: &CLUSTER_INSTS,
+            at: "/key/cloudlet_key",
+            item: "",
+            names: "/key",
+            every: false,
+            same_org: false,
+            says: Some(cluster_inst::on_cloudlet),
+        },
+        Referrer {
             kind: &AUTO_PROV_POLICY,
             at: "/cloudlets",
             item: "/key",
             names: "/key",
             every: true,
             same_org: false,
+            says: None,
         },
-        Referrer { kind: &CLOUDLET_POOL, at: "/cloudlets", item: "", names: "/key", every: true, same_org: false },
-        Referrer { kind: &NETWORK, at: "/key/cloudlet_key", item: "", names: "/key", every: false, same_org: false },
+        Referrer {
+            kind: &CLOUDLET_POOL,
+            at: "/cloudlets",
+            item: "",
+            names: "/key",
+            every: true,
+            same_org: false,
+            says: None,
+        },
+        Referrer {
+            kind: &NETWORK,
+            at: "/key/cloudlet_key",
+            item: "",
+            names: "/key",
+            every: false,
+            same_org: false,
+            says: None,
+        },
     ],
 };
 
@@ -54,7 +81,7 @@ pub const DEFAULT_PLATFORM_FLAVOR: &str = "DefaultPlatformFlavor";
 const DEFAULT_NOTIFY_ADDRESS: &str = "127.0.0.1:0";
 const DEFAULT_ALERT_THRESHOLD: i32 = 80;
 /// The Controller's `-appDNSRoot` default.
-const APP_DNS_ROOT: &str = "appdnsroot.net";
+pub const APP_DNS_ROOT: &str = "appdnsroot.net";
 /// What the fake CRM reports while a cloudlet comes up.
 const CREATE_STEPS: [&str; 6] = [
     "Creating Cloudlet",

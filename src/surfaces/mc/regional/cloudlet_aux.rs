@@ -68,7 +68,7 @@ pub async fn change_alliance_org(
 /// The Controller's flavor matcher (`GetVMSpec`): the smallest of the
 /// cloudlet's infrastructure flavors, by vCPUs, RAM and disk, that holds
 /// `flavor`.
-fn match_flavor(cloudlet: &Cloudlet, flavor: &Flavor) -> Result<String, String> {
+pub(super) fn match_flavor(cloudlet: &Cloudlet, flavor: &Flavor) -> Result<String, String> {
     let name = text(&flavor.key.as_ref().and_then(|k| k.name.clone())).to_owned();
     let cloudlet_name = text(&cloudlet.key.as_ref().and_then(|k| k.name.clone())).to_owned();
     let resources = flavor.opt_res_map.clone().unwrap_or_default();

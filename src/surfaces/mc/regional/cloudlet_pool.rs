@@ -264,6 +264,21 @@ impl api::CloudletPoolApi for Mc {
     }
 }
 
+/// The keys (as stored) of the cloudlets in the pools of `orgs`.
+pub async fn cloudlets_of_pools(
+    db: &impl sea_orm::ConnectionTrait,
+    region: &str,
+    orgs: &std::collections::BTreeSet<String>,
+) -> Result<std::collections::BTreeSet<String>, sea_orm::DbErr> {
+    let pools = store::list(db, region, &CLOUDLET_POOL, store::Listing::default()).await?;
+    Ok(pools
+        .iter()
+        .filter(|pool| orgs.contains(&pool.org))
+        .flat_map(|pool| pool.object.get("cloudlets").and_then(Value::as_array).cloned().unwrap_or_default())
+        .map(|member| CLOUDLET.key_text(&serde_json::json!({ "key": member })))
+        .collect())
+}
+
 /// The keys (as stored) of every cloudlet in some pool of the region.
 pub async fn pooled_cloudlets(
     db: &impl sea_orm::ConnectionTrait,

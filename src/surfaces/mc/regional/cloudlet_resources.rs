@@ -14,6 +14,7 @@ use super::super::caller::McCaller;
 use super::super::errors::McError;
 use super::super::store::text;
 use super::cloudlet::{CLOUDLET, key_text};
+use super::cluster_inst::CLUSTER_INSTS;
 use super::object::{KeyForm, Kind, matches, without_zeros};
 use super::store::{self, Listing};
 
@@ -247,15 +248,6 @@ pub const APP_INSTS: Kind = Kind {
     key: "/key",
     key_form: KeyForm::Json,
     org: Some("/key/organization"),
-    always: &[],
-    in_use_by: &[],
-};
-pub const CLUSTER_INSTS: Kind = Kind {
-    name: "ClusterInst",
-    noun: "ClusterInst",
-    key: "/key",
-    key_form: KeyForm::Json,
-    org: Some("/key/cluster_key/organization"),
     always: &[],
     in_use_by: &[],
 };

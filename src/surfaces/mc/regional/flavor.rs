@@ -13,6 +13,7 @@ use super::super::caller::McCaller;
 use super::super::errors::McError;
 use super::app::APP;
 use super::cloudlet::CLOUDLET;
+use super::cluster_inst::CLUSTER_INSTS;
 use super::object::{KeyForm, Kind, Referrer};
 use crate::wire::Stream;
 
@@ -25,14 +26,32 @@ pub const FLAVOR: Kind = Kind {
     always: &["key"],
     in_use_by: &[
         Referrer {
+            kind: &CLUSTER_INSTS,
+            at: "/flavor/name",
+            item: "",
+            names: "/key/name",
+            every: false,
+            same_org: false,
+            says: None,
+        },
+        Referrer {
             kind: &APP,
             at: "/default_flavor/name",
             item: "",
             names: "/key/name",
             every: false,
             same_org: false,
+            says: None,
         },
-        Referrer { kind: &CLOUDLET, at: "/flavor/name", item: "", names: "/key/name", every: false, same_org: false },
+        Referrer {
+            kind: &CLOUDLET,
+            at: "/flavor/name",
+            item: "",
+            names: "/key/name",
+            every: false,
+            same_org: false,
+            says: None,
+        },
     ],
 };
 

@@ -21,6 +21,7 @@ pub mod cloudlet_access;
 pub mod cloudlet_aux;
 pub mod cloudlet_pool;
 pub mod cloudlet_resources;
+pub mod cluster_inst;
 pub mod deploy_access;
 pub mod flavor;
 pub mod image_path;
@@ -173,6 +174,10 @@ pub async fn delete(
             .collect();
         let shown =
             if referrer.every { users.join(", ") } else { users.first().map(|u| u.to_string()).unwrap_or_default() };
+        if let (Some(says), Some(first)) = (referrer.says, users.first()) {
+            let object = rows.iter().find(|row| row.key == *first).map(|row| &row.object);
+            return Err(McError::bad_request(says(object.unwrap_or(&Value::Null))));
+        }
         if !users.is_empty() {
             return Err(McError::bad_request(format!("{} in use by {} {shown}", kind.noun, referrer.kind.name)));
         }

@@ -41,6 +41,9 @@ pub struct Referrer {
     /// Only objects of the referred object's own org refer to it (policy
     /// names are per org).
     pub same_org: bool,
+    /// The refusal in the original's own words, given the referrer,
+    /// where it is not `<Noun> in use by <Kind> <key>`.
+    pub says: Option<fn(&Value) -> String>,
 }
 
 /// How the original prints a key in its messages.
