@@ -5,6 +5,7 @@ mod argo;
 mod cli;
 mod harness;
 mod mc_access;
+mod mc_app_insts;
 mod mc_apps;
 mod mc_authz;
 mod mc_client;

@@ -129,6 +129,7 @@ fn declared_allows(permission: &Value, role: &str, table: &BTreeSet<(String, Str
         // MC's instance shows: the resource's view, or a pool with
         // cloudlets in it (no role here has one, so operators are refused).
         Some("clusterinsts-and-pool-cloudlets") => return holds(table, role, "clusterinsts", "view"),
+        Some("appinsts-and-pool-cloudlets") => return holds(table, role, "appinsts", "view"),
         Some(_) => return true,
         None => {}
     }

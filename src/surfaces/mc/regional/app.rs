@@ -14,8 +14,8 @@ use super::super::controllers::dns_label;
 use super::super::errors::McError;
 use super::super::store::{self as mc_store, text};
 use super::super::{Mc, rbac};
+use super::app_inst::APP_INSTS;
 use super::cloudlet::{CLOUDLET, Sight};
-use super::cloudlet_resources::APP_INSTS;
 use super::flavor::FLAVOR;
 use super::object::{KeyForm, Kind};
 use super::{app_config, app_rules, cloudlet_aux, image_path, store};
@@ -154,7 +154,7 @@ fn check_deployed_update(current: &App, fields: &BTreeSet<String>, sent: &App) -
 
 /// A JSON field's name as the Controller's messages print it
 /// (`access_ports` is `Access Ports`).
-fn go_field_name(field: &str) -> String {
+pub(super) fn go_field_name(field: &str) -> String {
     field.split('_').map(super::super::errors::capitalized).collect::<Vec<_>>().join(" ")
 }
 

@@ -12,7 +12,7 @@ use super::flavor::valid_name;
 /// The config kinds an app may carry (`ValidConfigKinds`).
 pub const HELM_CONFIG: &str = "helmCustomizationYaml";
 pub const ENV_CONFIG: &str = "envVarsYaml";
-const CONFIG_KINDS: [&str; 3] = [HELM_CONFIG, "appAccessCustomization", ENV_CONFIG];
+pub const CONFIG_KINDS: [&str; 3] = [HELM_CONFIG, "appAccessCustomization", ENV_CONFIG];
 
 /// `AppKey.ValidateKey`.
 pub fn validate_key(key: &AppKey) -> Result<(), String> {

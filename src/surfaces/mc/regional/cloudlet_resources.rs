@@ -13,9 +13,10 @@ use super::super::api::{self, Cloudlet, CloudletKey, FlavorInfo, InfraResource};
 use super::super::caller::McCaller;
 use super::super::errors::McError;
 use super::super::store::text;
+use super::app_inst::APP_INSTS;
 use super::cloudlet::{CLOUDLET, key_text};
 use super::cluster_inst::CLUSTER_INSTS;
-use super::object::{KeyForm, Kind, matches, without_zeros};
+use super::object::{Kind, matches, without_zeros};
 use super::store::{self, Listing};
 
 /// The optional resources a flavor can ask for (`edgeproto.OptResNames`).
@@ -242,15 +243,6 @@ pub async fn cloudlet_resource_usage(
 /// and their owning org are.
 const INSTANCE_PLACES: [(&Kind, &str); 2] =
     [(&APP_INSTS, "/key/organization"), (&CLUSTER_INSTS, "/key/cluster_key/organization")];
-pub const APP_INSTS: Kind = Kind {
-    name: "AppInst",
-    noun: "AppInst",
-    key: "/key",
-    key_form: KeyForm::Json,
-    org: Some("/key/organization"),
-    always: &[],
-    in_use_by: &[],
-};
 
 /// The orgs owning instances on the cloudlets the key's non-empty fields
 /// match, sorted.

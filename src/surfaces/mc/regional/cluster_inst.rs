@@ -17,9 +17,9 @@ use super::super::controllers::dns_label;
 use super::super::errors::McError;
 use super::super::store::{self as mc_store, text};
 use super::super::{Mc, rbac};
+use super::app_inst::APP_INSTS;
 use super::autoscale_policy::AUTO_SCALE_POLICY;
 use super::cloudlet::{APP_DNS_ROOT, CLOUDLET, key_text as cloudlet_key_text};
-use super::cloudlet_resources::APP_INSTS;
 use super::deploy_access::DeployAccess;
 use super::flavor::{FLAVOR, valid_name};
 use super::object::{KeyForm, Kind};
@@ -346,30 +346,46 @@ async fn bring_up(
     lines: &mut Vec<api::Result>,
 ) -> Result<(), McError> {
     let txn = crate::db::begin_write(&mc.db).await?;
-    let cloudlet = ready_cloudlet(&txn, region, cluster).await?;
+    create_in(mc, &txn, caller, region, cluster, lines).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The Controller's `createClusterInstInternal` inside the caller's
+/// transaction (an app instance makes its auto-cluster this way): the
+/// cluster stored `Ready`, the fake platform's lines added.
+pub async fn create_in(
+    mc: &Mc,
+    txn: &sea_orm::DatabaseTransaction,
+    caller: &McCaller,
+    region: &str,
+    cluster: &mut ClusterInst,
+    lines: &mut Vec<api::Result>,
+) -> Result<(), McError> {
+    let cloudlet = ready_cloudlet(txn, region, cluster).await?;
     let key = key_text(cluster);
-    if store::find_for_update(&txn, region, &CLUSTER_INSTS, &key).await?.is_some() {
+    if store::find_for_update(txn, region, &CLUSTER_INSTS, &key).await?.is_some() {
         return Err(super::already_exists(&CLUSTER_INSTS, &key));
     }
-    cluster.liveness = Some(Liveness::Static);
+    cluster.liveness.get_or_insert(Liveness::Static);
     if cloudlet.delete_prepare == Some(true) {
         return Err(refuse(format!(
             "Cloudlet {} is being deleted",
             cloudlet_key_text(&cloudlet.key.clone().unwrap_or_default())
         )));
     }
-    clamp_to_policy(&txn, region, cluster).await?;
+    clamp_to_policy(txn, region, cluster).await?;
     if cluster.multi_tenant == Some(true) {
         return Err(refuse("Cloudlet does not support multi-tenant Clusters"));
     }
-    match_flavors(&txn, region, &cloudlet, cluster).await?;
+    match_flavors(txn, region, &cloudlet, cluster).await?;
     let operator = text(&cloudlet.key.as_ref().and_then(|k| k.organization.clone())).to_owned();
     lines.extend(default_ip_access(cluster, &operator)?.map(message));
     if cluster.ip_access == Some(IpAccess::Dedicated) {
         cluster.allocated_ip = Some("dynamic".into());
     }
     let cloudlet_key = cluster.key.clone().unwrap_or_default().cloudlet_key.unwrap_or_default();
-    let siblings = store::list(&txn, region, &CLUSTER_INSTS, store::Listing::default()).await?;
+    let siblings = store::list(txn, region, &CLUSTER_INSTS, store::Listing::default()).await?;
     let taken = siblings
         .iter()
         .filter(|row| row.object.pointer("/key/cloudlet_key") == Some(&super::as_json(&cloudlet_key)))
@@ -389,8 +405,7 @@ async fn bring_up(
         cluster.resources = Some(InfraResources { vms: Some(fake_vms(cluster, &[])) });
     }
     cluster.state = Some(api::TrackedState::Ready);
-    super::insert_new(mc, &txn, caller, region, &CLUSTER_INSTS, &stored(cluster)).await?;
-    txn.commit().await?;
+    super::insert_new(mc, txn, caller, region, &CLUSTER_INSTS, &stored(cluster)).await?;
     if !ignore_crm {
         lines.extend(messages(&[
             "Creating",

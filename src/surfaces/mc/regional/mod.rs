@@ -9,6 +9,7 @@
 pub mod access_key;
 pub mod app;
 pub mod app_config;
+pub mod app_inst;
 pub mod app_manifest;
 pub mod app_ports;
 pub mod app_rules;
@@ -109,8 +110,10 @@ pub async fn insert_new_or(
     let object = kind.stored(object);
     // The owning org exists while the object is added: its row is held
     // (shared) so that a racing org delete waits and then sees the object.
+    // The platform's own org (its auto-clusters) is no MC organization.
     let org = kind.org_of(&object);
-    if kind.org.is_some() && !org.is_empty() && store::lock_org(txn, &org).await?.is_none() {
+    let platform = org == cluster_inst::EDGE_CLOUD_ORG;
+    if kind.org.is_some() && !org.is_empty() && !platform && store::lock_org(txn, &org).await?.is_none() {
         return Err(McError::bad_request(format!("Org {org} not found")));
     }
     if !store::insert(txn, region, kind, &object).await? {
