@@ -20,6 +20,7 @@ mod mc_mail;
 mod mc_networks;
 mod mc_operator_codes;
 mod mc_policies;
+mod mc_pool_access;
 mod mc_races;
 mod mc_sessions;
 mod mc_users;

@@ -27,6 +27,10 @@ enum Need {
     UsersManageEverywhere,
     /// controllers:manage in the empty org (AdminManager): regions.
     ControllersManageEverywhere,
+    /// cloudletpools:manage in the org the body names: pool invitations.
+    PoolsManageInOrg,
+    /// users:view or cloudletpools:view somewhere: pool access shows.
+    UsersOrPoolsViewSomewhere,
 }
 
 /// Every operation of openapi/mc.yaml and what it needs.
@@ -62,6 +66,14 @@ const NEEDS: &[(&str, Need)] = &[
     ("updateController", Need::ControllersManageEverywhere),
     ("deleteController", Need::ControllersManageEverywhere),
     ("showController", Need::Login),
+    ("createCloudletPoolAccessInvitation", Need::PoolsManageInOrg),
+    ("deleteCloudletPoolAccessInvitation", Need::PoolsManageInOrg),
+    ("showCloudletPoolAccessInvitation", Need::UsersOrPoolsViewSomewhere),
+    ("createCloudletPoolAccessResponse", Need::UsersManageInOrg),
+    ("deleteCloudletPoolAccessResponse", Need::UsersManageInOrg),
+    ("showCloudletPoolAccessResponse", Need::UsersOrPoolsViewSomewhere),
+    ("showCloudletPoolAccessGranted", Need::UsersOrPoolsViewSomewhere),
+    ("showCloudletPoolAccessPending", Need::UsersOrPoolsViewSomewhere),
 ];
 
 const ROLES: [&str; 10] = [
@@ -207,6 +219,10 @@ fn expected(need: Need, role: &str, table: &BTreeSet<(String, String, String)>) 
         // Only a grant in the empty org reaches every org: admin roles.
         Need::UsersManageEverywhere => role.starts_with("Admin") && holds(table, role, "users", "manage"),
         Need::ControllersManageEverywhere => role.starts_with("Admin") && holds(table, role, "controllers", "manage"),
+        Need::PoolsManageInOrg => holds(table, role, "cloudletpools", "manage"),
+        Need::UsersOrPoolsViewSomewhere => {
+            holds(table, role, "users", "view") || holds(table, role, "cloudletpools", "view")
+        }
     }
 }
 
@@ -308,6 +324,19 @@ on_both_databases!(mc_every_operation_allows_exactly_the_roles_mcs_table_allows,
             .await;
         check("updateController", "/auth/controller/update", json!({"Region": "local", "NotifyAddr": role})).await;
         check("deleteController", "/auth/controller/delete", json!({"Region": region})).await;
+        let access = json!({"Org": org, "Region": "local", "CloudletPool": "p", "CloudletPoolOrg": org});
+        for (operation, path) in [
+            ("createCloudletPoolAccessInvitation", "/auth/cloudletpoolaccessinvitation/create"),
+            ("deleteCloudletPoolAccessInvitation", "/auth/cloudletpoolaccessinvitation/delete"),
+            ("showCloudletPoolAccessInvitation", "/auth/cloudletpoolaccessinvitation/show"),
+            ("createCloudletPoolAccessResponse", "/auth/cloudletpoolaccessresponse/create"),
+            ("deleteCloudletPoolAccessResponse", "/auth/cloudletpoolaccessresponse/delete"),
+            ("showCloudletPoolAccessResponse", "/auth/cloudletpoolaccessresponse/show"),
+            ("showCloudletPoolAccessGranted", "/auth/cloudletpoolaccessgranted/show"),
+            ("showCloudletPoolAccessPending", "/auth/cloudletpoolaccesspending/show"),
+        ] {
+            check(operation, path, access.clone()).await;
+        }
         check("showUserApiKey", "/auth/user/show/apikey", json!({})).await;
         check(
             "createUserApiKey",

@@ -8,6 +8,7 @@ mod m0005_mc;
 mod m0006_mc_sessions;
 mod m0007_mc_controllers;
 mod m0008_mc_regional_objects;
+mod m0009_mc_org_cloudlet_pools;
 
 use sea_orm_migration::prelude::*;
 
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_mc_sessions::Migration),
             Box::new(m0007_mc_controllers::Migration),
             Box::new(m0008_mc_regional_objects::Migration),
+            Box::new(m0009_mc_org_cloudlet_pools::Migration),
         ]
     }
 }

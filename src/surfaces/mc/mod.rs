@@ -10,6 +10,7 @@ pub mod errors;
 mod login;
 pub mod mail;
 mod orgs;
+pub mod pool_access;
 pub mod ratelimit;
 pub mod rbac;
 pub mod regional;

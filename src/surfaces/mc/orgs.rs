@@ -167,6 +167,11 @@ pub async fn delete(mc: &Mc, caller: &McCaller, body: OrganizationInput) -> Resu
     if !owned.is_empty() {
         return Err(McError::bad_request(in_use(&org.name, &owned)));
     }
+    if super::pool_access::names_org(&txn, &org.name).await? {
+        return Err(McError::bad_request(
+            "Cannot delete organization because it is referenced by some cloudletpool invitation or response",
+        ));
+    }
     mc_role_grant::Entity::delete_many().filter(mc_role_grant::Column::Org.eq(&org.name)).exec(&txn).await?;
     mc_org::Entity::delete_by_id(org.name.clone()).exec(&txn).await?;
     mc.audited.record(&txn, &change(caller.username(), "delete org", &org.name)).await?;

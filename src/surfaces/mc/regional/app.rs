@@ -221,17 +221,36 @@ async fn check_policies(txn: &sea_orm::DatabaseTransaction, region: &str, app: &
 }
 
 /// Who sees which apps: admins all; developers their orgs'; operators the
-/// apps of orgs granted their pools (none yet: invitations are not served).
-async fn app_sight(mc: &Mc, caller: &McCaller) -> Result<super::Visible, McError> {
-    let rights = mc.rights(&caller.subject()).await?;
-    let orgs = rights.orgs_with(rbac::APPS, rbac::VIEW);
-    if orgs.contains("") {
-        return Ok(super::Visible::All);
+/// apps of orgs granted their pools in the region. MC refuses a caller
+/// with neither right before it looks at the region.
+struct AppSight {
+    visible: super::Visible,
+    pool_orgs: BTreeSet<String>,
+}
+
+impl AppSight {
+    async fn of(mc: &Mc, caller: &McCaller) -> Result<Self, McError> {
+        let rights = mc.rights(&caller.subject()).await?;
+        let orgs = rights.orgs_with(rbac::APPS, rbac::VIEW);
+        let pool_orgs = rights.orgs_with(rbac::CLOUDLET_POOLS, rbac::VIEW);
+        if orgs.contains("") {
+            return Ok(Self { visible: super::Visible::All, pool_orgs });
+        }
+        if orgs.is_empty() && pool_orgs.is_empty() {
+            return Err(McError::forbidden());
+        }
+        Ok(Self { visible: super::Visible::Orgs(orgs), pool_orgs })
     }
-    if orgs.is_empty() && rights.orgs_with(rbac::CLOUDLET_POOLS, rbac::VIEW).is_empty() {
-        return Err(McError::forbidden());
+
+    async fn in_region(self, mc: &Mc, region: &str) -> Result<super::Visible, McError> {
+        match self.visible {
+            super::Visible::All => Ok(super::Visible::All),
+            super::Visible::Orgs(mut orgs) => {
+                orgs.extend(crate::surfaces::mc::pool_access::granted_orgs(&mc.db, region, &self.pool_orgs).await?);
+                Ok(super::Visible::Orgs(orgs))
+            }
+        }
     }
-    Ok(super::Visible::Orgs(orgs))
 }
 
 #[async_trait::async_trait]
@@ -363,8 +382,9 @@ impl api::AppApi for Mc {
     }
 
     async fn show_app(&self, caller: McCaller, request: api::ShowAppRequest) -> Result<api::ShowAppResponse, McError> {
-        let visible = app_sight(self, &caller).await?;
+        let sight = AppSight::of(self, &caller).await?;
         let region = super::region(self, &request.body.region).await?;
+        let visible = sight.in_region(self, &region).await?;
         let filter = super::as_json(&request.body.app.clone().unwrap_or_default());
         let objects = super::show(self, &region, &APP, &filter, &visible).await?;
         let apps = objects.into_iter().map(super::from_json::<App>).collect::<Result<_, _>>()?;

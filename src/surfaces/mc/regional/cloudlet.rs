@@ -375,8 +375,11 @@ pub struct Sight {
     full: BTreeSet<String>,
     developer: bool,
     /// Cloudlets in some pool (keys as stored): private to the developers
-    /// a pool is shared with (none yet: no invitations are served).
+    /// a pool is shared with.
     pooled: BTreeSet<String>,
+    /// The caller's developer orgs, and the pooled cloudlets granted them.
+    developer_orgs: BTreeSet<String>,
+    granted: BTreeSet<String>,
 }
 
 impl Sight {
@@ -385,13 +388,22 @@ impl Sight {
         let orgs = rights.orgs_with(rbac::CLOUDLETS, rbac::VIEW);
         let mut full = orgs.clone();
         full.extend(rights.orgs_with(rbac::CLOUDLET_POOLS, rbac::VIEW));
-        let developer = !rights.orgs_with(rbac::APPS, rbac::VIEW).is_empty();
-        Ok(Self { all: orgs.contains(""), full, developer, pooled: BTreeSet::new() })
+        let developer_orgs = rights.orgs_with(rbac::APPS, rbac::VIEW);
+        let developer = !developer_orgs.is_empty();
+        Ok(Self {
+            all: orgs.contains(""),
+            full,
+            developer,
+            pooled: BTreeSet::new(),
+            developer_orgs,
+            granted: BTreeSet::new(),
+        })
     }
 
     /// Learns which cloudlets of `region` are in pools.
     pub async fn in_region(mut self, mc: &Mc, region: &str) -> Result<Self, McError> {
         self.pooled = pooled_cloudlets(&mc.db, region).await?;
+        self.granted = super::deploy_access::granted_cloudlets(mc, region, &self.developer_orgs).await?;
         Ok(self)
     }
 
@@ -407,8 +419,9 @@ impl Sight {
         if self.all || owned(&key.organization) || owned(&key.federated_organization) {
             return Some(shown(cloudlet));
         }
-        let pooled = self.pooled.contains(&key_text(&key));
-        (self.developer && !pooled).then(|| shown(reduced(cloudlet)))
+        let shown_key = key_text(&key);
+        let open = !self.pooled.contains(&shown_key) || self.granted.contains(&shown_key);
+        (self.developer && open).then(|| shown(reduced(cloudlet)))
     }
 }
 

@@ -158,7 +158,16 @@ impl api::CloudletPoolApi for Mc {
         request: api::DeleteCloudletPoolRequest,
     ) -> Result<api::DeleteCloudletPoolResponse, McError> {
         let region = super::region(self, &request.body.region).await?;
-        let object = super::as_json(&pool_of(&request.body));
+        let pool = pool_of(&request.body);
+        let key = pool.key.clone().unwrap_or_default();
+        crate::surfaces::mc::pool_access::refuse_referenced_pool(
+            &self.db,
+            &region,
+            text(&key.organization),
+            text(&key.name),
+        )
+        .await?;
+        let object = super::as_json(&pool);
         super::delete(self, &caller, &region, &CLOUDLET_POOL, &object, |_| Ok(())).await?;
         Ok(api::DeleteCloudletPoolResponse::Ok(api::Result::default()))
     }
@@ -274,6 +283,25 @@ pub async fn cloudlets_of_pools(
     Ok(pools
         .iter()
         .filter(|pool| orgs.contains(&pool.org))
+        .flat_map(|pool| pool.object.get("cloudlets").and_then(Value::as_array).cloned().unwrap_or_default())
+        .map(|member| CLOUDLET.key_text(&serde_json::json!({ "key": member })))
+        .collect())
+}
+
+/// The keys (as stored) of the cloudlets in the pools named, as (pool
+/// org, pool name).
+pub async fn cloudlets_of_named_pools(
+    db: &impl sea_orm::ConnectionTrait,
+    region: &str,
+    pools: &std::collections::BTreeSet<(String, String)>,
+) -> Result<std::collections::BTreeSet<String>, sea_orm::DbErr> {
+    let rows = store::list(db, region, &CLOUDLET_POOL, store::Listing::default()).await?;
+    Ok(rows
+        .iter()
+        .filter(|pool| {
+            let name = pool.object.pointer("/key/name").and_then(Value::as_str).unwrap_or_default();
+            pools.contains(&(pool.org.clone(), name.to_owned()))
+        })
         .flat_map(|pool| pool.object.get("cloudlets").and_then(Value::as_array).cloned().unwrap_or_default())
         .map(|member| CLOUDLET.key_text(&serde_json::json!({ "key": member })))
         .collect())

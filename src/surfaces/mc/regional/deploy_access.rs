@@ -24,6 +24,12 @@ pub struct DeployAccess {
     granted: BTreeSet<String>,
 }
 
+/// The cloudlets of the pools granted to any of `orgs` in `region`.
+pub async fn granted_cloudlets(mc: &Mc, region: &str, orgs: &BTreeSet<String>) -> Result<BTreeSet<String>, McError> {
+    let pools = crate::surfaces::mc::pool_access::granted_pools(&mc.db, region, Some(orgs)).await?;
+    Ok(super::cloudlet_pool::cloudlets_of_named_pools(&mc.db, region, &pools).await?)
+}
+
 impl DeployAccess {
     /// What `org` may deploy to in `region` when `caller` acts for it with
     /// `resource` (the declared permission already held `org` for the
@@ -37,9 +43,7 @@ impl DeployAccess {
             pool_orgs: rights.orgs_with(rbac::CLOUDLET_POOLS, rbac::VIEW),
             developer: !rights.orgs_with(rbac::APPS, rbac::VIEW).is_empty(),
             pooled: pooled_cloudlets(&mc.db, region).await?,
-            // MC's pool invitations and responses are not served, so no
-            // org has been granted a pool.
-            granted: BTreeSet::new(),
+            granted: granted_cloudlets(mc, region, &BTreeSet::from([org.to_owned()])).await?,
         })
     }
 
