@@ -113,7 +113,8 @@ pub fn endpoint(app: App) -> impl Endpoint<Output = Response> {
         true => get(crate::metrics::scrape),
         false => get(make_sync(|_| StatusCode::NOT_FOUND)),
     };
-    Route::new()
+    let mc_keys = app.mc_keys.clone();
+    let application = Route::new()
         .at("/healthz", get(make_sync(|_| "ok")))
         .at("/metrics", metrics_here.data(app.db.clone()))
         .at("/readyz", get(readyz))
@@ -133,7 +134,22 @@ pub fn endpoint(app: App) -> impl Endpoint<Output = Response> {
         .data(app.mc_keys)
         .data_opt(app.mc_rate_limits)
         .data(Probes { db: app.db })
-        .with(RequestId::default())
+        .boxed();
+    let application = mc::ws::Loopback(Arc::new(application));
+    // MC's WebSocket twins replay their requests through the application.
+    let twins = get(mc::ws::twin).data(application.clone()).data(mc_keys);
+    Route::new().at("/ws/api/v1/auth/*path", twins).nest("/", Shared(application)).with(RequestId::default())
+}
+
+/// The application, shared with the WebSocket twins.
+struct Shared(mc::ws::Loopback);
+
+impl Endpoint for Shared {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> poem::Result<Response> {
+        self.0.0.call(req).await
+    }
 }
 
 /// Lets each surface read the request its way before routing and answer

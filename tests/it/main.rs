@@ -25,6 +25,7 @@ mod mc_races;
 mod mc_sessions;
 mod mc_users;
 mod mc_vm_pools;
+mod mc_websocket;
 mod platform;
 mod races;
 mod scalelite_auth;

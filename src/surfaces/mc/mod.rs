@@ -21,6 +21,7 @@ pub mod strength;
 pub mod token;
 pub mod totp;
 mod users;
+pub mod ws;
 
 /// Generated from `openapi/mc.yaml` by build.rs.
 #[allow(clippy::large_enum_variant, clippy::too_many_arguments)]
