@@ -14,6 +14,7 @@ mod mc_cloudlet_pools;
 mod mc_cloudlets;
 mod mc_cluster_insts;
 mod mc_controllers;
+mod mc_developer_day;
 mod mc_flavors;
 mod mc_login;
 mod mc_mail;
