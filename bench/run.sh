@@ -108,6 +108,33 @@ for n in range(count):
         "key": {"organization": "benchop", "name": f"c{n:04d}"}, "location": {"latitude": 31 + n / 1000, "longitude": -91},
         "num_dynamic_ips": 254, "platform_type": "fakeedgebox"}})
 PY
+# App instances (ShowAppInst over them): one VM app, deployed to the
+# cloudlets in turn (a VM instance needs no cluster).
+appinsts=${BENCH_APPINSTS:-10000}
+echo "seeding $appinsts MC app instances..."
+appinst_seed_started=$(date +%s)
+python3 - "$mc" "$mc_token" "$appinsts" "$flavors" <<'PY'
+import json, sys, urllib.request
+base, token, count, cloudlets = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+def post(path, body):
+    request = urllib.request.Request(f"{base}{path}", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+    return urllib.request.urlopen(request).read()
+post("/auth/org/create", {"Name": "benchdev", "Type": "developer"})
+md5 = "0123456789abcdef0123456789abcdef"
+post("/auth/ctrl/CreateApp", {"Region": "local", "App": {"key": {"organization": "benchdev", "name": "vm", "version": "1"},
+    "image_type": "Qcow", "image_path": f"images.example.com/vm.qcow2#md5:{md5}", "access_ports": "tcp:8080",
+    "default_flavor": {"name": "seed-0001"}}})
+for n in range(count):
+    answer = post("/auth/ctrl/CreateAppInst", {"Region": "local", "AppInst": {
+        "key": {"name": f"i{n:05d}", "organization": "benchdev", "cloudlet_key": {"organization": "benchop", "name": f"c{n % cloudlets:04d}"}},
+        "app_key": {"organization": "benchdev", "name": "vm", "version": "1"}}})
+    if b"Created AppInst successfully" not in answer:
+        sys.exit(f"instance {n}: {answer!r}")
+PY
+appinst_seed_seconds=$(( $(date +%s) - appinst_seed_started ))
+read -r showappinst_rps showappinst_p99 showappinst_mib < <(measure "$mc/auth/ctrl/ShowAppInst" -s "$root/bench/mc_show_app_inst.lua" -H "Authorization: Bearer $mc_token")
+read -r createapp_rps createapp_p99 createapp_mib < <(measure "$mc/auth/ctrl/CreateApp" -s "$root/bench/mc_create_app.lua" -H "Authorization: Bearer $mc_token")
 read -r showflavor_rps showflavor_p99 showflavor_mib < <(measure "$mc/auth/ctrl/ShowFlavor" -s "$root/bench/mc_show_flavor.lua" -H "Authorization: Bearer $mc_token")
 read -r showcloudlet_rps showcloudlet_p99 showcloudlet_mib < <(measure "$mc/auth/ctrl/ShowCloudlet" -s "$root/bench/mc_show_cloudlet.lua" -H "Authorization: Bearer $mc_token")
 read -r createflavor_rps createflavor_p99 createflavor_mib < <(measure "$mc/auth/ctrl/CreateFlavor" -s "$root/bench/mc_create_flavor.lua" -H "Authorization: Bearer $mc_token")
@@ -128,12 +155,16 @@ row "mc auth/user/current (bearer JWT)" "$current_rps" "$current_p99" "$current_
 row "mc ShowFlavor, stream of $flavors flavors" "$showflavor_rps" "$showflavor_p99" "$showflavor_mib"
 row "mc ShowCloudlet, stream of $flavors cloudlets" "$showcloudlet_rps" "$showcloudlet_p99" "$showcloudlet_mib"
 row "mc CreateFlavor (a new flavor each)" "$createflavor_rps" "$createflavor_p99" "$createflavor_mib"
+row "mc ShowAppInst, stream of $appinsts instances" "$showappinst_rps" "$showappinst_p99" "$showappinst_mib"
+row "mc CreateApp (a new Docker app each)" "$createapp_rps" "$createapp_p99" "$createapp_mib"
 row "reference: insert one row from JSON" "$refcreate_rps" "$refcreate_p99" "(other process)"
 overall_peak=0
-for p in "$servers_mib" "$info_mib" "$ref_mib" "$tenants_mib" "$tenants1_mib" "$users_mib" "$storj_mib" "$login_mib" "$login32_mib" "$current_mib" "$showflavor_mib" "$showcloudlet_mib" "$createflavor_mib"; do
+for p in "$servers_mib" "$info_mib" "$ref_mib" "$tenants_mib" "$tenants1_mib" "$users_mib" "$storj_mib" "$login_mib" "$login32_mib" "$current_mib" "$showflavor_mib" "$showcloudlet_mib" "$createflavor_mib" "$showappinst_mib" "$createapp_mib"; do
   [ "$p" -gt "$overall_peak" ] && overall_peak=$p
 done
 printf 'steward idle memory after start (VmRSS): %d MiB (goal < 30)\n' "$((idle_rss / 1024))"
 printf 'steward peak memory while seeding: %d MiB; over the measured scenarios: %d MiB (goal < 256)\n' "$seed_peak" "$overall_peak"
 awk -v s="$info_rps" -v r="$ref_rps" 'BEGIN { printf "ratio getServerInfo / reference: %.2f (goal >= 0.80)\n", s / r }'
 awk -v s="$createflavor_rps" -v r="$refcreate_rps" 'BEGIN { printf "ratio CreateFlavor / reference insert: %.2f (Steward also authenticates, authorizes and audits)\n", s / r }'
+awk -v s="$createapp_rps" -v r="$refcreate_rps" 'BEGIN { printf "ratio CreateApp / reference insert: %.2f (Steward also runs the Controller'"'"'s checks and writes a manifest)\n", s / r }'
+printf 'seeding %d app instances through CreateAppInst took %d s\n' "$appinsts" "$appinst_seed_seconds"
