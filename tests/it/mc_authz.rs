@@ -134,10 +134,9 @@ fn every_spec_operation_declares_its_need() {
 /// operation's declared permission with that org in the body.
 fn declared_allows(permission: &Value, role: &str, table: &BTreeSet<(String, String, String)>) -> bool {
     match permission.get("visibility").and_then(Value::as_str) {
-        // MC's ShowApp: apps:view or cloudletpools:view somewhere.
-        Some("apps-and-pool-grants") => {
-            return holds(table, role, "apps", "view") || holds(table, role, "cloudletpools", "view");
-        }
+        // MC's ShowApp: apps:view, or a pool granted to some developer
+        // (no role here has one, so operators are refused).
+        Some("apps-and-pool-grants") => return holds(table, role, "apps", "view"),
         // MC's instance shows: the resource's view, or a pool with
         // cloudlets in it (no role here has one, so operators are refused).
         Some("clusterinsts-and-pool-cloudlets") => return holds(table, role, "clusterinsts", "view"),

@@ -175,9 +175,13 @@ on_both_databases!(mc_cluster_insts_are_made_changed_and_removed_by_the_fake_pla
     assert!(shown[0]["updated_at"].as_str().is_some_and(|t| !t.is_empty()));
     let same = ctrl(&server, "UpdateClusterInst", &dave, &grow).await;
     assert_eq!((same.status, same.body.as_str()), (200, ""), "nothing changed: an empty 200");
+    // MC passes the key as a field sent: a key-only update changes nothing.
+    let key_only = ctrl(&server, "UpdateClusterInst", &dave, &cluster(json!({"key": key("cluster1")}))).await;
+    assert_eq!((key_only.status, key_only.body.as_str()), (200, ""));
     assert_eq!(
-        refused(&server, &dave, "UpdateClusterInst", cluster(json!({"key": key("cluster1")}))).await,
-        "Nothing specified to update"
+        refused(&server, &dave, "UpdateClusterInst", cluster(json!({"key": key("cluster1"), "flavor": {"name": ""}})))
+            .await,
+        "Specified field(s) Flavor Name cannot be modified"
     );
     assert_eq!(
         refused(&server, &dave, "UpdateClusterInst", cluster(json!({"key": key("cluster1"), "flavor": {"name": "x"}})))

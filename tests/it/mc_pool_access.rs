@@ -116,7 +116,7 @@ on_both_databases!(mc_pool_invitations_grant_the_pools_cloudlets_once_accepted, 
         "Response not found"
     );
     assert_eq!(cloudlets(dave.clone()).await, ["c1"]);
-    assert_eq!(stream_data(&ctrl(&server, "ShowApp", &olga, &json!({"Region": "local"})).await).len(), 0);
+    assert_eq!(message(&ctrl(&server, "ShowApp", &olga, &json!({"Region": "local"})).await, 403), "Forbidden");
     let nobody = user(&server, "nora").await;
     assert_eq!(message(&post("/auth/cloudletpoolaccessgranted/show", nobody, json!({})).await, 403), "Forbidden");
 });

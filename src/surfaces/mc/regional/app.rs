@@ -10,7 +10,6 @@ use serde_json::Value;
 
 use super::super::api::{self, App, RegionApp};
 use super::super::caller::McCaller;
-use super::super::controllers::dns_label;
 use super::super::errors::McError;
 use super::super::store::{self as mc_store, text};
 use super::super::{Mc, rbac};
@@ -18,6 +17,7 @@ use super::app_inst::APP_INSTS;
 use super::cloudlet::{CLOUDLET, Sight};
 use super::flavor::FLAVOR;
 use super::object::{KeyForm, Kind};
+use super::progress::{dns_truncated, go_field_name};
 use super::{app_config, app_rules, cloudlet_aux, image_path, store};
 use crate::wire::Stream;
 
@@ -64,11 +64,6 @@ fn stored(app: &App) -> Value {
     APP.stored(&super::as_json(&shown(app.clone())))
 }
 
-/// `dnsSanitizeTrunc`.
-fn dns_truncated(text: &str, most: usize) -> String {
-    dns_label(text).chars().take(most).collect()
-}
-
 /// `setGlobalId`: `<region>-<name><version><org>`, sanitized and cut to 50
 /// characters, a counter appended while another app holds it.
 fn global_id(region: &str, app: &App, taken: &BTreeSet<String>) -> Result<String, McError> {
@@ -113,15 +108,6 @@ fn check_image_host(app: &App) -> Result<(), McError> {
     image_path::check_host(text(&app.image_path)).map_err(McError::bad_request)
 }
 
-/// The top-level fields an update sent (never the key).
-fn sent_fields(sent: &Value) -> BTreeSet<String> {
-    sent.as_object()
-        .map(|fields| {
-            fields.iter().filter(|(name, v)| *name != "key" && !v.is_null()).map(|(n, _)| n.clone()).collect()
-        })
-        .unwrap_or_default()
-}
-
 /// `UpdateApp`'s refusals while instances of the app exist.
 fn check_deployed_update(current: &App, fields: &BTreeSet<String>, sent: &App) -> Result<(), McError> {
     let deployment = text(&current.deployment);
@@ -150,12 +136,6 @@ fn check_deployed_update(current: &App, fields: &BTreeSet<String>, sent: &App) -
         }
     }
     Ok(())
-}
-
-/// A JSON field's name as the Controller's messages print it
-/// (`access_ports` is `Access Ports`).
-pub(super) fn go_field_name(field: &str) -> String {
-    field.split('_').map(super::super::errors::capitalized).collect::<Vec<_>>().join(" ")
 }
 
 /// The Controller's update revision: the time as `2006-01-02T150405`.
@@ -220,37 +200,80 @@ async fn check_policies(txn: &sea_orm::DatabaseTransaction, region: &str, app: &
     Ok(())
 }
 
-/// Who sees which apps: admins all; developers their orgs'; operators the
-/// apps of orgs granted their pools in the region. MC refuses a caller
-/// with neither right before it looks at the region.
-struct AppSight {
-    visible: super::Visible,
-    pool_orgs: BTreeSet<String>,
+/// Who sees which apps (MC's `newShowAppAuthz`): admins all; developers
+/// their orgs'; operators the apps of developer orgs granted their pools in
+/// the region named, read before the region is (a caller with neither is
+/// refused even for an unknown region).
+async fn app_sight(mc: &Mc, caller: &McCaller, region: &str) -> Result<super::Visible, McError> {
+    let rights = mc.rights(&caller.subject()).await?;
+    let mut orgs = rights.orgs_with(rbac::APPS, rbac::VIEW);
+    if orgs.contains("") {
+        return Ok(super::Visible::All);
+    }
+    let pool_orgs = rights.orgs_with(rbac::CLOUDLET_POOLS, rbac::VIEW);
+    if orgs.is_empty() && pool_orgs.is_empty() {
+        return Err(McError::forbidden());
+    }
+    let granted = crate::surfaces::mc::pool_access::granted_orgs(&mc.db, region, &pool_orgs).await?;
+    if orgs.is_empty() && granted.is_empty() {
+        return Err(McError::forbidden());
+    }
+    orgs.extend(granted);
+    Ok(super::Visible::Orgs(orgs))
 }
 
-impl AppSight {
-    async fn of(mc: &Mc, caller: &McCaller) -> Result<Self, McError> {
-        let rights = mc.rights(&caller.subject()).await?;
-        let orgs = rights.orgs_with(rbac::APPS, rbac::VIEW);
-        let pool_orgs = rights.orgs_with(rbac::CLOUDLET_POOLS, rbac::VIEW);
-        if orgs.contains("") {
-            return Ok(Self { visible: super::Visible::All, pool_orgs });
-        }
-        if orgs.is_empty() && pool_orgs.is_empty() {
-            return Err(McError::forbidden());
-        }
-        Ok(Self { visible: super::Visible::Orgs(orgs), pool_orgs })
-    }
+/// Which of an app's policy lists a link operation changes.
+#[derive(Clone, Copy, PartialEq)]
+enum Policies {
+    AutoProv,
+    Alert,
+}
 
-    async fn in_region(self, mc: &Mc, region: &str) -> Result<super::Visible, McError> {
-        match self.visible {
-            super::Visible::All => Ok(super::Visible::All),
-            super::Visible::Orgs(mut orgs) => {
-                orgs.extend(crate::surfaces::mc::pool_access::granted_orgs(&mc.db, region, &self.pool_orgs).await?);
-                Ok(super::Visible::Orgs(orgs))
+/// Adds (`add`) or removes a policy name in an app's list, with the
+/// Controller's refusals (`Add/RemoveApp{AutoProv,Alert}Policy`).
+async fn change_link(
+    mc: &Mc,
+    caller: &McCaller,
+    region: &Option<String>,
+    app_key: Option<api::AppKey>,
+    name: Option<String>,
+    policies: Policies,
+    add: bool,
+) -> Result<(), McError> {
+    let region = super::region(mc, region).await?;
+    let key = super::as_json(&app_key.unwrap_or_default());
+    let name = text(&name).to_owned();
+    let action = match (add, policies) {
+        (true, Policies::AutoProv) => "add auto-provisioning policy to",
+        (false, Policies::AutoProv) => "remove auto-provisioning policy from",
+        (true, Policies::Alert) => "add alert policy to",
+        (false, Policies::Alert) => "remove alert policy from",
+    };
+    let change = |app: &mut App, _: bool| {
+        let list = match policies {
+            Policies::AutoProv => app.auto_prov_policies.get_or_insert_with(Vec::new),
+            Policies::Alert => app.alert_policies.get_or_insert_with(Vec::new),
+        };
+        match (add, list.iter().position(|p| *p == name), policies) {
+            (true, Some(_), Policies::AutoProv) => {
+                Err(McError::bad_request(format!("AutoProvPolicy {name} already on App")))
             }
+            (true, Some(_), Policies::Alert) => {
+                Err(McError::bad_request(format!("Alert {name} already monitored on App")))
+            }
+            (true, None, _) => {
+                list.push(name.clone());
+                Ok(true)
+            }
+            (false, Some(at), _) => {
+                list.remove(at);
+                Ok(true)
+            }
+            (false, None, Policies::Alert) => Err(McError::bad_request("AlertPolicy key {} not found")),
+            (false, None, Policies::AutoProv) => Ok(false),
         }
-    }
+    };
+    change_app(mc, caller, &region, &key, action, change, false).await
 }
 
 #[async_trait::async_trait]
@@ -322,12 +345,11 @@ impl api::AppApi for Mc {
     ) -> Result<api::UpdateAppResponse, McError> {
         let sent_app = app_of(&request.body);
         let sent = super::as_json(&sent_app);
-        let fields = sent_fields(&sent);
+        // MC lists the key among the fields sent, so an update naming only
+        // the key reaches the Controller: a new revision, nothing else.
+        let fields = super::progress::sent_fields(&sent);
         check_image_host(&sent_app)?;
         let region = super::region(self, &request.body.region).await?;
-        if fields.is_empty() {
-            return Err(McError::bad_request("Nothing specified to update"));
-        }
         app_rules::validate(&sent_app, fields.contains("access_ports")).map_err(McError::bad_request)?;
         let key = super::as_json(&sent_app.key.clone().unwrap_or_default());
         change_app(self, &caller, &region, &key, "update", |current, deployed| {
@@ -357,7 +379,9 @@ impl api::AppApi for Mc {
                     return Err(McError::bad_request("QosSessionDuration cannot be specified without setting QosSessionProfile"));
                 }
             }
-            if fields.contains("qos_session_profile") && no_priority {
+            // The Controller zeroes the duration whenever the request's
+            // profile is NoPriority, as it is when none is sent.
+            if no_priority {
                 merged.qos_session_duration = None;
             }
             if merged.allow_serverless != Some(true) {
@@ -382,9 +406,8 @@ impl api::AppApi for Mc {
     }
 
     async fn show_app(&self, caller: McCaller, request: api::ShowAppRequest) -> Result<api::ShowAppResponse, McError> {
-        let sight = AppSight::of(self, &caller).await?;
+        let visible = app_sight(self, &caller, text(&request.body.region)).await?;
         let region = super::region(self, &request.body.region).await?;
-        let visible = sight.in_region(self, &region).await?;
         let filter = super::as_json(&request.body.app.clone().unwrap_or_default());
         let objects = super::show(self, &region, &APP, &filter, &visible).await?;
         let apps = objects.into_iter().map(super::from_json::<App>).collect::<Result<_, _>>()?;
@@ -396,27 +419,9 @@ impl api::AppApi for Mc {
         caller: McCaller,
         request: api::AddAppAutoProvPolicyRequest,
     ) -> Result<api::AddAppAutoProvPolicyResponse, McError> {
-        let region = super::region(self, &request.body.region).await?;
         let link = request.body.app_auto_prov_policy.unwrap_or_default();
-        let key = super::as_json(&link.app_key.clone().unwrap_or_default());
-        let name = text(&link.auto_prov_policy).to_owned();
-        change_app(
-            self,
-            &caller,
-            &region,
-            &key,
-            "add policy to",
-            |app, _| {
-                let policies = app.auto_prov_policies.get_or_insert_with(Vec::new);
-                if policies.contains(&name) {
-                    return Err(McError::bad_request(format!("AutoProvPolicy {name} already on App")));
-                }
-                policies.push(name.clone());
-                Ok(true)
-            },
-            false,
-        )
-        .await?;
+        let (key, name) = (link.app_key, link.auto_prov_policy);
+        change_link(self, &caller, &request.body.region, key, name, Policies::AutoProv, true).await?;
         Ok(api::AddAppAutoProvPolicyResponse::Ok(api::Result::default()))
     }
 
@@ -425,27 +430,9 @@ impl api::AppApi for Mc {
         caller: McCaller,
         request: api::RemoveAppAutoProvPolicyRequest,
     ) -> Result<api::RemoveAppAutoProvPolicyResponse, McError> {
-        let region = super::region(self, &request.body.region).await?;
         let link = request.body.app_auto_prov_policy.unwrap_or_default();
-        let key = super::as_json(&link.app_key.clone().unwrap_or_default());
-        let name = text(&link.auto_prov_policy).to_owned();
-        change_app(
-            self,
-            &caller,
-            &region,
-            &key,
-            "remove policy from",
-            |app, _| {
-                let policies = app.auto_prov_policies.get_or_insert_with(Vec::new);
-                let before = policies.len();
-                if let Some(at) = policies.iter().position(|p| *p == name) {
-                    policies.remove(at);
-                }
-                Ok(policies.len() != before)
-            },
-            false,
-        )
-        .await?;
+        let (key, name) = (link.app_key, link.auto_prov_policy);
+        change_link(self, &caller, &request.body.region, key, name, Policies::AutoProv, false).await?;
         Ok(api::RemoveAppAutoProvPolicyResponse::Ok(api::Result::default()))
     }
 
@@ -454,27 +441,9 @@ impl api::AppApi for Mc {
         caller: McCaller,
         request: api::AddAppAlertPolicyRequest,
     ) -> Result<api::AddAppAlertPolicyResponse, McError> {
-        let region = super::region(self, &request.body.region).await?;
         let link = request.body.app_alert_policy.unwrap_or_default();
-        let key = super::as_json(&link.app_key.clone().unwrap_or_default());
-        let name = text(&link.alert_policy).to_owned();
-        change_app(
-            self,
-            &caller,
-            &region,
-            &key,
-            "add alert policy to",
-            |app, _| {
-                let policies = app.alert_policies.get_or_insert_with(Vec::new);
-                if policies.contains(&name) {
-                    return Err(McError::bad_request(format!("Alert {name} already monitored on App")));
-                }
-                policies.push(name.clone());
-                Ok(true)
-            },
-            false,
-        )
-        .await?;
+        let (key, name) = (link.app_key, link.alert_policy);
+        change_link(self, &caller, &request.body.region, key, name, Policies::Alert, true).await?;
         Ok(api::AddAppAlertPolicyResponse::Ok(api::Result::default()))
     }
 
@@ -483,29 +452,9 @@ impl api::AppApi for Mc {
         caller: McCaller,
         request: api::RemoveAppAlertPolicyRequest,
     ) -> Result<api::RemoveAppAlertPolicyResponse, McError> {
-        let region = super::region(self, &request.body.region).await?;
         let link = request.body.app_alert_policy.unwrap_or_default();
-        let key = super::as_json(&link.app_key.clone().unwrap_or_default());
-        let name = text(&link.alert_policy).to_owned();
-        change_app(
-            self,
-            &caller,
-            &region,
-            &key,
-            "remove alert policy from",
-            |app, _| {
-                let policies = app.alert_policies.get_or_insert_with(Vec::new);
-                match policies.iter().position(|p| *p == name) {
-                    Some(at) => {
-                        policies.remove(at);
-                        Ok(true)
-                    }
-                    None => Err(McError::bad_request("AlertPolicy key {} not found")),
-                }
-            },
-            false,
-        )
-        .await?;
+        let (key, name) = (link.app_key, link.alert_policy);
+        change_link(self, &caller, &request.body.region, key, name, Policies::Alert, false).await?;
         Ok(api::RemoveAppAlertPolicyResponse::Ok(api::Result::default()))
     }
 
@@ -579,7 +528,7 @@ mod tests {
 
     #[test]
     fn field_names_print_as_the_controllers() {
-        assert_eq!(go_field_name("access_ports"), "Access Ports");
-        assert_eq!(go_field_name("command"), "Command");
+        assert_eq!(super::go_field_name("access_ports"), "Access Ports");
+        assert_eq!(super::go_field_name("command"), "Command");
     }
 }

@@ -18,10 +18,12 @@ use super::super::store::{self as mc_store, text};
 use super::super::{Mc, rbac};
 use super::app::APP;
 use super::cloudlet::{CLOUDLET, key_text as cloudlet_key_text};
-use super::cluster_inst::{self, CLUSTER_INSTS, EDGE_CLOUD_ORG, InstanceSight};
+use super::cluster_inst::{self, CLUSTER_INSTS, EDGE_CLOUD_ORG};
 use super::deploy_access::DeployAccess;
 use super::flavor::{FLAVOR, valid_name};
 use super::object::{KeyForm, Kind};
+use super::progress::dns_truncated;
+use super::progress::{ended, message, messages};
 use super::{app_ports, cloudlet_aux, store};
 use crate::wire::Stream;
 
@@ -54,14 +56,6 @@ const SHARED_PORT_END: i32 = 65000;
 const LB_OWN_PORTS: [i32; 2] = [22, 65121];
 /// Reservable auto-clusters per cloudlet.
 const MAX_AUTO_CLUSTERS: u32 = 64;
-
-fn message(text: &str) -> api::Result {
-    api::Result { message: Some(text.to_owned()), code: None }
-}
-
-fn messages(texts: &[&str]) -> Vec<api::Result> {
-    texts.iter().map(|t| message(t)).collect()
-}
 
 fn refuse(text: impl Into<String>) -> McError {
     McError::bad_request(text.into())
@@ -209,10 +203,8 @@ async fn shared_lb_ports(
 ) -> Result<BTreeSet<(i32, bool)>, McError> {
     let cloudlet = super::as_json(&cloudlet_key(instance));
     let mut used = BTreeSet::new();
-    for row in store::list(txn, region, &APP_INSTS, store::Listing::default()).await? {
-        if row.object.pointer("/key/cloudlet_key") != Some(&cloudlet)
-            || row.object.get("uri").and_then(Value::as_str) != Some(shared_uri)
-        {
+    for row in cluster_inst::on_cloudlet(txn, region, &APP_INSTS, &cloudlet).await? {
+        if row.object.get("uri").and_then(Value::as_str) != Some(shared_uri) {
             continue;
         }
         let other: AppInst = super::from_json(row.object)?;
@@ -282,11 +274,6 @@ async fn map_ports(
         uri = String::new();
     }
     Ok((ports, uri))
-}
-
-/// `dnsSanitizeTrunc`.
-fn dns_truncated(text: &str, most: usize) -> String {
-    dns_label(text).chars().take(most).collect()
 }
 
 /// The instance's DNS label and unique id, free on its cloudlet.
@@ -395,12 +382,12 @@ async fn deploy(
         }
         let mut found: ClusterInst = super::from_json(found.object)?;
         if found.reservable == Some(true) {
-            let reason = if !text(&found.reserved_by).is_empty() {
-                Some("ClusterInst already reserved")
-            } else if text(&found.flavor.as_ref().and_then(|f| f.name.clone()))
+            let reason = if text(&found.flavor.as_ref().and_then(|f| f.name.clone()))
                 != text(&instance.flavor.as_ref().and_then(|f| f.name.clone()))
             {
                 Some("flavor mismatch between AppInst and reservable ClusterInst")
+            } else if !text(&found.reserved_by).is_empty() {
+                Some("ClusterInst already reserved")
             } else if text(&found.deployment) != cluster_deployment {
                 Some("deployment type mismatch between App and reservable ClusterInst")
             } else {
@@ -433,13 +420,10 @@ async fn deploy(
     instance.revision = app.revision.clone();
     instance.liveness.get_or_insert(api::Liveness::Static);
     instance.compatibility_version = Some(1);
-    let siblings = store::list(&txn, region, &APP_INSTS, store::Listing::default()).await?;
-    let cloudlet_value = super::as_json(&cloudlet_key(instance));
-    let labels = siblings
-        .iter()
-        .filter(|row| row.object.pointer("/key/cloudlet_key") == Some(&cloudlet_value))
-        .filter_map(|row| row.object.get("dns_label").and_then(Value::as_str).map(str::to_owned))
-        .collect();
+    // Unique ids name the cloudlet, so only its instances can clash.
+    let siblings =
+        cluster_inst::on_cloudlet(&txn, region, &APP_INSTS, &super::as_json(&cloudlet_key(instance))).await?;
+    let labels = cluster_inst::dns_labels_on(&txn, region, &super::as_json(&cloudlet_key(instance))).await?;
     let ids = siblings
         .iter()
         .filter_map(|row| row.object.get("unique_id").and_then(Value::as_str).map(str::to_owned))
@@ -463,6 +447,7 @@ async fn deploy(
             auto: Some(true),
             reservable: Some(true),
             reserved_by: Some(org_of(instance)),
+            crm_override: instance.crm_override,
             ..Default::default()
         };
         cluster_inst::create_in(mc, &txn, caller, region, &mut auto, lines).await?;
@@ -488,18 +473,11 @@ async fn deploy(
     instance.runtime_info = Some(api::AppInstRuntime { container_ids: containers });
     super::insert_new(mc, &txn, caller, region, &APP_INSTS, &stored(instance)).await?;
     txn.commit().await?;
-    lines.extend(messages(&["Creating", "Creating App Inst", "Ready", "Created AppInst successfully"]));
+    lines.extend(match super::progress::ignores_crm(instance.crm_override) {
+        true => messages(&["Created AppInst successfully"]),
+        false => messages(&["Creating", "Creating App Inst", "Ready", "Created AppInst successfully"]),
+    });
     Ok(())
-}
-
-/// A stream that ends with `outcome`: its lines, and the error after them
-/// (an error before any line is a plain 400).
-fn ended(lines: Vec<api::Result>, outcome: Result<(), McError>) -> Result<Stream<api::Result, McError>, McError> {
-    match outcome {
-        Ok(()) => Ok(Stream::lines(lines)),
-        Err(error) if lines.is_empty() => Err(error),
-        Err(error) => Ok(Stream { lines, failure: Some(error) }),
-    }
 }
 
 /// Refreshes one stored instance to its app's revision (`refreshAppInstInternal`).
@@ -576,14 +554,7 @@ impl api::AppInstApi for Mc {
         store::remove(&txn, &region, &APP_INSTS, &key).await?;
         super::audit(self, &txn, &caller, "delete", &region, &APP_INSTS, &key).await?;
         txn.commit().await?;
-        Ok(api::DeleteAppInstResponse::Ok(Stream::lines(messages(&[
-            "Deleting",
-            "First Delete Task",
-            "Second Delete Task",
-            "DeleteDone",
-            "NotPresent",
-            "Deleted AppInst successfully",
-        ]))))
+        Ok(api::DeleteAppInstResponse::Ok(Stream::lines(super::progress::app_inst_deleted(instance.crm_override))))
     }
 
     async fn refresh_app_inst(
@@ -679,16 +650,10 @@ impl api::AppInstApi for Mc {
         let region = super::region(self, &request.body.region).await?;
         let sent = instance_of(&request.body);
         let sent_json = super::as_json(&request.body.app_inst.clone().unwrap_or_default());
-        let fields: BTreeSet<String> = sent_json
-            .as_object()
-            .map(|o| o.iter().filter(|(k, v)| *k != "key" && !v.is_null()).map(|(k, _)| k.clone()).collect())
-            .unwrap_or_default();
-        if fields.is_empty() {
-            return Err(refuse("Nothing specified to update"));
-        }
-        if let Some(field) = fields.iter().find(|f| !UPDATABLE.contains(&f.as_str())) {
-            return Err(refuse(format!("Specified field(s) {} cannot be modified", super::app::go_field_name(field))));
-        }
+        // MC lists the key among the fields sent, so an update naming only
+        // the key reaches the Controller and changes nothing.
+        let fields = super::progress::sent_fields(&sent_json);
+        super::progress::refuse_fixed_fields(&sent_json, &UPDATABLE)?;
         validate_key(&sent).map_err(refuse)?;
         if fields.contains("power_state") {
             if fields.len() > 1 {
@@ -734,18 +699,9 @@ impl api::AppInstApi for Mc {
         caller: McCaller,
         request: api::ShowAppInstRequest,
     ) -> Result<api::ShowAppInstResponse, McError> {
-        let region = super::region(self, &request.body.region).await?;
-        let sight = InstanceSight::of(self, &caller, &region, rbac::APP_INSTS).await?;
         let filter = super::as_json(&request.body.app_inst.clone().unwrap_or_default());
-        let objects = super::show(self, &region, &APP_INSTS, &filter, &super::Visible::All).await?;
-        let instances = objects
-            .into_iter()
-            .filter(|o| {
-                let org = o.pointer("/key/organization").and_then(Value::as_str).unwrap_or_default();
-                sight.sees(org, o.pointer("/key/cloudlet_key").unwrap_or(&Value::Null))
-            })
-            .map(super::from_json::<AppInst>)
-            .collect::<Result<_, _>>()?;
+        let region = &request.body.region;
+        let instances = cluster_inst::show_placed(self, &caller, region, &APP_INSTS, rbac::APP_INSTS, &filter).await?;
         Ok(api::ShowAppInstResponse::Ok(Stream::lines(instances)))
     }
 }

@@ -21,6 +21,7 @@ use super::cluster_inst::{self, CLUSTER_INSTS};
 use super::flavor::{FLAVOR, valid_name};
 use super::network::NETWORK;
 use super::object::{KeyForm, Kind, Referrer};
+use super::progress::message;
 use super::store::{self, Listing};
 use super::{cloudlet_access as access, cloudlet_resources as resources};
 use crate::wire::{Constrained, Stream};
@@ -40,7 +41,7 @@ pub const CLOUDLET: Kind = Kind {
             names: "/key",
             every: false,
             same_org: false,
-            says: Some(cluster_inst::on_cloudlet),
+            says: Some(cluster_inst::holding_cloudlet),
         },
         Referrer {
             kind: &AUTO_PROV_POLICY,
@@ -121,10 +122,6 @@ const UPDATABLE: [&str; 24] = [
 ];
 /// The quota names the fake platform knows.
 const QUOTA_NAMES: [&str; 6] = ["Disk", "External IPs", "GPUs", "Instances", "RAM", "vCPUs"];
-
-fn message(text: &str) -> api::Result {
-    api::Result { message: Some(text.to_owned()), code: None }
-}
 
 fn cloudlet_of(body: &RegionCloudlet) -> Cloudlet {
     let mut cloudlet = body.cloudlet.clone().unwrap_or_default();

@@ -9,20 +9,20 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::super::api::{
-    self, ClusterInst, CrmOverride, InfraResources, IpAccess, Liveness, RegionClusterInst, VmInfo,
-};
+use super::super::api::{self, ClusterInst, InfraResources, IpAccess, Liveness, RegionClusterInst, VmInfo};
 use super::super::caller::McCaller;
 use super::super::controllers::dns_label;
 use super::super::errors::McError;
 use super::super::store::{self as mc_store, text};
 use super::super::{Mc, rbac};
+use super::app::APP;
 use super::app_inst::APP_INSTS;
 use super::autoscale_policy::AUTO_SCALE_POLICY;
 use super::cloudlet::{APP_DNS_ROOT, CLOUDLET, key_text as cloudlet_key_text};
 use super::deploy_access::DeployAccess;
 use super::flavor::{FLAVOR, valid_name};
 use super::object::{KeyForm, Kind};
+use super::progress::{ended, message, messages};
 use super::{cloudlet_aux, store};
 use crate::wire::Stream;
 
@@ -37,7 +37,7 @@ pub const CLUSTER_INSTS: Kind = Kind {
 };
 
 /// The Controller's refusal to delete a cloudlet a cluster is on.
-pub fn on_cloudlet(cluster: &Value) -> String {
+pub fn holding_cloudlet(cluster: &Value) -> String {
     let at = |pointer: &str| cluster.pointer(pointer).and_then(Value::as_str).unwrap_or_default().to_owned();
     let name = at("/key/cluster_key/name");
     match (cluster.get("reservable").and_then(Value::as_bool), at("/reserved_by")) {
@@ -54,14 +54,6 @@ pub const EDGE_CLOUD_ORG: &str = "edgecloudorg";
 const PER_SERVICE_IP_OPERATORS: [&str; 3] = ["gcp", "azure", "aws"];
 const MAX_NAME: usize = 40;
 const DEDICATED_LB_FLAVOR: &str = "x1.small";
-
-fn message(text: &str) -> api::Result {
-    api::Result { message: Some(text.to_owned()), code: None }
-}
-
-fn messages(texts: &[&str]) -> Vec<api::Result> {
-    texts.iter().map(|t| message(t)).collect()
-}
 
 fn refuse(text: impl Into<String>) -> McError {
     McError::bad_request(text.into())
@@ -237,7 +229,8 @@ async fn match_flavors(
         false => cloudlet_aux::match_flavor(cloudlet, &flavor).map_err(refuse)?,
     };
     cluster.node_flavor = Some(node_flavor.clone());
-    cluster.master_node_flavor = Some(node_flavor);
+    // Only kubernetes clusters have masters.
+    cluster.master_node_flavor = (text(&cluster.deployment) == "kubernetes").then_some(node_flavor);
     Ok(())
 }
 
@@ -264,6 +257,41 @@ fn default_ip_access(cluster: &mut ClusterInst, operator: &str) -> Result<Option
         "docker" => "Defaulting IpAccess to IpAccessDedicated for deployment docker",
         _ => "Defaulting IpAccess to IpAccessShared for deployment kubernetes",
     }))
+}
+
+/// The objects of `kind` on a cloudlet (`cloudlet` its key as JSON), which
+/// the key of clusters and app instances ends with: read by that suffix,
+/// not by every object of the region.
+pub async fn on_cloudlet(
+    txn: &sea_orm::DatabaseTransaction,
+    region: &str,
+    kind: &Kind,
+    cloudlet: &Value,
+) -> Result<Vec<store::Stored>, McError> {
+    let suffix = format!("\"cloudlet_key\":{}}}", super::object::without_zeros(cloudlet));
+    let listing = store::Listing { key_ends_with: Some(&suffix), ..Default::default() };
+    let rows = store::list(txn, region, kind, listing).await?;
+    let wanted = super::object::without_zeros(cloudlet);
+    Ok(rows
+        .into_iter()
+        .filter(|row| row.object.pointer("/key/cloudlet_key").map(super::object::without_zeros) == Some(wanted.clone()))
+        .collect())
+}
+
+/// The DNS labels clusters and app instances hold on a cloudlet (one
+/// namespace, as the Controller's `dnsLabelStore` keeps it).
+pub async fn dns_labels_on(
+    txn: &sea_orm::DatabaseTransaction,
+    region: &str,
+    cloudlet: &Value,
+) -> Result<BTreeSet<String>, McError> {
+    let mut taken = BTreeSet::new();
+    for kind in [&CLUSTER_INSTS, &APP_INSTS] {
+        for row in on_cloudlet(txn, region, kind, cloudlet).await? {
+            taken.extend(row.object.get("dns_label").and_then(Value::as_str).map(str::to_owned));
+        }
+    }
+    Ok(taken)
 }
 
 /// The DNS label: `<name>-<org>` sanitized (40 and 20 characters), a digit
@@ -385,12 +413,7 @@ pub async fn create_in(
         cluster.allocated_ip = Some("dynamic".into());
     }
     let cloudlet_key = cluster.key.clone().unwrap_or_default().cloudlet_key.unwrap_or_default();
-    let siblings = store::list(txn, region, &CLUSTER_INSTS, store::Listing::default()).await?;
-    let taken = siblings
-        .iter()
-        .filter(|row| row.object.pointer("/key/cloudlet_key") == Some(&super::as_json(&cloudlet_key)))
-        .filter_map(|row| row.object.get("dns_label").and_then(Value::as_str).map(str::to_owned))
-        .collect();
+    let taken = dns_labels_on(txn, region, &super::as_json(&cloudlet_key)).await?;
     let label = cluster_dns_label(cluster, &taken)?;
     cluster.fqdn = Some(format!(
         "{label}.{}.{}.{APP_DNS_ROOT}",
@@ -399,8 +422,10 @@ pub async fn create_in(
     ));
     cluster.dns_label = Some(label);
     cluster.created_at = Some(mc_store::go_time(Some(mc_store::now())));
-    let ignore_crm =
-        matches!(cluster.crm_override, Some(CrmOverride::IgnoreCrm | CrmOverride::IgnoreCrmAndTransientState));
+    if cluster.reservable == Some(true) {
+        cluster.reservation_ended_at = cluster.created_at.clone();
+    }
+    let ignore_crm = super::progress::ignores_crm(cluster.crm_override);
     if !ignore_crm {
         cluster.resources = Some(InfraResources { vms: Some(fake_vms(cluster, &[])) });
     }
@@ -417,16 +442,6 @@ pub async fn create_in(
         ]));
     }
     Ok(())
-}
-
-/// A stream that ends with `outcome`: its lines, and the error after them
-/// (an error before any line is a plain 400).
-fn ended(lines: Vec<api::Result>, outcome: Result<(), McError>) -> Result<Stream<api::Result, McError>, McError> {
-    match outcome {
-        Ok(()) => Ok(Stream::lines(lines)),
-        Err(error) if lines.is_empty() => Err(error),
-        Err(error) => Ok(Stream { lines, failure: Some(error) }),
-    }
 }
 
 /// The updatable fields (`UpdateClusterInstFieldsMap`).
@@ -462,6 +477,26 @@ impl InstanceSight {
             || self.orgs.contains(org)
             || self.pool_cloudlets.contains(&CLOUDLET.key_text(&serde_json::json!({ "key": cloudlet })))
     }
+}
+
+/// MC's instance shows: the region, the caller's sight in it, then the
+/// objects of `kind` matching `filter` that the sight lets them see.
+pub async fn show_placed<T: poem_openapi::types::ParseFromJSON>(
+    mc: &Mc,
+    caller: &McCaller,
+    region: &Option<String>,
+    kind: &Kind,
+    resource: &str,
+    filter: &Value,
+) -> Result<Vec<T>, McError> {
+    let region = super::region(mc, region).await?;
+    let sight = InstanceSight::of(mc, caller, &region, resource).await?;
+    let objects = super::show(mc, &region, kind, filter, &super::Visible::All).await?;
+    objects
+        .into_iter()
+        .filter(|o| sight.sees(&kind.org_of(o), o.pointer("/key/cloudlet_key").unwrap_or(&Value::Null)))
+        .map(super::from_json::<T>)
+        .collect()
 }
 
 #[async_trait::async_trait]
@@ -500,34 +535,32 @@ impl api::ClusterInstApi for Mc {
         let stored_cluster: ClusterInst = super::from_json(found.object)?;
         let cluster_key =
             super::as_json(&stored_cluster.key.clone().unwrap_or_default().cluster_key.unwrap_or_default());
-        let on_it: Vec<store::Stored> = store::list(&txn, &region, &APP_INSTS, store::Listing::default())
+        let cloudlet = key_value.get("cloudlet_key").cloned().unwrap_or_default();
+        let on_it: Vec<store::Stored> = on_cloudlet(&txn, &region, &APP_INSTS, &cloudlet)
             .await?
             .into_iter()
-            .filter(|row| {
-                row.object.get("cluster_key") == Some(&cluster_key)
-                    && row.object.pointer("/key/cloudlet_key") == key_value.get("cloudlet_key")
-            })
+            .filter(|row| row.object.get("cluster_key") == Some(&cluster_key))
             .collect();
-        if let Some(user) =
-            on_it.iter().find(|row| row.object.get("liveness").and_then(Value::as_str) != Some("Dynamic"))
-        {
-            return Err(refuse(format!("ClusterInst in use by AppInst {}", user.key)));
-        }
-        let mut steps = Vec::new();
+        // Instances the platform made, or of apps deleted with their last
+        // instance, go with the cluster (`isAutoDeleteAppInstOk`).
+        let mut out = Vec::new();
         for instance in &on_it {
-            steps.push(format!(
-                "Autodeleting AppInst {}",
-                instance.object.pointer("/key/name").and_then(Value::as_str).unwrap_or_default()
-            ));
+            let app_key = APP.key_text(&serde_json::json!({"key": instance.object.get("app_key")}));
+            let app = store::find_for_update(&txn, &region, &APP, &app_key).await?;
+            let auto_delete =
+                app.is_some_and(|a| a.object.get("del_opt").and_then(Value::as_str) == Some("AutoDelete"));
+            if !auto_delete && instance.object.get("liveness").and_then(Value::as_str) != Some("Dynamic") {
+                return Err(refuse(format!("ClusterInst in use by AppInst {}", instance.key)));
+            }
+            let name = instance.object.pointer("/key/name").and_then(Value::as_str).unwrap_or_default();
+            out.push(message(&format!("Autodeleting AppInst {name}")));
+            out.extend(super::progress::app_inst_deleted(cluster.crm_override));
             store::remove(&txn, &region, &APP_INSTS, &instance.key).await?;
         }
         store::remove(&txn, &region, &CLUSTER_INSTS, &key).await?;
         super::audit(self, &txn, &caller, "delete", &region, &CLUSTER_INSTS, &key).await?;
         txn.commit().await?;
-        let ignore_crm =
-            matches!(cluster.crm_override, Some(CrmOverride::IgnoreCrm | CrmOverride::IgnoreCrmAndTransientState));
-        let mut out: Vec<api::Result> = steps.iter().map(|s| message(s)).collect();
-        if !ignore_crm {
+        if !super::progress::ignores_crm(cluster.crm_override) {
             out.extend(messages(&[
                 "Deleting",
                 "First Delete Task",
@@ -548,16 +581,10 @@ impl api::ClusterInstApi for Mc {
         let region = super::region(self, &request.body.region).await?;
         let sent = cluster_of(&request.body);
         let sent_json = super::as_json(&request.body.cluster_inst.clone().unwrap_or_default());
-        let fields: BTreeSet<String> = sent_json
-            .as_object()
-            .map(|o| o.iter().filter(|(k, v)| *k != "key" && !v.is_null()).map(|(k, _)| k.clone()).collect())
-            .unwrap_or_default();
-        if fields.is_empty() {
-            return Err(refuse("Nothing specified to update"));
-        }
-        if let Some(field) = fields.iter().find(|f| !UPDATABLE.contains(&f.as_str())) {
-            return Err(refuse(format!("Specified field(s) {} cannot be modified", go_field_name(field))));
-        }
+        // MC lists the key among the fields sent, so an update naming only
+        // the key reaches the Controller and changes nothing.
+        let fields = super::progress::sent_fields(&sent_json);
+        super::progress::refuse_fixed_fields(&sent_json, &UPDATABLE)?;
         let key = key_text(&sent);
         let txn = crate::db::begin_write(&self.db).await?;
         let Some(found) = store::find_for_update(&txn, &region, &CLUSTER_INSTS, &key).await? else {
@@ -606,18 +633,9 @@ impl api::ClusterInstApi for Mc {
         caller: McCaller,
         request: api::ShowClusterInstRequest,
     ) -> Result<api::ShowClusterInstResponse, McError> {
-        let region = super::region(self, &request.body.region).await?;
-        let sight = InstanceSight::of(self, &caller, &region, rbac::CLUSTER_INSTS).await?;
         let filter = super::as_json(&request.body.cluster_inst.clone().unwrap_or_default());
-        let objects = super::show(self, &region, &CLUSTER_INSTS, &filter, &super::Visible::All).await?;
-        let clusters = objects
-            .into_iter()
-            .filter(|o| {
-                let org = o.pointer("/key/cluster_key/organization").and_then(Value::as_str).unwrap_or_default();
-                sight.sees(org, o.pointer("/key/cloudlet_key").unwrap_or(&Value::Null))
-            })
-            .map(super::from_json::<ClusterInst>)
-            .collect::<Result<_, _>>()?;
+        let region = &request.body.region;
+        let clusters = show_placed(self, &caller, region, &CLUSTER_INSTS, rbac::CLUSTER_INSTS, &filter).await?;
         Ok(api::ShowClusterInstResponse::Ok(Stream::lines(clusters)))
     }
 
@@ -651,11 +669,6 @@ impl api::ClusterInstApi for Mc {
         txn.commit().await?;
         Ok(api::DeleteIdleReservableClusterInstsResponse::Ok(message("Delete done")))
     }
-}
-
-/// A JSON field's name as the Controller's messages print it.
-fn go_field_name(field: &str) -> String {
-    field.split('_').map(super::super::errors::capitalized).collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

@@ -29,6 +29,7 @@ pub mod image_path;
 pub mod network;
 pub mod object;
 pub mod operator_code;
+pub mod progress;
 pub mod store;
 pub mod vm_pool;
 
@@ -245,6 +246,7 @@ pub async fn show(
         },
         org: (!org.is_empty()).then_some(org.as_str()),
         key: None,
+        key_ends_with: None,
     };
     let rows = store::list(&mc.db, region, kind, listing).await?;
     Ok(rows.into_iter().map(|row| row.object).filter(|object| object::matches(filter, object)).collect())

@@ -94,6 +94,9 @@ pub struct Listing<'a> {
     pub orgs: Option<&'a BTreeSet<String>>,
     pub org: Option<&'a str>,
     pub key: Option<&'a str>,
+    /// Keys ending so (`LIKE`, so `_` in it may match more: callers check
+    /// what they read).
+    pub key_ends_with: Option<&'a str>,
 }
 
 /// One kind's objects in a region, by key.
@@ -115,6 +118,9 @@ pub async fn list(
     }
     if let Some(key) = listing.key {
         query = query.filter(Column::ObjectKey.eq(key));
+    }
+    if let Some(suffix) = listing.key_ends_with {
+        query = query.filter(Column::ObjectKey.ends_with(suffix));
     }
     query.all(db).await?.into_iter().map(Stored::from_row).collect()
 }
