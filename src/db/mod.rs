@@ -66,6 +66,12 @@ pub fn is_unstorable_text(error: &DbErr) -> bool {
     text.contains("invalid byte sequence for encoding") || text.contains("22021")
 }
 
+/// No database connection came free in time: the server is saturated, not
+/// broken, so surfaces answer their "try again later" (503), not a 500.
+pub fn is_saturated(error: &DbErr) -> bool {
+    matches!(error, DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout))
+}
+
 /// An update found no row: it was deleted after the handler read it.
 /// Handlers answer their not-found (never a 500, never a re-created row).
 pub fn is_gone(error: &DbErr) -> bool {
@@ -74,3 +80,17 @@ pub fn is_gone(error: &DbErr) -> bool {
 
 /// What surfaces say when a text cannot be stored.
 pub const UNSTORABLE_TEXT: &str = "text must not contain NUL characters";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pool_timeout_is_saturation_not_failure() {
+        assert!(is_saturated(&DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout)));
+        assert!(!is_saturated(&DbErr::RecordNotUpdated));
+        let answer =
+            crate::surfaces::mc::errors::McError::from(DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout));
+        assert_eq!(answer.status.as_u16(), 503);
+    }
+}

@@ -138,6 +138,10 @@ impl Wire for McError {
 
 impl From<sea_orm::DbErr> for McError {
     fn from(error: sea_orm::DbErr) -> Self {
+        if crate::db::is_saturated(&error) {
+            tracing::warn!(surface = "mc", "no database connection came free in time");
+            return Self::new(StatusCode::SERVICE_UNAVAILABLE, "Service temporarily unavailable");
+        }
         match crate::db::is_unstorable_text(&error) {
             true => Self::bad_request(format!("Invalid input, {}", crate::db::UNSTORABLE_TEXT)),
             false => Self::internal("Database error", error),
