@@ -13,7 +13,7 @@ use std::sync::{Arc, LazyLock};
 use futures_util::{SinkExt, StreamExt};
 use poem::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use poem::http::{Method, StatusCode};
-use poem::web::websocket::{CloseCode, Message, WebSocket, WebSocketStream};
+use poem::web::websocket::{CloseCode, Message, WebSocket, WebSocketConfig, WebSocketStream};
 use poem::web::{Data, Path};
 use poem::{Body, Endpoint, IntoResponse, Request, RequestParts, Response, handler};
 use serde_json::{Value, json};
@@ -158,7 +158,10 @@ pub async fn twin(
         remote: request.remote_addr().clone(),
         scheme: request.scheme().clone(),
     };
-    socket.on_upgrade(move |mut socket| async move {
+    // A message is at most what the HTTP twin accepts as a body.
+    let limit = crate::server::MAX_BODY_BYTES;
+    let config = WebSocketConfig::default().max_message_size(Some(limit)).max_frame_size(Some(limit));
+    socket.config(config).on_upgrade(move |mut socket| async move {
         let Some(first) = next_text(&mut socket).await else { return };
         let frames = match token_of(&first) {
             Err(message) => vec![error_frame(400, &message)],
