@@ -171,6 +171,14 @@ on_both_databases!(mc_app_insts_are_deployed_refreshed_and_removed_by_the_fake_p
         refused(&server, &dave, "UpdateAppInst", json!({"Region": "local"})).await,
         "Invalid object data for AppInst"
     );
+    let missing = "AppInst key {\"name\":\"nope\",\"organization\":\"devco\",\"cloudlet_key\":{\"organization\":\"tmus\",\"name\":\"c1\"}} not found";
+    let nope = inst(json!({"key": key("nope"), "crm_override": "IgnoreCrm"}));
+    assert_eq!(refused(&server, &dave, "UpdateAppInst", nope).await, missing);
+    assert_eq!(refused(&server, &dave, "DeleteAppInst", inst(json!({"key": key("nope")}))).await, missing);
+    assert_eq!(
+        refused(&server, &dave, "UpdateAppInst", inst(json!({"key": key("inst1"), "uri": ""}))).await,
+        "Specified field(s) Uri cannot be modified"
+    );
 
     // What the instances use cannot go while they run.
     let cluster = json!({"Region": "local", "ClusterInst": {"key": {"cluster_key": cluster_key, "cloudlet_key": {"organization": "tmus", "name": "c1"}}}});

@@ -192,6 +192,10 @@ on_both_databases!(mc_cluster_insts_are_made_changed_and_removed_by_the_fake_pla
         refused(&server, &dave, "UpdateClusterInst", json!({"Region": "local"})).await,
         "Invalid object data for ClusterInst"
     );
+    assert_eq!(
+        refused(&server, &dave, "UpdateClusterInst", cluster(json!({"key": key("nope"), "num_nodes": 2}))).await,
+        "ClusterInst key {\"cluster_key\":{\"name\":\"nope\",\"organization\":\"devco\"},\"cloudlet_key\":{\"organization\":\"tmus\",\"name\":\"c1\"}} not found"
+    );
 
     // Operators see clusters only on their pools' cloudlets; c1 is in none.
     assert!(stream_data(&ctrl(&server, "ShowClusterInst", &olga, &cluster(json!({}))).await).is_empty());
