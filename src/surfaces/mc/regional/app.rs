@@ -169,34 +169,11 @@ async fn change_app(
         let revision = app.revision.clone();
         app_config::configure(&txn, region, &mut app, revision).await?;
     } else {
-        check_policies(&txn, region, &mut app).await?;
+        app_config::check_policies(&txn, region, &app).await?;
     }
     store::replace(&txn, region, &APP, &key_text, &stored(&app)).await?;
     super::audit(mc, &txn, caller, action, region, &APP, &key_text).await?;
     txn.commit().await?;
-    Ok(())
-}
-
-/// The policy checks a link change runs (`validatePolicies`,
-/// `validateAlertPolicies`).
-async fn check_policies(txn: &sea_orm::DatabaseTransaction, region: &str, app: &mut App) -> Result<(), McError> {
-    let org = text(&app.key.as_ref().and_then(|k| k.organization.clone())).to_owned();
-    for name in app.auto_prov_policies.iter().flatten() {
-        let key = super::autoprov_policy::AUTO_PROV_POLICY
-            .key_text(&serde_json::json!({"key": {"organization": org, "name": name}}));
-        let found = store::find_for_update(txn, region, &super::autoprov_policy::AUTO_PROV_POLICY, &key).await?;
-        match found {
-            None => return Err(super::not_found(&super::autoprov_policy::AUTO_PROV_POLICY, &key)),
-            Some(row) if row.object.get("delete_prepare").and_then(Value::as_bool) == Some(true) => {
-                return Err(McError::bad_request(format!("Policy {key} is being deleted")));
-            }
-            Some(_) => {}
-        }
-    }
-    if let Some(name) = app.alert_policies.iter().flatten().next() {
-        let key = super::object::without_zeros(&serde_json::json!({"organization": org, "name": name}));
-        return Err(McError::bad_request(format!("AlertPolicy key {key} not found")));
-    }
     Ok(())
 }
 

@@ -12,7 +12,6 @@ use super::app_manifest::{self, AppSpec, KUBERNETES_BASIC};
 use super::app_rules::{self, ENV_CONFIG, HELM_CONFIG};
 use super::autoprov_policy::AUTO_PROV_POLICY;
 use super::flavor::FLAVOR;
-use super::object::Kind;
 use super::{app_ports, image_path, store};
 
 const DEPLOYMENTS: [&str; 4] = ["kubernetes", "vm", "helm", "docker"];
@@ -185,23 +184,6 @@ async fn serverless_flavor(txn: &sea_orm::DatabaseTransaction, region: &str, app
     })
 }
 
-/// An object of `kind` under `key`, refused when missing or being deleted.
-async fn referenced(
-    txn: &sea_orm::DatabaseTransaction,
-    region: &str,
-    kind: &Kind,
-    key: &Value,
-) -> Result<Value, McError> {
-    let shown = kind.key_text(&serde_json::json!({ "key": key }));
-    let Some(found) = store::find_for_update(txn, region, kind, &shown).await? else {
-        return Err(super::not_found(kind, &shown));
-    };
-    if found.object.get("delete_prepare").and_then(Value::as_bool) == Some(true) {
-        return Err(refuse(format!("{} {shown} is being deleted", kind.noun)));
-    }
-    Ok(found.object)
-}
-
 /// `configureApp` on the whole app, inside the caller's transaction.
 pub async fn configure(
     txn: &sea_orm::DatabaseTransaction,
@@ -264,7 +246,7 @@ pub async fn configure(
         app.default_flavor = Some(super::super::api::FlavorKey { name: Some(flavor_name.clone()) });
     }
     let flavor: Flavor =
-        super::from_json(referenced(txn, region, &FLAVOR, &serde_json::json!({"name": flavor_name})).await?)?;
+        super::from_json(super::referenced(txn, region, &FLAVOR, &serde_json::json!({"name": flavor_name})).await?)?;
     if app.allow_serverless == Some(true) {
         if deployment != "kubernetes" {
             return Err(refuse("Allow serverless only supported for deployment type Kubernetes"));
@@ -309,13 +291,19 @@ pub async fn configure(
         app_manifest::check(&deployment, text(&app.command), &manifest, &ports)
             .map_err(|e| refuse(format!("Invalid deployment manifest, {manifest}, {e}")))?;
     }
-    let org = text(&key.organization).to_owned();
-    let mut policies = 0;
+    check_policies(txn, region, app).await
+}
+
+/// `validatePolicies` and `validateAlertPolicies`: the policies an app
+/// names exist in its org.
+pub async fn check_policies(txn: &sea_orm::DatabaseTransaction, region: &str, app: &App) -> Result<(), McError> {
+    let org = text(&app.key.as_ref().and_then(|k| k.organization.clone())).to_owned();
     for name in app.auto_prov_policies.iter().flatten() {
-        referenced(txn, region, &AUTO_PROV_POLICY, &serde_json::json!({"organization": org, "name": name})).await?;
-        policies += 1;
+        let key = serde_json::json!({"organization": org, "name": name});
+        super::referenced(txn, region, &AUTO_PROV_POLICY, &key).await?;
     }
-    if policies > 0 && text(&app.default_flavor.as_ref().and_then(|f| f.name.clone())).is_empty() {
+    let no_flavor = text(&app.default_flavor.as_ref().and_then(|f| f.name.clone())).is_empty();
+    if app.auto_prov_policies.as_ref().is_some_and(|p| !p.is_empty()) && no_flavor {
         return Err(refuse(
             "For auto-provisioning or auto-clusters (no cluster specified), App must have default flavor defined",
         ));

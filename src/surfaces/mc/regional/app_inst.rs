@@ -124,10 +124,7 @@ fn validate_key(instance: &AppInst) -> Result<(), String> {
 fn validate_new(instance: &AppInst) -> Result<(), String> {
     validate_key(instance)?;
     super::app_rules::validate_key(&instance.app_key.clone().unwrap_or_default())?;
-    match instance.configs.iter().flatten().find(|c| !super::app_rules::CONFIG_KINDS.contains(&text(&c.kind))) {
-        Some(config) => Err(format!("Invalid Config Kind - {}", text(&config.kind))),
-        None => Ok(()),
-    }
+    super::app_rules::check_config_kinds(instance.configs.as_deref().unwrap_or_default())
 }
 
 /// The cluster the instance runs in, the key it is stored under.
@@ -140,15 +137,8 @@ fn cluster_inst_key(instance: &AppInst) -> Value {
 
 /// The app an instance deploys, refused when missing or being deleted.
 async fn app_of(txn: &sea_orm::DatabaseTransaction, region: &str, instance: &AppInst) -> Result<App, McError> {
-    let key =
-        APP.key_text(&serde_json::json!({ "key": super::as_json(&instance.app_key.clone().unwrap_or_default()) }));
-    let Some(found) = store::find_for_update(txn, region, &APP, &key).await? else {
-        return Err(super::not_found(&APP, &key));
-    };
-    if found.object.get("delete_prepare").and_then(Value::as_bool) == Some(true) {
-        return Err(refuse(format!("App {key} is being deleted")));
-    }
-    super::from_json(found.object)
+    let key = super::as_json(&instance.app_key.clone().unwrap_or_default());
+    super::from_json(super::referenced(txn, region, &APP, &key).await?)
 }
 
 /// A free reservable cluster of the platform on the cloudlet fitting the
@@ -373,14 +363,8 @@ async fn deploy(
             None => new_cluster = Some(name),
         }
     } else if needs_cluster {
-        let shown = CLUSTER_INSTS.key_text(&serde_json::json!({ "key": cluster_inst_key(instance) }));
-        let Some(found) = store::find_for_update(&txn, region, &CLUSTER_INSTS, &shown).await? else {
-            return Err(super::not_found(&CLUSTER_INSTS, &shown));
-        };
-        if found.object.get("delete_prepare").and_then(Value::as_bool) == Some(true) {
-            return Err(refuse(format!("ClusterInst {shown} is being deleted")));
-        }
-        let mut found: ClusterInst = super::from_json(found.object)?;
+        let found = super::referenced(&txn, region, &CLUSTER_INSTS, &cluster_inst_key(instance)).await?;
+        let mut found: ClusterInst = super::from_json(found)?;
         if found.reservable == Some(true) {
             let reason = if text(&found.flavor.as_ref().and_then(|f| f.name.clone()))
                 != text(&instance.flavor.as_ref().and_then(|f| f.name.clone()))
@@ -407,11 +391,8 @@ async fn deploy(
         }));
     }
     let flavor_name = text(&instance.flavor.as_ref().and_then(|f| f.name.clone())).to_owned();
-    let flavor_key = FLAVOR.key_text(&serde_json::json!({"key": {"name": flavor_name}}));
-    let Some(flavor_row) = store::find_for_update(&txn, region, &FLAVOR, &flavor_key).await? else {
-        return Err(super::not_found(&FLAVOR, &flavor_key));
-    };
-    let flavor: api::Flavor = super::from_json(flavor_row.object)?;
+    let flavor: api::Flavor =
+        super::from_json(super::referenced(&txn, region, &FLAVOR, &serde_json::json!({"name": flavor_name})).await?)?;
     let vm_flavor = match cloudlet.infra_flavors.as_ref().is_none_or(Vec::is_empty) {
         true => flavor_name.clone(),
         false => cloudlet_aux::match_flavor(&cloudlet, &flavor).map_err(refuse)?,

@@ -4,7 +4,7 @@
 
 use base64::Engine;
 
-use super::super::api::{App, AppKey, SecurityRule};
+use super::super::api::{App, AppKey, ConfigFile, SecurityRule};
 use super::super::store::text;
 use super::app_ports::{self, AppPort};
 use super::flavor::valid_name;
@@ -12,7 +12,7 @@ use super::flavor::valid_name;
 /// The config kinds an app may carry (`ValidConfigKinds`).
 pub const HELM_CONFIG: &str = "helmCustomizationYaml";
 pub const ENV_CONFIG: &str = "envVarsYaml";
-pub const CONFIG_KINDS: [&str; 3] = [HELM_CONFIG, "appAccessCustomization", ENV_CONFIG];
+const CONFIG_KINDS: [&str; 3] = [HELM_CONFIG, "appAccessCustomization", ENV_CONFIG];
 
 /// `AppKey.ValidateKey`.
 pub fn validate_key(key: &AppKey) -> Result<(), String> {
@@ -43,13 +43,15 @@ pub fn validate(app: &App, ports_given: bool) -> Result<(), String> {
     if !delimiter.is_empty() && delimiter.split(' ').count() != 2 {
         return Err(format!("invalid app template delimiter {delimiter}, valid format '<START-DELIM> <END-DELIM>'"));
     }
-    for config in app.configs.iter().flatten() {
-        let kind = text(&config.kind);
-        if !CONFIG_KINDS.contains(&kind) {
-            return Err(format!("Invalid Config Kind - {kind}"));
-        }
+    check_config_kinds(app.configs.as_deref().unwrap_or_default())
+}
+
+/// `validateCustomizationConfigs`, for apps and their instances.
+pub fn check_config_kinds(configs: &[ConfigFile]) -> Result<(), String> {
+    match configs.iter().find(|config| !CONFIG_KINDS.contains(&text(&config.kind))) {
+        Some(config) => Err(format!("Invalid Config Kind - {}", text(&config.kind))),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// A PEM block's type and its decoded bytes, when the text is exactly one.

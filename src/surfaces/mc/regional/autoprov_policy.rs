@@ -13,7 +13,7 @@ use super::super::errors::McError;
 use super::super::{Mc, rbac};
 use super::app::APP;
 use super::autoscale_policy::validate_policy_key;
-use super::cloudlet::{CLOUDLET, key_text};
+use super::cloudlet::CLOUDLET;
 use super::deploy_access::DeployAccess;
 use super::object::{KeyForm, Kind, Referrer};
 use super::store;
@@ -83,14 +83,9 @@ async fn configure_cloudlets(
     cloudlets: &mut [AutoProvCloudlet],
 ) -> Result<(), McError> {
     for entry in cloudlets {
-        let key = key_text(&entry.key.clone().unwrap_or_default());
-        let Some(found) = store::find_for_update(txn, region, &CLOUDLET, &key).await? else {
-            return Err(super::not_found(&CLOUDLET, &key));
-        };
-        if found.object.get("delete_prepare").and_then(Value::as_bool) == Some(true) {
-            return Err(McError::bad_request(format!("Cloudlet {key} is being deleted")));
-        }
-        entry.loc = found.object.get("location").cloned().map(super::from_json).transpose()?;
+        let cloudlet =
+            super::referenced(txn, region, &CLOUDLET, &super::as_json(&entry.key.clone().unwrap_or_default())).await?;
+        entry.loc = cloudlet.get("location").cloned().map(super::from_json).transpose()?;
         entry.key.get_or_insert_with(Default::default);
     }
     Ok(())

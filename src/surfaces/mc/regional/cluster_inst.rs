@@ -191,15 +191,9 @@ async fn clamp_to_policy(
     if name.is_empty() {
         return Ok(());
     }
-    let key =
-        AUTO_SCALE_POLICY.key_text(&serde_json::json!({"key": {"organization": cluster_org(cluster), "name": name}}));
-    let Some(found) = store::find_for_update(txn, region, &AUTO_SCALE_POLICY, &key).await? else {
-        return Err(super::not_found(&AUTO_SCALE_POLICY, &key));
-    };
-    if found.object.get("delete_prepare").and_then(Value::as_bool) == Some(true) {
-        return Err(refuse(format!("Policy {key} is being deleted")));
-    }
-    let bound = |at: &str| found.object.get(at).and_then(Value::as_u64).unwrap_or(0) as u32;
+    let key = serde_json::json!({"organization": cluster_org(cluster), "name": name});
+    let policy = super::referenced(txn, region, &AUTO_SCALE_POLICY, &key).await?;
+    let bound = |at: &str| policy.get(at).and_then(Value::as_u64).unwrap_or(0) as u32;
     let nodes = cluster.num_nodes.unwrap_or(0).clamp(bound("min_nodes"), bound("max_nodes").max(bound("min_nodes")));
     cluster.num_nodes = Some(nodes).filter(|n| *n > 0);
     Ok(())

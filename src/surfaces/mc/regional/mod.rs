@@ -192,6 +192,25 @@ pub async fn delete(
     Ok(())
 }
 
+/// An object another one names (`key`: its key as JSON), its row held for
+/// the rest of the transaction: the Controller's `<Noun> key <k> not found`
+/// and `<Noun> <k> is being deleted`.
+pub async fn referenced(
+    txn: &sea_orm::DatabaseTransaction,
+    region: &str,
+    kind: &Kind,
+    key: &Value,
+) -> Result<Value, McError> {
+    let shown = kind.key_text(&serde_json::json!({ "key": key }));
+    let Some(found) = store::find_for_update(txn, region, kind, &shown).await? else {
+        return Err(not_found(kind, &shown));
+    };
+    if found.object.get("delete_prepare").and_then(Value::as_bool) == Some(true) {
+        return Err(McError::bad_request(format!("{} {shown} is being deleted", kind.noun)));
+    }
+    Ok(found.object)
+}
+
 /// The stored object with the top-level fields an update sent (the keys
 /// given, as MC lists them; never the key) put in their place.
 pub fn with_sent_fields(stored: &Value, sent: &Value) -> Value {
