@@ -26,6 +26,7 @@ storj_users=${BENCH_STORJ_USERS:-1000}
 STEWARD_LISTEN=127.0.0.1:$steward_port STEWARD_DATABASE_URL="sqlite://$work/steward.db?mode=rwc" \
   STEWARD_SCALELITE_SECRET=$secret STEWARD_ARGO_ADMIN_KEY=$argo_key STEWARD_STORJ_ADMIN_TOKEN=$storj_token \
   STEWARD_MC_ADMIN_PASSWORD=$MC_PASSWORD STEWARD_MC_RATE_LIMIT=false \
+  STEWARD_LIGHTHOUSE_ADMIN_PASSWORD=$MC_PASSWORD \
   STEWARD_LOG=warn "$root/target/release/steward" serve > "$work/steward.log" 2>&1 &
 pids+=($!)
 "$root/target/release/steward-bench-reference" 127.0.0.1:$reference_port "sqlite://$work/reference.db?mode=rwc" > "$work/reference.log" 2>&1 &
@@ -142,6 +143,9 @@ read -r showflavor_rps showflavor_p99 showflavor_mib < <(measure "$mc/auth/ctrl/
 read -r showcloudlet_rps showcloudlet_p99 showcloudlet_mib < <(measure "$mc/auth/ctrl/ShowCloudlet" -s "$root/bench/mc_show_cloudlet.lua" -H "Authorization: Bearer $mc_token")
 read -r createflavor_rps createflavor_p99 createflavor_mib < <(measure "$mc/auth/ctrl/CreateFlavor" -s "$root/bench/mc_create_flavor.lua" -H "Authorization: Bearer $mc_token")
 read -r refcreate_rps refcreate_p99 _ < <(measure "http://127.0.0.1:$reference_port/flavor" -s "$root/bench/mc_create_flavor.lua")
+read -r lh_instances lh_delay lh_best lh_median lh_sequential < <(python3 "$root/bench/lighthouse_deploy.py" \
+  "http://127.0.0.1:$steward_port" admin@lighthouse.local "$MC_PASSWORD" "${BENCH_LIGHTHOUSE_INSTANCES:-50}" 100)
+lighthouse_mib=$(peak_mib)
 
 printf '\n%-44s %12s %10s %12s\n' "endpoint ($connections connections, ${duration}s, SQLite)" "req/s" "p99 ms" "peak MiB"
 row() { printf '%-44s %12.0f %10.2f %12s\n' "$@"; }
@@ -171,3 +175,5 @@ awk -v s="$info_rps" -v r="$ref_rps" 'BEGIN { printf "ratio getServerInfo / refe
 awk -v s="$createflavor_rps" -v r="$refcreate_rps" 'BEGIN { printf "ratio CreateFlavor / reference insert: %.2f (Steward also authenticates, authorizes and audits)\n", s / r }'
 awk -v s="$createapp_rps" -v r="$refcreate_rps" 'BEGIN { printf "ratio CreateApp / reference insert: %.2f (Steward also runs the Controller'"'"'s checks and writes a manifest)\n", s / r }'
 printf 'seeding %d app instances through CreateAppInst took %d s\n' "$appinsts" "$appinst_seed_seconds"
+printf 'lighthouse start to Finalized, %d instances, %d ms per Docker call: best %s s, median %s s (sequential lower bound %s s; peak %s MiB)\n' \
+  "$lh_instances" "$lh_delay" "$lh_best" "$lh_median" "$lh_sequential" "$lighthouse_mib"

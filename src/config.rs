@@ -35,7 +35,30 @@ pub struct FileConfig {
     #[serde(default)]
     pub mc: McFile,
     #[serde(default)]
+    pub lighthouse: LighthouseFile,
+    #[serde(default)]
     pub mail: MailFile,
+}
+
+// No Debug: the file's values include secrets.
+#[derive(Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LighthouseFile {
+    /// The Lighthouse user created at start with AuthLevel 10 if absent
+    /// (STEWARD_LIGHTHOUSE_ADMIN_EMAIL, default "admin@lighthouse.local").
+    pub admin_email: Option<String>,
+    /// Its password (STEWARD_LIGHTHOUSE_ADMIN_PASSWORD); unset: one is
+    /// generated and printed when the user is created.
+    pub admin_password: Option<String>,
+    /// How long a Lighthouse session lasts, in hours
+    /// (STEWARD_LIGHTHOUSE_SESSION_HOURS, default 720: the original
+    /// cookie's 30 days).
+    pub session_hours: Option<u64>,
+    /// The AES-256-GCM key beacon tokens are stored under, 64 hex digits
+    /// (STEWARD_LIGHTHOUSE_TOKEN_KEY). Unset: one is generated and kept in
+    /// the database, which protects tokens in logs and table exports but
+    /// not in a whole-database copy; set it to keep the key elsewhere.
+    pub token_key: Option<String>,
 }
 
 // No Debug: the SMTP URL may carry a password.
@@ -127,6 +150,7 @@ pub struct Config {
     pub storj: StorjConfig,
     pub argo: ArgoConfig,
     pub mc: McConfig,
+    pub lighthouse: LighthouseConfig,
     pub mail: MailConfig,
 }
 
@@ -141,6 +165,7 @@ impl std::fmt::Debug for Config {
             .field("storj", &self.storj)
             .field("argo", &self.argo)
             .field("mc", &self.mc)
+            .field("lighthouse", &self.lighthouse)
             .field("mail", &self.mail)
             .finish()
     }
@@ -227,6 +252,39 @@ impl std::fmt::Debug for McConfig {
             .field("bad_auth_delay", &self.bad_auth_delay)
             .field("rate_limit", &self.rate_limit)
             .field("regions", &self.regions)
+            .finish()
+    }
+}
+
+pub const DEFAULT_LIGHTHOUSE_ADMIN_EMAIL: &str = "admin@lighthouse.local";
+
+#[derive(Clone)]
+pub struct LighthouseConfig {
+    pub admin_email: String,
+    pub admin_password: Option<String>,
+    pub session_lifetime: std::time::Duration,
+    pub token_key: Option<[u8; 32]>,
+}
+
+impl Default for LighthouseConfig {
+    fn default() -> Self {
+        Self {
+            admin_email: DEFAULT_LIGHTHOUSE_ADMIN_EMAIL.to_owned(),
+            admin_password: None,
+            session_lifetime: std::time::Duration::from_secs(720 * 3600),
+            token_key: None,
+        }
+    }
+}
+
+/// Never prints the password or the key.
+impl std::fmt::Debug for LighthouseConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LighthouseConfig")
+            .field("admin_email", &self.admin_email)
+            .field("admin_password", &self.admin_password.as_ref().map(|_| "<set>"))
+            .field("session_lifetime", &self.session_lifetime)
+            .field("token_key", &self.token_key.as_ref().map(|_| "<set>"))
             .finish()
     }
 }
@@ -370,6 +428,38 @@ impl Config {
             },
         };
 
+        let lighthouse = LighthouseConfig {
+            admin_email: var("STEWARD_LIGHTHOUSE_ADMIN_EMAIL")
+                .or(file.lighthouse.admin_email.filter(|e| !e.trim().is_empty()))
+                .unwrap_or_else(|| DEFAULT_LIGHTHOUSE_ADMIN_EMAIL.to_owned()),
+            admin_password: var("STEWARD_LIGHTHOUSE_ADMIN_PASSWORD")
+                .or(file.lighthouse.admin_password.filter(|p| !p.is_empty())),
+            session_lifetime: match var("STEWARD_LIGHTHOUSE_SESSION_HOURS") {
+                Some(text) => match text.trim().parse::<u64>() {
+                    Ok(hours) if (1..=24 * 366).contains(&hours) => std::time::Duration::from_secs(hours * 3600),
+                    _ => {
+                        return Err(invalid(
+                            "STEWARD_LIGHTHOUSE_SESSION_HOURS",
+                            format!("{text:?} is not a number of hours from 1 to 8784"),
+                        ));
+                    }
+                },
+                None => std::time::Duration::from_secs(
+                    file.lighthouse.session_hours.unwrap_or(720).clamp(1, 24 * 366) * 3600,
+                ),
+            },
+            token_key: match var("STEWARD_LIGHTHOUSE_TOKEN_KEY").or(file.lighthouse.token_key.filter(|k| !k.is_empty()))
+            {
+                Some(text) => Some(
+                    hex::decode(text.trim())
+                        .ok()
+                        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+                        .ok_or_else(|| invalid("STEWARD_LIGHTHOUSE_TOKEN_KEY", "must be 64 hexadecimal digits"))?,
+                ),
+                None => None,
+            },
+        };
+
         let mail = MailConfig {
             smtp_url: match var("STEWARD_SMTP_URL").or(file.mail.smtp_url.filter(|u| !u.trim().is_empty())) {
                 Some(url) if !url.starts_with("smtp://") && !url.starts_with("smtps://") => {
@@ -390,6 +480,7 @@ impl Config {
             listen,
             metrics_listen,
             mc,
+            lighthouse,
             mail,
             database_url,
             scalelite: ScaleliteConfig { secrets, multitenancy },
@@ -491,6 +582,35 @@ mod tests {
         assert_eq!(regions(",,").unwrap_err().reason, "no region between the commas");
         assert_eq!(regions("EU,eu").unwrap_err().reason, r#""eu" and "EU" share the DNS label "eu""#);
         assert!(regions("ElevenChars").is_err());
+    }
+
+    #[test]
+    fn lighthouse_settings_are_checked_and_secrets_never_printed() {
+        let resolve = |pairs: &[(&str, &str)]| Config::resolve(FileConfig::default(), &env(pairs));
+        let defaults = resolve(&[]).unwrap().lighthouse;
+        assert_eq!(defaults.admin_email, "admin@lighthouse.local");
+        assert_eq!(defaults.session_lifetime, std::time::Duration::from_secs(720 * 3600));
+        assert_eq!((defaults.admin_password, defaults.token_key), (None, None));
+        let key = "0f".repeat(32);
+        let config = resolve(&[
+            ("STEWARD_LIGHTHOUSE_ADMIN_PASSWORD", "pa55word"),
+            ("STEWARD_LIGHTHOUSE_SESSION_HOURS", "2"),
+            ("STEWARD_LIGHTHOUSE_TOKEN_KEY", &key),
+        ])
+        .unwrap();
+        assert_eq!(config.lighthouse.session_lifetime, std::time::Duration::from_secs(7200));
+        assert_eq!(config.lighthouse.token_key, Some([0x0f; 32]));
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("pa55word") && !printed.contains(&key), "{printed}");
+        let refused = resolve(&[("STEWARD_LIGHTHOUSE_TOKEN_KEY", "short")]).unwrap_err();
+        assert_eq!(
+            (refused.key.as_str(), refused.reason.as_str()),
+            ("STEWARD_LIGHTHOUSE_TOKEN_KEY", "must be 64 hexadecimal digits")
+        );
+        assert_eq!(
+            resolve(&[("STEWARD_LIGHTHOUSE_SESSION_HOURS", "0")]).unwrap_err().key,
+            "STEWARD_LIGHTHOUSE_SESSION_HOURS"
+        );
     }
 
     #[test]

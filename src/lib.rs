@@ -40,6 +40,12 @@ pub struct Bootstrap {
     pub mc_jwt_secret: String,
     /// The MC superuser's password, when Steward generated it just now.
     pub mc_admin_password_generated: Option<String>,
+    /// The Lighthouse bootstrap user's password, when Steward generated it
+    /// just now.
+    pub lighthouse_admin_password_generated: Option<String>,
+    /// The key beacon tokens are sealed under (configured, or generated
+    /// and kept).
+    pub lighthouse_token_key: [u8; 32],
     /// The SMTP sender, when STEWARD_SMTP_URL is set.
     pub mc_smtp: Option<std::sync::Arc<surfaces::mc::mail::SmtpMailer>>,
 }
@@ -97,9 +103,30 @@ pub async fn prepare(config: &Config) -> anyhow::Result<(DatabaseConnection, Boo
     let created = surfaces::mc::ensure_superuser(&db, &config.mc.admin_user, &mc_password)
         .await
         .map_err(|e| anyhow::anyhow!("creating the MC superuser: {e}"))?;
+    let (lighthouse_password, lighthouse_password_generated) = match &config.lighthouse.admin_password {
+        Some(password) => (password.clone(), false),
+        None => (random_secret(), true),
+    };
+    let lighthouse_created =
+        surfaces::lighthouse::users::ensure_admin(&db, &config.lighthouse.admin_email, &lighthouse_password)
+            .await
+            .map_err(|e| anyhow::anyhow!("creating the Lighthouse admin: {e}"))?;
+    let lighthouse_token_key = match config.lighthouse.token_key {
+        Some(key) => key,
+        None => {
+            let kept = db::settings::get_or_create(&db, "lighthouse.token_key", random_secret).await?;
+            hex::decode(&kept.value)
+                .ok()
+                .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+                .ok_or_else(|| anyhow::anyhow!("settings: lighthouse.token_key is not 32 bytes of hex"))?
+        }
+    };
     Ok((
         db,
         Bootstrap {
+            lighthouse_admin_password_generated: (lighthouse_created && lighthouse_password_generated)
+                .then_some(lighthouse_password),
+            lighthouse_token_key,
             scalelite_secrets,
             scalelite_secret_generated: generated,
             scalelite_secret_generated_now,
@@ -124,6 +151,8 @@ pub fn app(config: &Config, db: DatabaseConnection, bootstrap: &Bootstrap) -> se
         Some(smtp) => smtp.clone(),
         None => std::sync::Arc::new(mc_outbox.clone()),
     };
+    let lighthouse_sessions =
+        surfaces::lighthouse::session::Sessions { db: db.clone(), lifetime: config.lighthouse.session_lifetime };
     server::App {
         scalelite: scalelite::Scalelite::new(db.clone(), config.scalelite.multitenancy),
         scalelite_secrets: scalelite::auth::Secrets(std::sync::Arc::new(bootstrap.scalelite_secrets.clone())),
@@ -141,6 +170,11 @@ pub fn app(config: &Config, db: DatabaseConnection, bootstrap: &Bootstrap) -> se
             mc_mailer.clone(),
         ),
         mc_keys: surfaces::mc::caller::Keys { key: mc_key, db: db.clone() },
+        lighthouse: surfaces::lighthouse::Lighthouse::new(
+            lighthouse_sessions.clone(),
+            surfaces::lighthouse::tokens::Sealer::new(&bootstrap.lighthouse_token_key),
+        ),
+        lighthouse_sessions,
         mc_rate_limits: config
             .mc
             .rate_limit

@@ -195,6 +195,17 @@ fn print_banner(config: &Config, bootstrap: &steward::Bootstrap, addr: std::net:
             false => "off",
         }
     );
+    let email = &config.lighthouse.admin_email;
+    match &bootstrap.lighthouse_admin_password_generated {
+        Some(password) => {
+            println!("  lighthouse: user {email} (AuthLevel 10) created with password {password} (shown once)")
+        }
+        None if config.lighthouse.admin_password.is_some() => {
+            println!("  lighthouse: user {email} (password from STEWARD_LIGHTHOUSE_ADMIN_PASSWORD)")
+        }
+        None => println!("  lighthouse: user {email} (password as first printed)"),
+    }
+    println!("             POST /api/v0.2/login sets the auth session cookie");
     if config.mail.log_bodies {
         println!("  mail:      STEWARD_MAIL_LOG_BODIES is on: mail bodies (reset links, one-time codes) go to the log");
     }

@@ -14,7 +14,7 @@ use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, get, h
 use poem_openapi::OpenApiService;
 use sea_orm::DatabaseConnection;
 
-use crate::surfaces::{self, argo, mc, scalelite, storj};
+use crate::surfaces::{self, argo, lighthouse, mc, scalelite, storj};
 
 /// What the routes need at run time.
 pub struct App {
@@ -27,6 +27,8 @@ pub struct App {
     pub mc: mc::Mc,
     pub mc_keys: mc::caller::Keys,
     pub mc_rate_limits: Option<mc::RateLimits>,
+    pub lighthouse: lighthouse::Lighthouse,
+    pub lighthouse_sessions: lighthouse::session::Sessions,
     /// Mails MC sent (the development sender keeps them readable).
     pub mc_outbox: mc::mail::DevMailer,
     /// `/metrics` is served here (false: on STEWARD_METRICS_LISTEN).
@@ -49,6 +51,7 @@ pub struct Services {
     pub storj: OpenApiService<storj::api::StorjApiRoutes, ()>,
     pub argo: OpenApiService<argo::api::ArgoApiRoutes, ()>,
     pub mc: OpenApiService<mc::api::McApiRoutes, ()>,
+    pub lighthouse: OpenApiService<lighthouse::api::LighthouseApiRoutes, ()>,
 }
 
 fn service<T: poem_openapi::OpenApi>(routes: T) -> OpenApiService<T, ()> {
@@ -56,8 +59,15 @@ fn service<T: poem_openapi::OpenApi>(routes: T) -> OpenApiService<T, ()> {
 }
 
 impl Services {
-    pub fn new(scalelite: scalelite::Scalelite, storj: storj::Storj, argo: argo::Argo, mc: mc::Mc) -> Self {
+    pub fn new(
+        scalelite: scalelite::Scalelite,
+        storj: storj::Storj,
+        argo: argo::Argo,
+        mc: mc::Mc,
+        lighthouse: lighthouse::Lighthouse,
+    ) -> Self {
         Self {
+            lighthouse: service(lighthouse::api::LighthouseApiRoutes(Arc::new(lighthouse))),
             mc: service(mc::api::McApiRoutes(Arc::new(mc))),
             scalelite: service(scalelite::api::ScaleliteApiRoutes(Arc::new(scalelite))),
             storj: service(storj::api::StorjApiRoutes(Arc::new(storj))),
@@ -72,6 +82,7 @@ impl Services {
             "storj" => Some(self.storj.spec()),
             "argo" => Some(self.argo.spec()),
             "mc" => Some(self.mc.spec()),
+            "lighthouse" => Some(self.lighthouse.spec()),
             _ => None,
         }
     }
@@ -83,6 +94,7 @@ impl Services {
                 ("storj", self.storj.boxed()),
                 ("argo", self.argo.around(argo::errors::xml_when_asked).boxed()),
                 ("mc", self.mc.around(mc::rate_limited).boxed()),
+                ("lighthouse", self.lighthouse.around(lighthouse::session_edges).boxed()),
             ],
         }
     }
@@ -106,7 +118,7 @@ impl Endpoint for BySurface {
 }
 
 pub fn endpoint(app: App) -> impl Endpoint<Output = Response> {
-    let services = Services::new(app.scalelite, app.storj, app.argo, app.mc).into_endpoint();
+    let services = Services::new(app.scalelite, app.storj, app.argo, app.mc, app.lighthouse).into_endpoint();
     let docs = crate::swagger::config();
     crate::metrics::install();
     let metrics_here = match app.metrics_here {
@@ -132,6 +144,7 @@ pub fn endpoint(app: App) -> impl Endpoint<Output = Response> {
         .data(app.storj_token)
         .data(argo::auth::AdminKeys(app.db.clone()))
         .data(app.mc_keys)
+        .data(app.lighthouse_sessions)
         .data_opt(app.mc_rate_limits)
         .data(Probes { db: app.db })
         .boxed();

@@ -454,6 +454,15 @@ components:
     }
 
     #[test]
+    fn live_streams_yield_whole_lines_as_they_come() {
+        let live = REGIONAL.replace("x-steward-stream: {field: data}", "x-steward-stream: {live: true}");
+        let code = flat(&generate(&live).unwrap());
+        assert!(code.contains("pub enum ShowPetsResponse { Ok(crate::wire::LiveStream<PetLine>),"), "{code}");
+        assert!(code.contains("as crate::wire::Wire>::encode_live_stream("), "{code}");
+        assert!(!code.contains("encode_stream("), "{code}");
+    }
+
+    #[test]
     fn declared_permissions_and_internal_fields_are_checked_before_the_handler() {
         let code = flat(&generate(REGIONAL).unwrap()).replace("( ", "(").replace(", )", ")").replace(", }", " }");
         assert!(code.contains("body: crate::Raw<Pet>"), "{code}");

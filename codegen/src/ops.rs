@@ -106,8 +106,21 @@ pub fn operation(document: &Document, path: &str, item: &PathItem, op: &Operatio
     for response in success {
         let status = response.status.unwrap_or(200);
         let variant = status_variant(status);
+        if let (200, Some(stream)) = (status, &op.steward.stream)
+            && stream.live
+        {
+            let line = stream_item_type(document, op, op_id, stream.field.as_deref())?;
+            variants.push(quote!(#variant(crate::wire::LiveStream<#line>)));
+            encode_arms.push(quote! {
+                Ok(#response_ty::#variant(stream)) => <#error_ty as crate::wire::Wire>::encode_live_stream(
+                    poem::http::StatusCode::OK,
+                    stream.into_json_lines(),
+                )
+            });
+            continue;
+        }
         if let (200, Some(stream)) = (status, &op.steward.stream) {
-            let line = stream_item_type(document, op, op_id, &stream.field)?;
+            let line = stream_item_type(document, op, op_id, stream.field.as_deref())?;
             variants.push(quote!(#variant(crate::wire::Stream<#line, #error_ty>)));
             encode_arms.push(quote! {
                 Ok(#response_ty::#variant(stream)) => <#error_ty as crate::wire::Wire>::encode_stream(
@@ -171,6 +184,8 @@ pub fn operation(document: &Document, path: &str, item: &PathItem, op: &Operatio
                 poem_openapi::registry::MetaResponses { responses: vec![#(#meta),*] }
             }
 
+            // An operation whose answers carry no schema registers nothing.
+            #[allow(unused_variables)]
             fn register(registry: &mut poem_openapi::registry::Registry) {
                 #(<#registered as poem_openapi::types::Type>::register(registry);)*
             }
@@ -423,9 +438,18 @@ fn required_object_check(
 }
 
 /// The Rust type of the items a streamed operation's handler yields: the
-/// `field` property of its 200 line schema (a component).
-fn stream_item_type(document: &Document, op: &Operation, op_id: &str, field: &str) -> Result<TokenStream, Error> {
-    let missing = || Error::Missing(format!("{op_id}: a 200 line schema with property {field} for x-steward-stream"));
+/// `field` property of its 200 line schema (a component), or the line
+/// schema itself.
+fn stream_item_type(
+    document: &Document,
+    op: &Operation,
+    op_id: &str,
+    field: Option<&str>,
+) -> Result<TokenStream, Error> {
+    let missing = || {
+        let property = field.map(|field| format!(" with property {field}")).unwrap_or_default();
+        Error::Missing(format!("{op_id}: a 200 line schema{property} for x-steward-stream"))
+    };
     let response = op.spec.responses.responses.get(&StatusCode::Code(200)).ok_or_else(missing)?;
     let response = resolve(response, "#/components/responses/", &document.components.responses)?;
     let schema = response.content.get("application/json").and_then(|media| media.schema.as_ref());
@@ -435,6 +459,10 @@ fn stream_item_type(document: &Document, op: &Operation, op_id: &str, field: &st
     }
     .ok_or_else(missing)?;
     let line = document.components.schemas.get(name).ok_or_else(|| Error::Unresolved(name.to_owned()))?;
+    let Some(field) = field else {
+        let ident = type_ident(name);
+        return Ok(quote!(#ident));
+    };
     let property = property(line, field).ok_or_else(missing)?;
     rust_type(property, &format!("{op_id} stream line"))
 }

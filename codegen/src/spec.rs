@@ -118,8 +118,14 @@ pub struct OperationExtensions {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StreamLines {
-    /// The line schema's property that carries the handler's items.
-    pub field: String,
+    /// The line schema's property that carries the handler's items; none:
+    /// each line is an item.
+    #[serde(default)]
+    pub field: Option<String>,
+    /// Lines go out as the handler produces them (`wire::LiveStream`),
+    /// not collected first (`wire::Stream`).
+    #[serde(default)]
+    pub live: bool,
 }
 
 #[derive(Debug, Deserialize)]

@@ -3,6 +3,7 @@
 //! handlers, auth and error wire.
 
 pub mod argo;
+pub mod lighthouse;
 pub mod mc;
 pub mod scalelite;
 pub mod storj;
@@ -48,6 +49,13 @@ pub const SPECS: &[Spec] = &[
         json: mc::SPEC_JSON,
         prefixes: &[mc::PATH_PREFIX],
     },
+    Spec {
+        name: "lighthouse",
+        title: "Lighthouse API v0.2",
+        yaml: lighthouse::SPEC_YAML,
+        json: lighthouse::SPEC_JSON,
+        prefixes: &[lighthouse::PATH_PREFIX],
+    },
 ];
 
 pub fn spec(name: &str) -> Option<&'static Spec> {
@@ -68,6 +76,8 @@ pub fn owner(path: &str) -> Option<&'static Spec> {
 pub fn prepare(req: &mut Request) {
     if under(req.uri().path(), scalelite::PATH_PREFIX) {
         scalelite::prepare(req);
+    } else if under(req.uri().path(), lighthouse::PATH_PREFIX) {
+        lighthouse::prepare(req);
     }
 }
 
@@ -81,6 +91,10 @@ pub enum Unmatched {
     /// paths.
     Argo {
         options: bool,
+    },
+    /// Lighthouse's session middleware runs before its router.
+    Lighthouse {
+        presented_session: bool,
     },
     /// MC authenticates `/auth/` paths before echo's router answers.
     Mc {
@@ -96,6 +110,7 @@ impl Unmatched {
             "storj" => Some(Self::Storj(storj::auth::Credentials::of(req))),
             "argo" => Some(Self::Argo { options: argo::answers_options(req.method(), req.uri().path()) }),
             "mc" => Some(Self::Mc { unauthenticated: mc::unmatched_auth(req) }),
+            "lighthouse" => Some(Self::Lighthouse { presented_session: lighthouse::session::presented(req).is_some() }),
             _ => None,
         }
     }
@@ -110,6 +125,7 @@ impl Unmatched {
             // router has such routes after the tenants, so a wrong method
             // on a tenant path is its plain 404, never a 405.
             Self::Argo { .. } => crate::wire::gorilla_unmatched(false),
+            Self::Lighthouse { presented_session } => lighthouse::unmatched(presented_session),
             Self::Mc { unauthenticated: Some(error) } => error.into_response(),
             Self::Mc { unauthenticated: None } => mc::echo_unmatched(method_not_allowed),
         }

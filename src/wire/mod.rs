@@ -47,6 +47,43 @@ pub trait Wire: poem::IntoResponse + Send + Sized {
             None => json_response(status, &serde_json::Value::Array(lines)),
         }
     }
+
+    /// Encodes a live stream: each line as compact JSON and a newline (Go's
+    /// `json.Encoder`), flushed as it comes, under `application/json`.
+    fn encode_live_stream(
+        status: StatusCode,
+        lines: futures_util::stream::BoxStream<'static, serde_json::Value>,
+    ) -> Response {
+        use futures_util::StreamExt;
+        let chunks = lines.map(|line| {
+            let mut text = line.to_string();
+            text.push('\n');
+            Ok::<_, std::io::Error>(bytes::Bytes::from(text))
+        });
+        Response::builder()
+            .status(status)
+            .header(CONTENT_TYPE, "application/json")
+            .body(poem::Body::from_bytes_stream(chunks))
+    }
+}
+
+/// A streamed answer sent as it is produced (an operation marked
+/// `x-steward-stream: {live: true}`): the handler has accepted the request
+/// and hands over its lines, typically from a task that keeps working
+/// whether or not the client stays to read them.
+pub struct LiveStream<T>(pub futures_util::stream::BoxStream<'static, T>);
+
+impl<T> std::fmt::Debug for LiveStream<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LiveStream")
+    }
+}
+
+impl<T: poem_openapi::types::ToJSON + Send + 'static> LiveStream<T> {
+    pub fn into_json_lines(self) -> futures_util::stream::BoxStream<'static, serde_json::Value> {
+        use futures_util::StreamExt;
+        self.0.map(|line| line.to_json().unwrap_or_default()).boxed()
+    }
 }
 
 /// A streamed answer (an operation marked `x-steward-stream`): its lines in

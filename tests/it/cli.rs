@@ -103,18 +103,27 @@ fn secrets_are_shown_once_by_the_start_that_generated_them_and_configured_ones_n
     };
     let storj_token = shown_after("storj:     Authorization token generated");
     let argo_key = shown_after("argo:      super_admin x-api-key generated");
+    let lighthouse_password = first
+        .lines()
+        .find(|line| line.contains("lighthouse: user admin@lighthouse.local (AuthLevel 10) created with password "))
+        .and_then(|line| line.split("with password ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("{first}"))
+        .to_owned();
+    assert_eq!(lighthouse_password.len(), 64, "{first}");
     assert_eq!((storj_token.len(), argo_key.len()), (64, 64), "{first}");
     let second = banner(&[("STEWARD_DATABASE_URL", &url)]);
-    for shown in [&generated, &storj_token, &argo_key] {
+    for shown in [&generated, &storj_token, &argo_key, &lighthouse_password] {
         assert!(!second.contains(shown.as_str()), "{second}");
     }
+    assert!(second.contains("lighthouse: user admin@lighthouse.local (password as first printed)"), "{second}");
     assert!(second.contains("secret kept in the database"), "{second}");
     assert!(second.contains("storj:     Authorization token as first printed"), "{second}");
     assert!(second.contains("argo:      super_admin x-api-key as first printed"), "{second}");
     // The generated Storj token and ARGO key are kept only as hashes.
     let stored = std::fs::read(dir.path().join("b.db")).unwrap();
     let wal = std::fs::read(dir.path().join("b.db-wal")).unwrap_or_default();
-    for secret in [&storj_token, &argo_key] {
+    for secret in [&storj_token, &argo_key, &lighthouse_password] {
         let found = |bytes: &[u8]| bytes.windows(secret.len()).any(|w| w == secret.as_bytes());
         assert!(!found(&stored) && !found(&wal), "{secret} stored in the clear");
     }
@@ -126,6 +135,8 @@ fn secrets_are_shown_once_by_the_start_that_generated_them_and_configured_ones_n
         ("STEWARD_MC_JWT_SECRET", "configured-jwt-s3cret-configured-jwt-s3cret"),
         ("STEWARD_STORJ_ADMIN_TOKEN", "configured-storj-s3cret"),
         ("STEWARD_ARGO_ADMIN_KEY", "configured-argo-s3cret"),
+        ("STEWARD_LIGHTHOUSE_ADMIN_PASSWORD", "configured-lighthouse-s3cret"),
+        ("STEWARD_LIGHTHOUSE_TOKEN_KEY", &"5e".repeat(32)),
     ]);
     assert!(!configured.contains("s3cret"), "{configured}");
 }

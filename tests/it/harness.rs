@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 
 use sea_orm::{ConnectionTrait, Database};
-use steward::config::{ArgoConfig, Config, MailConfig, McConfig, ScaleliteConfig, StorjConfig};
+use steward::config::{ArgoConfig, Config, LighthouseConfig, MailConfig, McConfig, ScaleliteConfig, StorjConfig};
 use tokio::sync::oneshot;
 
 pub const SECRET: &str = "sha1-secret";
@@ -17,6 +17,8 @@ pub const MC_ADMIN_PASSWORD: &str = "mexadminfastedgecloudinfra";
 /// MC's pause after a failed login (3 s in production), shortened so tests
 /// stay quick; it is also the shortest lockout.
 pub const MC_BAD_AUTH_DELAY_MS: u64 = 100;
+pub const LIGHTHOUSE_ADMIN: &str = "admin@lighthouse.local";
+pub const LIGHTHOUSE_ADMIN_PASSWORD: &str = "lighthouse-admin-password";
 const POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 #[derive(Clone, Copy, Debug)]
@@ -134,6 +136,10 @@ impl TestServer {
                 bad_auth_delay: std::time::Duration::from_millis(MC_BAD_AUTH_DELAY_MS),
                 rate_limit: options.mc_rate_limit,
                 ..McConfig::default()
+            },
+            lighthouse: LighthouseConfig {
+                admin_password: Some(LIGHTHOUSE_ADMIN_PASSWORD.to_owned()),
+                ..LighthouseConfig::default()
             },
             mail: MailConfig {
                 smtp_url: options.smtp_port.map(|port| format!("smtp://127.0.0.1:{port}")),

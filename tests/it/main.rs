@@ -4,6 +4,10 @@
 mod argo;
 mod cli;
 mod harness;
+mod lighthouse;
+mod lighthouse_apps;
+mod lighthouse_beacon;
+mod lighthouse_beacons;
 mod mc_access;
 mod mc_app_insts;
 mod mc_apps;

@@ -53,6 +53,7 @@ fn operations(spec: &Value, surface: &str) -> BTreeMap<String, Operation> {
 
 async fn runtime_spec(surface: &str) -> Value {
     let db = steward::db::connect("sqlite::memory:").await.expect("db");
+    let db_for_lighthouse = db.clone();
     let services = steward::server::Services::new(
         steward::surfaces::scalelite::Scalelite::new(db.clone(), true),
         steward::surfaces::storj::Storj::new(db.clone()),
@@ -66,6 +67,13 @@ async fn runtime_spec(surface: &str) -> Value {
                 superuser: "mexadmin".into(),
             },
             std::sync::Arc::new(steward::surfaces::mc::mail::DevMailer::default()),
+        ),
+        steward::surfaces::lighthouse::Lighthouse::new(
+            steward::surfaces::lighthouse::session::Sessions {
+                db: db_for_lighthouse,
+                lifetime: std::time::Duration::from_secs(60),
+            },
+            steward::surfaces::lighthouse::tokens::Sealer::new(&[0; 32]),
         ),
     );
     let spec = services.runtime_spec(surface).unwrap_or_else(|| panic!("no runtime spec for {surface}"));
@@ -107,6 +115,8 @@ async fn every_spec_operation_is_served() {
     // MC answers an unrouted /auth/ path without a token with the same 401
     // as a routed one, so MC's operations are called logged in.
     let mc_token = crate::mc_client::admin(&server).await;
+    // Lighthouse answers every path without a session with the same 401.
+    let lighthouse_cookie = crate::lighthouse::login_admin(&server).await;
     for spec in SPECS {
         let written: Value = serde_json::from_str(spec.json).unwrap();
         for key in operations(&written, spec.name).keys() {
@@ -117,7 +127,11 @@ async fn every_spec_operation_is_served() {
                 "mc" => format!("Bearer {mc_token}"),
                 _ => crate::harness::STORJ_TOKEN.to_owned(),
             };
-            let request = server.client.request(method, server.url(&path)).header("authorization", authorization);
+            let request = server
+                .client
+                .request(method, server.url(&path))
+                .header("authorization", authorization)
+                .header("cookie", &lighthouse_cookie);
             let reply = crate::scalelite_client::send(request).await;
             let unrouted = [
                 steward::surfaces::Unmatched::Scalelite.respond(false),
@@ -126,6 +140,7 @@ async fn every_spec_operation_is_served() {
                 steward::surfaces::Unmatched::Argo { options: false }.respond(false),
                 steward::surfaces::mc::echo_unmatched(false),
                 steward::surfaces::mc::echo_unmatched(true),
+                steward::surfaces::lighthouse::unmatched(true),
             ];
             for answer in unrouted {
                 let status = answer.status().as_u16();

@@ -9,6 +9,7 @@ mod m0006_mc_sessions;
 mod m0007_mc_controllers;
 mod m0008_mc_regional_objects;
 mod m0009_mc_org_cloudlet_pools;
+mod m0010_lighthouse;
 
 use sea_orm_migration::prelude::*;
 
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_mc_controllers::Migration),
             Box::new(m0008_mc_regional_objects::Migration),
             Box::new(m0009_mc_org_cloudlet_pools::Migration),
+            Box::new(m0010_lighthouse::Migration),
         ]
     }
 }

@@ -1,0 +1,115 @@
+//! Steward as the beacons' client: `GET /vms` with the `Token` header, and
+//! Docker Remote API calls through the beacon's `/d/<instance>/<call>`
+//! proxy, as the original's `refreshVMListOf` and `MakeDockerRequest`.
+
+use std::time::Duration;
+
+/// A VM as the beacon lists it (`structs.VM`).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Vm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub port: String,
+    #[serde(default)]
+    pub version: String,
+    #[serde(default, rename = "canAccessDocker")]
+    pub can_access_docker: bool,
+}
+
+impl Vm {
+    /// The instance address Lighthouse records: `<address>:<port>/<version>`.
+    pub fn instance_address(&self) -> String {
+        format!("{}:{}/{}", self.address, self.port, self.version)
+    }
+}
+
+#[derive(Clone)]
+pub struct BeaconHttp {
+    client: reqwest::Client,
+}
+
+/// The answer to one Docker call: its status and body, or why there was
+/// none.
+pub type DockerAnswer = Result<(u16, bytes::Bytes), String>;
+
+impl BeaconHttp {
+    pub fn new() -> Self {
+        // Beacons are addressed directly, as the original did (no
+        // environment proxy); calls are bounded so a dead host cannot hold
+        // a deployment forever.
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(300))
+            .build()
+            .unwrap_or_default();
+        Self { client }
+    }
+
+    /// The beacon's VMs. The error names the failure without echoing what
+    /// answered (an address may be anything a user typed).
+    pub async fn vms(&self, address: &str, token: &str) -> Result<Vec<Vm>, String> {
+        let url = reqwest::Url::parse(&format!("http://{address}/vms"))
+            .map_err(|_| format!("beacon address {address:?} is not a host"))?;
+        let response = self
+            .client
+            .get(url)
+            .header("Token", token)
+            .timeout(Duration::from_secs(15))
+            .send()
+            .await
+            .map_err(|e| format!("beacon unreachable: {}", without_url(&e)))?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(format!("beacon answered {}", status.as_u16()));
+        }
+        let body = response.bytes().await.map_err(|e| format!("beacon unreachable: {}", without_url(&e)))?;
+        serde_json::from_slice(&body).map_err(|_| "beacon answered something other than a VM list".to_owned())
+    }
+
+    /// One Docker call to `instance` through its beacon.
+    pub async fn docker(
+        &self,
+        beacon: &str,
+        token: &str,
+        instance: &str,
+        method: &str,
+        endpoint: &str,
+        body: &str,
+    ) -> DockerAnswer {
+        let url = format!("http://{beacon}/d/{instance}/{endpoint}");
+        let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
+        let response = self
+            .client
+            .request(method, url)
+            .header("Token", token)
+            .header("Content-Type", "application/json")
+            .body(body.to_owned())
+            .send()
+            .await
+            .map_err(|e| without_url(&e))?;
+        let status = response.status().as_u16();
+        let body = response.bytes().await.map_err(|e| without_url(&e))?;
+        Ok((status, body))
+    }
+}
+
+impl Default for BeaconHttp {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn without_url(error: &reqwest::Error) -> String {
+    let kind = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "connection refused"
+    } else {
+        "request failed"
+    };
+    kind.to_owned()
+}

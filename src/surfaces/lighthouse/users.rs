@@ -1,0 +1,173 @@
+//! Logging in and out, and the users API (`auth/users.go`): list, get,
+//! update and create, under the AuthLevel rules of `rules.rs`.
+
+use poem::http::StatusCode;
+use sea_orm::TransactionTrait;
+
+use super::Lighthouse;
+use super::api::*;
+use super::errors::{self, LighthouseError};
+use super::rules::{self, Party, Refusal};
+use super::session::{self, LighthouseCaller};
+use super::store::{self, Kind};
+use crate::auth::password::{self, HashError};
+
+fn hash_error(error: HashError) -> LighthouseError {
+    match error {
+        HashError::Busy => LighthouseError::busy(),
+        HashError::Failed(reason) => LighthouseError::internal("auth", reason),
+    }
+}
+
+fn db(error: sea_orm::DbErr) -> LighthouseError {
+    LighthouseError::db("users", error)
+}
+
+fn party(caller: &LighthouseCaller) -> Party<'_> {
+    Party { email: &caller.email, auth_level: caller.auth_level }
+}
+
+/// A stand-in hash, so an unknown email costs the time a wrong password
+/// does.
+static DECOY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+
+pub async fn login(lighthouse: &Lighthouse, form: LoginForm) -> Result<LoginResponse, LighthouseError> {
+    let email = form.email.unwrap_or_default();
+    let given = form.password.unwrap_or_default();
+    let found = store::user(&lighthouse.db, &email).await.map_err(|e| LighthouseError::db("auth", e))?;
+    let matches = match &found {
+        Some(user) => password::verify(given, user.password_hash.clone()).await.map_err(hash_error)?,
+        None => {
+            let decoy =
+                DECOY.get_or_try_init(|| password::hash("decoy password".to_owned())).await.map_err(hash_error)?;
+            password::verify(given, decoy.clone()).await.map_err(hash_error)?;
+            false
+        }
+    };
+    let Some(user) = found.filter(|_| matches) else {
+        return Err(LighthouseError::bad_login());
+    };
+    let value = session::start(&lighthouse.sessions, &user.email).await.map_err(|e| LighthouseError::db("auth", e))?;
+    let cookie = session::set_cookie(&value, lighthouse.sessions.lifetime);
+    Ok(LoginResponse::Prerendered(
+        poem::Response::builder().status(StatusCode::OK).header(poem::http::header::SET_COOKIE, cookie).finish(),
+    ))
+}
+
+/// The session itself is ended by `session::edges`, which sees the cookie.
+pub fn logout() -> LogoutResponse {
+    LogoutResponse::Prerendered(
+        poem::Response::builder()
+            .status(StatusCode::OK)
+            .header(poem::http::header::SET_COOKIE, session::clear_cookie())
+            .finish(),
+    )
+}
+
+pub async fn list(lighthouse: &Lighthouse, caller: &LighthouseCaller) -> Result<EmailList, LighthouseError> {
+    let users = store::users(&lighthouse.db).await.map_err(db)?;
+    Ok(users
+        .into_iter()
+        .filter(|user| rules::sees(party(caller), Party { email: &user.email, auth_level: user.auth_level }))
+        .map(|user| user.email)
+        .collect())
+}
+
+fn not_found() -> LighthouseError {
+    LighthouseError::users(StatusCode::NOT_FOUND, errors::USER_ACCESS)
+}
+
+pub async fn get(lighthouse: &Lighthouse, caller: &LighthouseCaller, email: &str) -> Result<UserInfo, LighthouseError> {
+    let user = store::user(&lighthouse.db, email).await.map_err(db)?.ok_or_else(not_found)?;
+    if !rules::sees(party(caller), Party { email: &user.email, auth_level: user.auth_level }) {
+        return Err(not_found());
+    }
+    let permissions = Permissions {
+        applications: store::levels(&lighthouse.db, &user.email, Kind::Applications).await.map_err(db)?,
+        beacons: store::levels(&lighthouse.db, &user.email, Kind::Beacons).await.map_err(db)?,
+    };
+    Ok(UserInfo { email: user.email, auth_level: user.auth_level, permissions })
+}
+
+pub async fn update(
+    lighthouse: &Lighthouse,
+    caller: &LighthouseCaller,
+    email: &str,
+    change: UserUpdate,
+) -> Result<(), LighthouseError> {
+    // Hashed before the transaction: hashing holds no lock. An empty
+    // password means "unchanged" (a form left blank), never an empty one.
+    let hash = match change.password.filter(|p| !p.is_empty()) {
+        Some(password) => Some(password::hash(password).await.map_err(hash_error)?),
+        None => None,
+    };
+    let beacons = change.beacons.unwrap_or_default();
+    let txn = crate::db::begin_write(&lighthouse.db).await.map_err(db)?;
+    // Both rows locked: the caller's levels and the target's decide.
+    let me =
+        store::user_for_update(&txn, &caller.email).await.map_err(db)?.ok_or_else(LighthouseError::not_logged_in)?;
+    let target = store::user_for_update(&txn, email).await.map_err(db)?.ok_or_else(not_found)?;
+    let caller_party = Party { email: &me.email, auth_level: me.auth_level };
+    let target_party = Party { email: &target.email, auth_level: target.auth_level };
+    if !rules::sees(caller_party, target_party) {
+        return Err(not_found());
+    }
+    let caller_beacons = store::levels(&txn, &me.email, Kind::Beacons).await.map_err(db)?;
+    let target_beacons = store::levels(&txn, &target.email, Kind::Beacons).await.map_err(db)?;
+    let checked =
+        rules::check_update(caller_party, &caller_beacons, target_party, &target_beacons, change.auth_level, &beacons);
+    match checked {
+        Err(Refusal::BadRequest) => {
+            return Err(LighthouseError::users(StatusCode::BAD_REQUEST, errors::USER_NOT_UPDATED));
+        }
+        Err(Refusal::Forbidden) => return Err(LighthouseError::users(StatusCode::FORBIDDEN, errors::USER_NOT_UPDATED)),
+        Ok(()) => {}
+    }
+    let level = change.auth_level.unwrap_or(target.auth_level);
+    let target_email = target.email.clone();
+    store::set_user(&txn, target, level, hash).await.map_err(db)?;
+    for (beacon, level) in &beacons {
+        store::set_level(&txn, &target_email, Kind::Beacons, beacon, *level).await.map_err(db)?;
+    }
+    store::audit(&txn, &caller.email, "updateUser", &target_email).await.map_err(db)?;
+    txn.commit().await.map_err(db)
+}
+
+pub async fn create(lighthouse: &Lighthouse, caller: &LighthouseCaller, new: NewUser) -> Result<(), LighthouseError> {
+    if caller.auth_level < rules::CREATE_USER {
+        return Err(LighthouseError::users(StatusCode::FORBIDDEN, errors::USER_ACCESS));
+    }
+    let email = new.email.unwrap_or_default();
+    let password = new.password.unwrap_or_default();
+    if email.is_empty() || password.is_empty() {
+        return Err(LighthouseError::users(StatusCode::BAD_REQUEST, "users: email and password are required"));
+    }
+    let hash = password::hash(password).await.map_err(hash_error)?;
+    let txn = lighthouse.db.begin().await.map_err(db)?;
+    let inserted = store::insert_user(&txn, &email, hash, rules::ACCESS).await;
+    match inserted {
+        Err(error) if crate::db::is_unique_violation(&error) => {
+            return Err(LighthouseError::users(StatusCode::BAD_REQUEST, errors::KEY_EXISTS));
+        }
+        other => other.map_err(db)?,
+    }
+    store::audit(&txn, &caller.email, "createUser", &email).await.map_err(db)?;
+    txn.commit().await.map_err(db)
+}
+
+/// Creates the bootstrap user with AuthLevel 10 unless it exists; whether
+/// this call created it.
+pub async fn ensure_admin(db: &sea_orm::DatabaseConnection, email: &str, password: &str) -> Result<bool, String> {
+    if store::user(db, email).await.map_err(|e| e.to_string())?.is_some() {
+        return Ok(false);
+    }
+    let hash = password::hash(password.to_owned()).await.map_err(|e| e.to_string())?;
+    match store::insert_user(db, email, hash, ADMIN_AUTH_LEVEL).await {
+        Ok(()) => Ok(true),
+        // Another replica created it first.
+        Err(error) if crate::db::is_unique_violation(&error) => Ok(false),
+        Err(error) => Err(error.to_string()),
+    }
+}
+
+pub const ADMIN_AUTH_LEVEL: i64 = 10;
