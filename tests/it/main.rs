@@ -8,6 +8,7 @@ mod lighthouse;
 mod lighthouse_apps;
 mod lighthouse_beacon;
 mod lighthouse_beacons;
+mod lighthouse_races;
 mod mc_access;
 mod mc_app_insts;
 mod mc_apps;
