@@ -35,7 +35,8 @@ for spec in "$root"/openapi/*.yaml; do surfaces+=("$(basename "$spec" .yaml)"); 
 # Nothing from the caller's environment (or a ./steward.toml: the server
 # starts in the temp dir) changes what the tests see.
 unset STEWARD_CONFIG STEWARD_MC_JWT_SECRET STEWARD_SMTP_URL STEWARD_METRICS_LISTEN \
-  STEWARD_MAIL_FROM STEWARD_MAIL_LOG_BODIES STEWARD_LOG_FORMAT
+  STEWARD_MAIL_FROM STEWARD_MAIL_LOG_BODIES STEWARD_LOG_FORMAT \
+  STEWARD_LIGHTHOUSE_SESSION_HOURS STEWARD_LIGHTHOUSE_TOKEN_KEY
 export STEWARD_MC_VERIFY_EMAIL=false
 export STEWARD_MC_RATE_LIMIT=true
 export STEWARD_LISTEN=127.0.0.1:$port
@@ -47,6 +48,8 @@ export STEWARD_ARGO_ADMIN_KEY=clients-argo-key-4d8a02
 export STEWARD_MC_ADMIN_USER=mexadmin
 export STEWARD_MC_ADMIN_PASSWORD='Clients-mc-admin-passphrase-ochre-lantern-73'
 export STEWARD_MC_BAD_AUTH_DELAY_MS=10
+export STEWARD_LIGHTHOUSE_ADMIN_EMAIL=admin@lighthouse.local
+export STEWARD_LIGHTHOUSE_ADMIN_PASSWORD='Clients-lighthouse-admin-passphrase-amber-harbor-41'
 export STEWARD_URL=http://127.0.0.1:$port
 export STEWARD_CLIENTS_OUT=$out
 export PYTHONDONTWRITEBYTECODE=1

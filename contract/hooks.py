@@ -3,9 +3,18 @@
 MC: calls under /api/v1/auth/ carry the superuser's bearer token, from one
 login at the first such call.
 
-MC regional shows stream newline-delimited JSON (`x-steward-stream` in
-the spec): every line is checked against the documented line schema, and
-schemathesis' own check then sees the first line.
+Lighthouse: calls under /api/v0.2/ (but the login and the logout) carry
+the `auth` session cookie of one login as the bootstrap user, at the first
+such call. Login and logout end only the session their own request
+carries, and they never get the cookie, so it stays valid for the whole
+run. Beacons are connected at 127.0.0.1:9 whatever address was generated:
+nothing listens there, so Steward calls no host on the network and answers
+the documented 502 at once.
+
+MC regional shows and Lighthouse's deployments stream newline-delimited
+JSON (`x-steward-stream` in the spec): every line is checked against the
+documented line schema, and schemathesis' own check then sees the first
+line.
 
 Scalelite: every call is signed like a real client signs it, with the
 checksum of action name + query string + secret. The query is encoded the
@@ -15,6 +24,7 @@ import hashlib
 import json
 import os
 import urllib.request
+from http.cookies import SimpleCookie
 from urllib.parse import urlencode
 
 import schemathesis
@@ -27,6 +37,14 @@ MC_ADMIN = os.environ.get("STEWARD_MC_ADMIN_USER", "mexadmin")
 MC_PASSWORD = os.environ.get("STEWARD_MC_ADMIN_PASSWORD", "contract-mc-Password-9x7")
 MC_PASSWORD_PLACEHOLDER = "<password from the start banner>"
 _mc_token = None
+LIGHTHOUSE_PREFIX = "/api/v0.2/"
+LIGHTHOUSE_SESSION_FREE = ("/api/v0.2/login", "/api/v0.2/logout")
+LIGHTHOUSE_ADMIN = os.environ.get("STEWARD_LIGHTHOUSE_ADMIN_EMAIL", "admin@lighthouse.local")
+LIGHTHOUSE_PASSWORD = os.environ.get("STEWARD_LIGHTHOUSE_ADMIN_PASSWORD", "contract-lighthouse-Password-5v3")
+# Connection refused at once: the documented 502, and no call to a host
+# schemathesis made up.
+LIGHTHOUSE_NO_BEACON = "127.0.0.1:9"
+_lighthouse_session = None
 
 
 def _mc_login(base_url):
@@ -40,6 +58,22 @@ def _mc_login(base_url):
         with urllib.request.urlopen(request) as response:
             _mc_token = json.load(response)["token"]
     return _mc_token
+
+
+def _lighthouse_login(base_url):
+    """Logs in once as Lighthouse's bootstrap user: the `auth` cookie's value."""
+    global _lighthouse_session
+    if _lighthouse_session is None:
+        body = json.dumps({"Email": LIGHTHOUSE_ADMIN, "Password": LIGHTHOUSE_PASSWORD}).encode()
+        request = urllib.request.Request(
+            f"{base_url}/api/v0.2/login", data=body, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request) as response:
+            cookies = SimpleCookie()
+            for header in response.headers.get_all("Set-Cookie") or []:
+                cookies.load(header)
+        _lighthouse_session = cookies["auth"].value
+    return _lighthouse_session
 
 
 def _requests_query(query):
@@ -68,6 +102,12 @@ def before_call(ctx, case, **kwargs):
     if case.path.startswith("/api/v1/auth/"):
         base_url = os.environ["STEWARD_CONTRACT_URL"]
         case.headers = {**(case.headers or {}), "Authorization": f"Bearer {_mc_login(base_url)}"}
+        return
+    if case.path.startswith(LIGHTHOUSE_PREFIX) and case.path not in LIGHTHOUSE_SESSION_FREE:
+        session = _lighthouse_login(os.environ["STEWARD_CONTRACT_URL"])
+        case.headers = {**(case.headers or {}), "Cookie": f"auth={session}"}
+        if case.path == "/api/v0.2/beacons/create" and isinstance(case.body, dict):
+            case.body = {**case.body, "Address": LIGHTHOUSE_NO_BEACON}
         return
     if case.path.startswith(STORJ_PREFIXES):
         case.headers = {**(case.headers or {}), "Authorization": STORJ_TOKEN}

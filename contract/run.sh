@@ -2,8 +2,9 @@
 # Runs schemathesis against every served spec of a freshly started Steward,
 # once on a fresh SQLite database and once on a throwaway PostgreSQL one
 # (skipped when PostgreSQL is unreachable, unless REQUIRE_POSTGRES=1),
-# signing Scalelite calls via hooks.py. Fails on any 5xx, undocumented
-# status, wrong content type or response-schema violation.
+# authenticating every surface's calls (signing Scalelite's) via hooks.py.
+# Fails on any 5xx, undocumented status, wrong content type or
+# response-schema violation.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${STEWARD_BIN:-$root/target/debug/steward}
@@ -25,6 +26,7 @@ export STEWARD_SCALELITE_MULTITENANCY=true
 export STEWARD_STORJ_ADMIN_TOKEN=contract-token
 export STEWARD_ARGO_ADMIN_KEY=contract-argo-key
 export STEWARD_MC_ADMIN_PASSWORD=contract-mc-Password-9x7
+export STEWARD_LIGHTHOUSE_ADMIN_PASSWORD=contract-lighthouse-Password-5v3
 # Failed logins pause 3 s in MC; schemathesis sends many.
 export STEWARD_MC_BAD_AUTH_DELAY_MS=10
 export STEWARD_CONTRACT_URL=http://127.0.0.1:$port
@@ -43,9 +45,10 @@ run_against() {
   (
     cd "$root/contract"
     failed=0
-    for surface in ${SURFACES:-scalelite storj argo mc}; do
+    for surface in ${SURFACES:-scalelite storj argo mc lighthouse}; do
       echo "== schemathesis ($database): $surface"
-      "$venv/bin/schemathesis" run "http://127.0.0.1:$port/openapi/$surface.json" \
+      "$venv/bin/schemathesis" --config-file "$root/contract/schemathesis.toml" \
+        run "http://127.0.0.1:$port/openapi/$surface.json" \
         --url "http://127.0.0.1:$port" \
         --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
         --max-examples "${MAX_EXAMPLES:-40}" \

@@ -7,6 +7,8 @@
 // Environment: STEWARD_URL (the running server, e.g. http://127.0.0.1:18282),
 // STEWARD_SCALELITE_SECRET, STEWARD_STORJ_ADMIN_TOKEN, STEWARD_ARGO_ADMIN_KEY,
 // STEWARD_MC_ADMIN_USER (default mexadmin), STEWARD_MC_ADMIN_PASSWORD,
+// STEWARD_LIGHTHOUSE_ADMIN_EMAIL (default admin@lighthouse.local),
+// STEWARD_LIGHTHOUSE_ADMIN_PASSWORD,
 // STEWARD_CLIENTS_OUT (screenshots go to $STEWARD_CLIENTS_OUT/screenshots/),
 // CHROMIUM (default /usr/bin/chromium; nothing here downloads a browser).
 
@@ -28,6 +30,7 @@ const SPECS = [
   { name: 'storj', label: 'Storj satellite admin API' },
   { name: 'argo', label: 'ARGO web-api tenants admin' },
   { name: 'mc', label: 'EdgeXR Master Controller API (identity)' },
+  { name: 'lighthouse', label: 'Lighthouse API v0.2' },
 ];
 
 // The whole file stays under 90 s: every step is bounded, and each test's
@@ -123,7 +126,8 @@ function exchanges(page) {
     seen.push(
       `${request.method()} ${url.pathname}${redactChecksum(url.search)} ` +
         `[accept: ${headers.accept ?? '-'}; content-type: ${headers['content-type'] ?? '-'}; ` +
-        `authorization: ${headers.authorization ? 'set' : '-'}; x-api-key: ${headers['x-api-key'] ? 'set' : '-'}]` +
+        `authorization: ${headers.authorization ? 'set' : '-'}; x-api-key: ${headers['x-api-key'] ? 'set' : '-'}; ` +
+        `cookie: ${headers.cookie ? 'set' : '-'}]` +
         ` -> ${response?.status() ?? 'no answer'} ${answer.slice(0, 300)}`,
     );
   });
@@ -365,5 +369,35 @@ test('MC: login in the page, then currentUser with the bearer token', { timeout:
     assert2xx(answer, 'POST /api/v1/auth/user/current', log);
     const user = parseJson(answer, 'POST /api/v1/auth/user/current', log);
     assert.equal(user.Name?.toLowerCase(), username.toLowerCase(), `currentUser: the admin, got ${answer.text.slice(0, 400)}`);
+  });
+});
+
+test('Lighthouse: login in the page, then listUsers with the session cookie', { timeout: budget(25_000) + SHOT_MS + 2_000 }, async (t) => {
+  const email = process.env.STEWARD_LIGHTHOUSE_ADMIN_EMAIL || 'admin@lighthouse.local';
+  const password = env('STEWARD_LIGHTHOUSE_ADMIN_PASSWORD');
+  await inPage(t, 'lighthouse', budget(20_000), async (page, log) => {
+    const spec = await fetchSpec('lighthouse');
+    await openDocs(page);
+    await selectDefinition(page, 'Lighthouse API v0.2', spec.info.title);
+
+    // Log in with "Try it out": the answer sets the HttpOnly `auth` cookie,
+    // which the browser keeps and sends with the page's later calls (the
+    // Authorize dialog cannot set a cookie).
+    const login = await tryItOut(page, 'session', 'login');
+    await login.locator('textarea.body-param__text').fill(JSON.stringify({ Email: email, Password: password }, null, 2));
+    const loggedIn = await execute(page, login);
+    assert2xx(loggedIn, 'POST /api/v0.2/login', log);
+    const cookies = await page.context().cookies(BASE);
+    assert.ok(
+      cookies.some((c) => c.name === 'auth' && c.httpOnly && /^[0-9a-f]{64}$/.test(c.value)),
+      `login: the browser keeps an HttpOnly auth cookie, has ${JSON.stringify(cookies.map((c) => c.name))}\n${log.text()}`,
+    );
+    await collapse(login);
+
+    const op = await tryItOut(page, 'users', 'listUsers');
+    const answer = await execute(page, op);
+    assert2xx(answer, 'GET /api/v0.2/users/list', log);
+    const emails = parseJson(answer, 'GET /api/v0.2/users/list', log);
+    assert.ok(Array.isArray(emails) && emails[0] === email, `listUsers: the admin first, got ${answer.text.slice(0, 400)}`);
   });
 });

@@ -15,6 +15,7 @@ import hashlib
 import importlib
 import os
 import pathlib
+import re
 import sys
 import uuid
 
@@ -236,5 +237,54 @@ def mc_login(anonymous, username, password):
 def mc_admin(mc_anonymous):
     client, result = mc_login(mc_anonymous, env("STEWARD_MC_ADMIN_USER"), env("STEWARD_MC_ADMIN_PASSWORD"))
     assert result.admin is True
+    with client:
+        yield client
+
+
+# `auth=<session>; Path=/; Max-Age=<STEWARD_LIGHTHOUSE_SESSION_HOURS, default
+# 720, in seconds>; HttpOnly; SameSite=Lax`: the session is 32 random bytes.
+LIGHTHOUSE_COOKIE = re.compile(r"auth=([0-9a-f]{64}); Path=/; Max-Age=2592000; HttpOnly; SameSite=Lax")
+
+
+def lighthouse_client(session=None):
+    """A client of the Lighthouse API sending `Cookie: auth=<session>`
+    when given one. The spec declares the session as an apiKey in a
+    cookie, which openapi-python-client does not apply, so it goes into
+    the generated client's cookies."""
+    from steward_lighthouse import Client
+
+    cookies = {"auth": session} if session is not None else {}
+    return Client(base_url=BASE_URL, cookies=cookies, timeout=TIMEOUT, raise_on_unexpected_status=True)
+
+
+def lighthouse_login(email, password):
+    """Logs in through the generated `login` operation and answers a client
+    sending the session cookie the login set, and the session's value.
+
+    The login goes through a client of its own: httpx keeps cookies, and a
+    login (like a logout) ends the session its request carries, so logging
+    in a second user through a client holding the first one's cookie would
+    end the first session."""
+    from steward_lighthouse.api.session import login
+    from steward_lighthouse.models import LoginForm
+
+    with lighthouse_client() as anonymous:
+        response = login.sync_detailed(client=anonymous, body=LoginForm(email=email, password=password))
+    assert response.status_code == 200, response.content
+    assert (response.content, response.parsed) == (b"", None)
+    match = LIGHTHOUSE_COOKIE.fullmatch(response.headers["set-cookie"])
+    assert match, f"login set {response.headers['set-cookie']!r}"
+    return lighthouse_client(match.group(1)), match.group(1)
+
+
+@pytest.fixture
+def lighthouse_anonymous():
+    with lighthouse_client() as client:
+        yield client
+
+
+@pytest.fixture
+def lighthouse_admin():
+    client, _ = lighthouse_login(env("STEWARD_LIGHTHOUSE_ADMIN_EMAIL"), env("STEWARD_LIGHTHOUSE_ADMIN_PASSWORD"))
     with client:
         yield client
