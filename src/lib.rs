@@ -111,6 +111,10 @@ pub async fn prepare(config: &Config) -> anyhow::Result<(DatabaseConnection, Boo
         surfaces::lighthouse::users::ensure_admin(&db, &config.lighthouse.admin_email, &lighthouse_password)
             .await
             .map_err(|e| anyhow::anyhow!("creating the Lighthouse admin: {e}"))?;
+    let swept = surfaces::lighthouse::sweep_unfinished_applications(&db).await?;
+    if swept > 0 {
+        tracing::info!(swept, "removed Lighthouse applications whose first deployment never finished");
+    }
     let lighthouse_token_key = match config.lighthouse.token_key {
         Some(key) => key,
         None => {

@@ -153,7 +153,7 @@ def test_beacons_without_a_beacon(lighthouse_admin):
 
     # Without a level on it, a beacon's instances are an empty list.
     for refresh in (False, True):
-        listed = list_beacon_instances.sync_detailed(NO_BEACON, client=lighthouse_admin, refresh=refresh)
+        listed = list_beacon_instances.sync_detailed(NO_BEACON, client=lighthouse_admin, refresh=str(refresh))
         assert parsed(listed, [Instance]) == []
     refreshed = refresh_beacon.sync_detailed(NO_BEACON, client=lighthouse_admin)
     assert error(refreshed, 404) == ("beacons", "databases: result was empty")
@@ -173,7 +173,7 @@ def test_beacons_without_a_beacon(lighthouse_admin):
 def test_applications_without_a_beacon(lighthouse_admin):
     assert parsed(list_applications.sync_detailed(client=lighthouse_admin), [Application]) == []
     name = unique("app")
-    history = get_application_history.sync_detailed(name, client=lighthouse_admin, count=5)
+    history = get_application_history.sync_detailed(name, client=lighthouse_admin, count="5")
     assert error(history, 404) == ("applications", "applications: unknown application ID")
     assert error(start_application.sync_detailed(name, client=lighthouse_admin), 404) == (
         "applications",

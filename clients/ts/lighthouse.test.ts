@@ -138,7 +138,7 @@ test("beacons and aliases without a beacon", async () => {
   // Without a level on it, a beacon's instances are an empty list.
   for (const refresh of [false, true]) {
     const instances = await lighthouse.GET("/api/v0.2/beacons/list/{Beacon}", {
-      params: { path: { Beacon: NO_BEACON }, query: { refresh } },
+      params: { path: { Beacon: NO_BEACON }, query: { refresh: String(refresh) } },
     });
     assert.deepEqual(conforms("lighthouse", "Instance[]", instances.data), []);
   }

@@ -125,6 +125,20 @@ pub trait Authorize<C, E> {
     async fn authorize(&self, caller: &C, permission: &Permission, body: Option<&serde_json::Value>) -> Result<(), E>;
 }
 
+/// A cookie's value among the request's `Cookie` headers (read directly:
+/// poem's cookie jar needs a middleware the surfaces do not use).
+pub fn cookie(request: &poem::Request, name: &str) -> Option<String> {
+    request
+        .headers()
+        .get_all(poem::http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.trim_matches('"').to_owned())
+}
+
 pub fn json_response(status: StatusCode, value: &serde_json::Value) -> Response {
     Response::builder().status(status).header(CONTENT_TYPE, "application/json; charset=utf-8").body(value.to_string())
 }

@@ -130,6 +130,21 @@ on_both_databases!(lighthouse_sessions_start_end_and_guard_every_path, |server| 
     .await;
     assert_eq!(failed.status, 401);
     assert_eq!(call(&server, &cookie, "GET", "/api/v0.2/users/list", None).await.status, 401);
+    // ... but an unknown email leaves it alone, as the original's did.
+    let cookie = login_admin(&server).await;
+    let unknown = send(
+        server
+            .client
+            .post(server.url("/api/v0.2/login"))
+            .header("cookie", &cookie)
+            .json(&json!({"Email": "nobody", "Password": "wrong"})),
+    )
+    .await;
+    assert_eq!(unknown.status, 401);
+    assert_eq!(call(&server, &cookie, "GET", "/api/v0.2/users/list", None).await.status, 200);
+    // An unrouted path with a dead session is the middleware's 401.
+    let forged = call(&server, "auth=forged", "GET", "/api/v0.2/nothing", None).await;
+    assert_eq!((forged.status, forged.body.as_str()), (401, NOT_LOGGED_IN));
 
     // Only the session's digest is stored.
     let db = sea_orm::Database::connect(&server.database_url).await.unwrap();

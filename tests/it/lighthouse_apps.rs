@@ -59,7 +59,8 @@ on_both_databases!(lighthouse_applications_deploy_start_stop_update_and_revert, 
     connect(&server, &admin, &beacon, "lab").await;
     let one = beacon.instance("one");
 
-    let (status, lines) = create_web(&server, &admin, &beacon, "?start=true&forcePull=true").await;
+    // Flags as Go's strconv.ParseBool reads them.
+    let (status, lines) = create_web(&server, &admin, &beacon, "?start=1&forcePull=True").await;
     assert_eq!(status, 200);
     let expected = [
         ("Starting", "images/create?fromImage=nginx:1.27"),
@@ -103,16 +104,29 @@ on_both_databases!(lighthouse_applications_deploy_start_stop_update_and_revert, 
     );
     let create_call = &beacon.docker.calls_for(&one)[1];
     assert_eq!(serde_json::from_str::<Value>(&create_call.body).unwrap(), json!({"Image": "nginx:1.27"}));
+    // A flag Go cannot read is false: nothing is pulled or started.
+    let other = json!({"Name": "side", "Command": {"Image": "redis"}, "Instances": [one]}).to_string();
+    beacon.docker.clear();
+    streamed(&server, &admin, "POST", "/api/v0.2/applications/create?start=yes&forcePull=maybe", Some(&other)).await;
+    assert_eq!(
+        calls(&beacon, &one),
+        [
+            "POST /v1.12/containers/create?name=side_tmp",
+            "DELETE /v1.12/containers/side?force=true",
+            "POST /v1.12/containers/side_tmp/rename?name=side"
+        ]
+    );
+    beacon.docker.clear();
     assert_eq!(beacon.docker.containers(&one).get("web"), Some(&true));
 
     let listed = call(&server, &admin, "GET", "/api/v0.2/applications/list", None).await.json();
     let id = listed[0]["Id"].as_i64().unwrap();
     assert_eq!(
-        listed,
-        json!([{"Id": id, "CurrentDeployment": listed[0]["CurrentDeployment"], "Name": "web", "Instances": beacon.instances()}])
+        listed[0],
+        json!({"Id": id, "CurrentDeployment": listed[0]["CurrentDeployment"], "Name": "web", "Instances": beacon.instances()})
     );
     let me = call(&server, &admin, "GET", &format!("/api/v0.2/users/{}", crate::harness::LIGHTHOUSE_ADMIN), None).await;
-    assert_eq!(me.json()["Permissions"]["Applications"], json!({"web": 2}));
+    assert_eq!(me.json()["Permissions"]["Applications"], json!({"side": 2, "web": 2}));
 
     // Stop and start, by name and by id.
     beacon.docker.clear();
@@ -147,6 +161,9 @@ on_both_databases!(lighthouse_applications_deploy_start_stop_update_and_revert, 
     assert!(history[0]["Date"].as_str().unwrap().ends_with('Z'));
     let newest = call(&server, &admin, "GET", "/api/v0.2/applications/list/web?count=1", None).await.json();
     assert_eq!(newest.as_array().unwrap().len(), 1);
+    // As Go's strconv.ParseInt reads it: not a number means all.
+    let all = call(&server, &admin, "GET", "/api/v0.2/applications/list/web?count=many", None).await.json();
+    assert_eq!(all.as_array().unwrap().len(), 2);
     let current =
         call(&server, &admin, "GET", "/api/v0.2/applications/list", None).await.json()[0]["CurrentDeployment"].clone();
     assert_eq!(current, history[0]["Id"]);

@@ -243,8 +243,21 @@ fn go_time(at: time::OffsetDateTime) -> String {
     text
 }
 
+/// Keys in sorted order at every depth, as Go writes a decoded map.
+fn sorted(value: Value) -> Value {
+    match value {
+        Value::Object(fields) => {
+            let mut fields: Vec<(String, Value)> = fields.into_iter().collect();
+            fields.sort_by(|(a, _), (b, _)| a.cmp(b));
+            Value::Object(fields.into_iter().map(|(key, value)| (key, sorted(value))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
+    }
+}
+
 fn history_entry(row: deployment::Model, version: usize) -> Deployment {
-    let command: Value = serde_json::from_str(&row.command).unwrap_or(Value::Object(Default::default()));
+    let command = sorted(serde_json::from_str(&row.command).unwrap_or(Value::Object(Default::default())));
     let image = command.get("Image").and_then(Value::as_str).map(str::to_owned);
     Deployment { command, creator: row.creator, date: go_time(row.date), id: row.id, image, version: version as i64 }
 }
@@ -253,9 +266,8 @@ pub async fn history(
     lighthouse: &Lighthouse,
     caller: &LighthouseCaller,
     identifier: &str,
-    count: Option<i64>,
+    count: i64,
 ) -> Result<DeploymentList, LighthouseError> {
-    let count = count.unwrap_or(i64::from(i32::MAX));
     if count < 0 {
         return Err(parameters());
     }
@@ -315,11 +327,11 @@ pub async fn revert(
     lighthouse: &Lighthouse,
     caller: &LighthouseCaller,
     identifier: &str,
-    target: Option<i64>,
+    target: i64,
     pull: bool,
 ) -> Result<LiveStream<ProgressUpdate>, LighthouseError> {
     let app = modifiable(lighthouse, caller, identifier).await?;
-    let chosen = revert_target(lighthouse, app.id, target.unwrap_or(-1)).await?;
+    let chosen = revert_target(lighthouse, app.id, target).await?;
     let command: Value = serde_json::from_str(&chosen.command).unwrap_or(Value::Null);
     let email = caller.email.clone();
     Ok(stream(lighthouse, app.id, move |lighthouse, out| async move {
@@ -379,6 +391,11 @@ pub async fn update(
     let current = store::deployment(&lighthouse.db, app.current_deployment).await.map_err(db)?;
     let current = current.ok_or_else(|| fail(StatusCode::NOT_FOUND, errors::DEPLOYMENT_UNKNOWN))?;
     let txn = crate::db::begin_write(&lighthouse.db).await.map_err(db)?;
+    // Read again under a lock: a concurrent update's instances are kept.
+    let app = store::application_for_update(&txn, app.id)
+        .await
+        .map_err(db)?
+        .ok_or_else(|| fail(StatusCode::NOT_FOUND, errors::APP_UNKNOWN))?;
     let mut instances = instances_of(&app);
     if !add.is_empty() || !remove.is_empty() {
         let removed: BTreeSet<&String> = remove.iter().collect();

@@ -38,12 +38,12 @@ pub type DockerAnswer = Result<(u16, bytes::Bytes), String>;
 impl BeaconHttp {
     pub fn new() -> Self {
         // Beacons are addressed directly, as the original did (no
-        // environment proxy); calls are bounded so a dead host cannot hold
-        // a deployment forever.
+        // environment proxy). No bound on a whole call (an image pull may
+        // take long), but a host silent for five minutes is given up.
         let client = reqwest::Client::builder()
             .no_proxy()
             .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(300))
+            .read_timeout(Duration::from_secs(300))
             .build()
             .unwrap_or_default();
         Self { client }
@@ -63,11 +63,14 @@ impl BeaconHttp {
             .await
             .map_err(|e| format!("beacon unreachable: {}", without_url(&e)))?;
         let status = response.status();
-        if !status.is_success() {
+        if status != reqwest::StatusCode::OK {
             return Err(format!("beacon answered {}", status.as_u16()));
         }
         let body = response.bytes().await.map_err(|e| format!("beacon unreachable: {}", without_url(&e)))?;
-        serde_json::from_slice(&body).map_err(|_| "beacon answered something other than a VM list".to_owned())
+        // A beacon with no VMs (or whose provider failed) lists `null`.
+        serde_json::from_slice::<Option<Vec<Vm>>>(&body)
+            .map(Option::unwrap_or_default)
+            .map_err(|_| "beacon answered something other than a VM list".to_owned())
     }
 
     /// One Docker call to `instance` through its beacon.

@@ -36,15 +36,24 @@ fn unreachable(reason: String) -> LighthouseError {
 }
 
 /// Records the VMs as the beacon's instances, each aliased
-/// `<beacon alias>.<vm name>`.
+/// `<beacon alias>.<vm name>`. An instance another beacon serves moves to
+/// this one only for a caller who may modify that beacon (the original
+/// let any beacon's listing take any instance over).
 async fn record_vms(
     db: &impl sea_orm::ConnectionTrait,
+    email: &str,
     beacon: &str,
     beacon_alias: &str,
     vms: &[Vm],
 ) -> Result<(), sea_orm::DbErr> {
     for vm in vms {
         let address = vm.instance_address();
+        if let Some(known) = store::instance(db, &address).await?
+            && known.beacon_address != beacon
+            && store::level(db, email, Kind::Beacons, &known.beacon_address).await? < rules::MODIFY
+        {
+            continue;
+        }
         store::upsert_instance(db, &address, &vm.name, vm.can_access_docker, beacon).await?;
         store::set_alias(db, &format!("{beacon_alias}{INSTANCE_ALIAS_DELIM}{}", vm.name), &address).await?;
     }
@@ -59,6 +68,13 @@ pub async fn create(lighthouse: &Lighthouse, caller: &LighthouseCaller, new: New
         return Err(parameters());
     }
     let duplicate = || LighthouseError::beacons(StatusCode::BAD_REQUEST, errors::BEACON_DUPLICATE);
+    // The original wrote the alias first, keyed by address: an address
+    // already named (a beacon made here, or any aliased address) is refused
+    // with the alias table's duplicate key.
+    let named = || LighthouseError::beacons(StatusCode::BAD_REQUEST, errors::KEY_EXISTS);
+    if store::alias_of(&lighthouse.db, &address).await.map_err(db)?.is_some() {
+        return Err(named());
+    }
     if store::beacon(&lighthouse.db, &address).await.map_err(db)?.is_some() {
         return Err(duplicate());
     }
@@ -71,8 +87,11 @@ pub async fn create(lighthouse: &Lighthouse, caller: &LighthouseCaller, new: New
         Err(error) if crate::db::is_unique_violation(&error) => return Err(duplicate()),
         other => other.map_err(db)?,
     }
-    store::set_alias(&txn, &alias, &address).await.map_err(db)?;
-    record_vms(&txn, &address, &alias, &vms).await.map_err(db)?;
+    match store::insert_alias(&txn, &alias, &address).await {
+        Err(error) if crate::db::is_unique_violation(&error) => return Err(named()),
+        other => other.map_err(db)?,
+    }
+    record_vms(&txn, &caller.email, &address, &alias, &vms).await.map_err(db)?;
     // Only a beacon really created makes its creator the owner (the
     // original granted ownership before checking, so a failed create of
     // someone else's beacon handed it over).
@@ -121,13 +140,13 @@ pub async fn list(lighthouse: &Lighthouse, caller: &LighthouseCaller) -> Result<
     Ok(out)
 }
 
-/// The beacon's VMs, recorded (`refreshVMListOf`).
-async fn refresh_vms(lighthouse: &Lighthouse, address: &str, sealed: &str) -> Result<(), LighthouseError> {
+/// The beacon's VMs, recorded (`refreshVMListOf`) with `email`'s rights.
+async fn refresh_vms(lighthouse: &Lighthouse, email: &str, address: &str, sealed: &str) -> Result<(), LighthouseError> {
     let token = lighthouse.sealer.open(sealed).map_err(|e| LighthouseError::internal("beacons", e))?;
     let vms = lighthouse.http.vms(address, &token).await.map_err(unreachable)?;
     let txn = crate::db::begin_write(&lighthouse.db).await.map_err(db)?;
     let alias = store::alias_of(&txn, address).await.map_err(db)?.unwrap_or_default();
-    record_vms(&txn, address, &alias, &vms).await.map_err(db)?;
+    record_vms(&txn, email, address, &alias, &vms).await.map_err(db)?;
     txn.commit().await.map_err(db)
 }
 
@@ -144,7 +163,7 @@ pub async fn instances(
     let row = store::beacon(&lighthouse.db, beacon).await.map_err(db)?.ok_or_else(not_found)?;
     if refresh {
         // As the original: a beacon that does not answer leaves the list as it was.
-        if let Err(error) = refresh_vms(lighthouse, &row.address, &row.token_sealed).await {
+        if let Err(error) = refresh_vms(lighthouse, &caller.email, &row.address, &row.token_sealed).await {
             tracing::info!(beacon = %row.address, reason = %error.message, "beacon refresh failed");
         }
     }
@@ -168,7 +187,7 @@ pub async fn refresh(lighthouse: &Lighthouse, caller: &LighthouseCaller, beacon:
     if held < rules::ACCESS {
         return Err(forbidden());
     }
-    refresh_vms(lighthouse, &row.address, &row.token_sealed).await
+    refresh_vms(lighthouse, &caller.email, &row.address, &row.token_sealed).await
 }
 
 pub async fn update_alias(

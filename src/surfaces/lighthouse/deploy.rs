@@ -200,11 +200,12 @@ impl Processor {
 }
 
 /// Whether Docker would take this as a container name
-/// (`[a-zA-Z0-9][a-zA-Z0-9_.-]*`). Names go into Docker API paths, so
+/// (`[a-zA-Z0-9][a-zA-Z0-9_.-]+`). Names go into Docker API paths, so
 /// others are refused before they could reach another endpoint.
 pub fn is_container_name(name: &str) -> bool {
     let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+    name.len() >= 2
+        && chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
@@ -310,7 +311,7 @@ mod tests {
     #[test]
     fn names_and_images_cannot_leave_their_place_in_a_docker_call() {
         assert!(is_container_name("web") && is_container_name("web_1.v-2"));
-        for name in ["", "_web", "a/../images", "a?b", "a b", "ü"] {
+        for name in ["", "w", "_web", "a/../images", "a?b", "a b", "ü"] {
             assert!(!is_container_name(name), "{name}");
         }
         assert_eq!(

@@ -6,7 +6,7 @@ use poem::http::StatusCode;
 use poem::{IntoResponse, Response};
 use poem_openapi::error::ParseRequestPayloadError;
 
-use crate::wire::{Wire, json_response};
+use crate::wire::Wire;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{cause}: {message} ({status})")]
@@ -91,9 +91,18 @@ impl poem::error::ResponseError for LighthouseError {
     }
 }
 
+/// JSON as Go's encoder writes it: `<`, `>` and `&` escaped.
+pub fn go_json(value: &serde_json::Value) -> String {
+    crate::wire::escape_markup_in_json(value.to_string())
+}
+
+fn go_json_response(status: StatusCode, value: &serde_json::Value) -> Response {
+    Response::builder().status(status).header(poem::http::header::CONTENT_TYPE, "application/json").body(go_json(value))
+}
+
 impl IntoResponse for LighthouseError {
     fn into_response(self) -> Response {
-        json_response(self.status, &serde_json::json!({"Cause": self.cause, "Message": self.message}))
+        go_json_response(self.status, &serde_json::json!({"Cause": self.cause, "Message": self.message}))
     }
 }
 
@@ -121,12 +130,26 @@ impl Wire for LighthouseError {
         }
     }
 
-    /// Successes without a body are empty; others compact JSON.
+    /// Successes without a body are empty; others compact JSON, escaped
+    /// as Go escapes it.
     fn encode(status: StatusCode, body: Option<serde_json::Value>) -> Response {
         match body {
-            Some(value) => json_response(status, &value),
+            Some(value) => go_json_response(status, &value),
             None => Response::builder().status(status).finish(),
         }
+    }
+
+    /// Each progress line as Go's `json.Encoder` writes it.
+    fn encode_live_stream(
+        status: StatusCode,
+        lines: futures_util::stream::BoxStream<'static, serde_json::Value>,
+    ) -> Response {
+        use futures_util::StreamExt;
+        let chunks = lines.map(|line| Ok::<_, std::io::Error>(bytes::Bytes::from(go_json(&line) + "\n")));
+        Response::builder()
+            .status(status)
+            .header(poem::http::header::CONTENT_TYPE, "application/json")
+            .body(poem::Body::from_bytes_stream(chunks))
     }
 }
 
@@ -142,5 +165,6 @@ mod tests {
         assert_eq!((rejected.cause, rejected.message.as_str()), ("users", USER_NOT_UPDATED));
         let rejected = LighthouseError::rejected("login", poem::Error::from_status(StatusCode::BAD_REQUEST));
         assert_eq!(rejected, LighthouseError::bad_login());
+        assert_eq!(go_json(&serde_json::json!({"Message": "<a&b>"})), r#"{"Message":"\u003ca\u0026b\u003e"}"#);
     }
 }

@@ -88,25 +88,72 @@ pub fn prepare(req: &mut poem::Request) {
     }
 }
 
-/// Ends the session a login or logout request carries (a failed login
-/// logs out, as the original's did; a successful one replaces it), around
-/// the surface's routes, since only the raw request shows the cookie.
-pub async fn session_edges<E: poem::Endpoint>(next: Arc<E>, req: poem::Request) -> poem::Result<poem::Response> {
+/// Around the surface's routes, where the raw request shows the cookie:
+/// - a logout ends the session it carries; a login that succeeds replaces
+///   it, and one with a wrong password for a known user ends it (the
+///   original set `logged_in` false then; an unknown email left it alone);
+/// - a path no route matches answers the original's 401 unless the
+///   session is a live one (its middleware ran before its router).
+pub async fn session_edges<E: poem::Endpoint>(next: Arc<E>, mut req: poem::Request) -> poem::Result<poem::Response> {
     use poem::IntoResponse;
-    let path = req.uri().path();
-    let ends = matches!(
-        (req.method().as_str(), path.strip_prefix(PATH_PREFIX)),
-        ("POST", Some("/login")) | ("GET", Some("/logout"))
-    );
-    let ending = ends.then(|| session::presented(&req)).flatten();
-    let sessions = req.data::<session::Sessions>().cloned();
-    let response = next.call(req).await?.into_response();
-    if let (Some(value), Some(sessions)) = (ending, sessions)
-        && let Err(error) = session::end(&sessions.db, &value).await
-    {
+    let presented = session::presented(&req);
+    let Some(sessions) = req.data::<session::Sessions>().cloned() else {
+        return next.call(req).await.map(IntoResponse::into_response);
+    };
+    let route = (req.method().as_str(), req.uri().path().strip_prefix(PATH_PREFIX));
+    let (login, logout) = (route == ("POST", Some("/login")), route == ("GET", Some("/logout")));
+    // The login's email, read from a copy of the body (already bounded).
+    let email = match (login, &presented) {
+        (true, Some(_)) => {
+            let bytes = req.take_body().into_bytes().await.unwrap_or_default();
+            req.set_body(bytes.clone());
+            serde_json::from_slice::<serde_json::Value>(&bytes)
+                .ok()
+                .and_then(|form| form.get("Email").and_then(|e| e.as_str()).map(str::to_owned))
+        }
+        _ => None,
+    };
+    let answered = match next.call(req).await {
+        Ok(output) => output.into_response(),
+        Err(error) if matches!(error.status().as_u16(), 404 | 405) => {
+            let live = match &presented {
+                Some(value) => session::is_live(&sessions.db, value).await.unwrap_or(false),
+                None => false,
+            };
+            return match live {
+                true => Err(error),
+                false => Ok(LighthouseError::not_logged_in().into_response()),
+            };
+        }
+        Err(error) => return Err(error),
+    };
+    let Some(value) = presented else { return Ok(answered) };
+    let ends = logout
+        || (login && answered.status().is_success())
+        || (login && answered.status() == poem::http::StatusCode::UNAUTHORIZED && known(&sessions, email).await);
+    if ends && let Err(error) = session::end(&sessions.db, &value).await {
         tracing::warn!(%error, "ending a lighthouse session");
     }
-    Ok(response)
+    Ok(answered)
+}
+
+/// Whether a login named a user that exists.
+async fn known(sessions: &session::Sessions, email: Option<String>) -> bool {
+    match email {
+        Some(email) => matches!(store::user(&sessions.db, &email).await, Ok(Some(_))),
+        None => false,
+    }
+}
+
+/// Removes applications whose first deployment began over an hour ago and
+/// never finished (a process stopped mid-stream), at start, so their
+/// names come free again; how many.
+pub async fn sweep_unfinished_applications(db: &sea_orm::DatabaseConnection) -> Result<u64, sea_orm::DbErr> {
+    let before = time::OffsetDateTime::now_utc() - time::Duration::hours(1);
+    let txn = crate::db::begin_write(db).await?;
+    let removed = store::sweep_unfinished_applications(&txn, before).await?;
+    txn.commit().await?;
+    Ok(removed)
 }
 
 /// How Lighthouse answers a path it does not route: without a session, its
@@ -134,9 +181,16 @@ impl crate::wire::Authorize<LighthouseCaller, LighthouseError> for Lighthouse {
     }
 }
 
-/// Go's `strconv.ParseBool` defaults, as the original reads its flags.
-fn flag(value: Option<bool>) -> bool {
-    value.unwrap_or(false)
+/// A query flag as the original reads it: Go's `strconv.ParseBool`, and
+/// false for anything it refuses (`getBoolParamOrDefault`).
+fn flag(value: Option<String>) -> bool {
+    matches!(value.as_deref(), Some("1" | "t" | "T" | "TRUE" | "true" | "True"))
+}
+
+/// A query number as the original reads it: Go's `strconv.ParseInt`, and
+/// `default` for anything it refuses (`getInt64ParamOrDefault`).
+fn number(value: Option<String>, default: i64) -> i64 {
+    value.and_then(|text| text.parse().ok()).unwrap_or(default)
 }
 
 #[async_trait::async_trait]
@@ -243,7 +297,9 @@ impl LighthouseApi for Lighthouse {
         caller: LighthouseCaller,
         request: GetApplicationHistoryRequest,
     ) -> Result<GetApplicationHistoryResponse, LighthouseError> {
-        applications::history(self, &caller, &request.id, request.count).await.map(GetApplicationHistoryResponse::Ok)
+        applications::history(self, &caller, &request.id, number(request.count, i64::from(i32::MAX)))
+            .await
+            .map(GetApplicationHistoryResponse::Ok)
     }
 
     async fn start_application(
@@ -268,7 +324,9 @@ impl LighthouseApi for Lighthouse {
         request: RevertApplicationRequest,
     ) -> Result<RevertApplicationResponse, LighthouseError> {
         let pull = flag(request.force_pull);
-        applications::revert(self, &caller, &request.id, request.target, pull).await.map(RevertApplicationResponse::Ok)
+        applications::revert(self, &caller, &request.id, number(request.target, -1), pull)
+            .await
+            .map(RevertApplicationResponse::Ok)
     }
 
     async fn update_application(
@@ -283,6 +341,22 @@ impl LighthouseApi for Lighthouse {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn query_values_read_as_go_reads_them() {
+        let some = |text: &str| Some(text.to_owned());
+        for yes in ["1", "t", "T", "TRUE", "true", "True"] {
+            assert!(super::flag(some(yes)), "{yes}");
+        }
+        for no in ["0", "f", "False", "yes", "", "tRuE"] {
+            assert!(!super::flag(some(no)), "{no}");
+        }
+        assert!(!super::flag(None));
+        assert_eq!(super::number(some("+5"), 0), 5);
+        assert_eq!(super::number(some("-2"), 0), -2);
+        assert_eq!(super::number(some("abc"), -1), -1);
+        assert_eq!(super::number(some("99999999999999999999"), 7), 7);
+    }
+
     #[test]
     fn trailing_parameters_keep_their_slashes() {
         let rewrite = |uri: &str| {

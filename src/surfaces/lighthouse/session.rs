@@ -33,14 +33,7 @@ fn digest(value: &str) -> String {
 
 /// The `auth` cookie's value among the request's cookies, if any.
 pub fn presented(req: &Request) -> Option<String> {
-    req.headers()
-        .get_all(poem::http::header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|header| header.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value.trim_matches('"').to_owned())
+    crate::wire::cookie(req, COOKIE)
 }
 
 impl<'a> FromRequest<'a> for LighthouseCaller {
@@ -79,6 +72,13 @@ pub async fn start(sessions: &Sessions, email: &str) -> Result<String, sea_orm::
     .insert(&sessions.db)
     .await?;
     Ok(value)
+}
+
+/// Whether this cookie value is a session that has not expired.
+pub async fn is_live(db: &DatabaseConnection, value: &str) -> Result<bool, sea_orm::DbErr> {
+    let now = time::OffsetDateTime::now_utc();
+    let found = session::Entity::find_by_id(digest(value)).filter(session::Column::ExpiresAt.gt(now)).one(db).await?;
+    Ok(found.is_some())
 }
 
 /// Ends the session with this cookie value, if it is one.

@@ -41,10 +41,16 @@ pub async fn user(db: &impl ConnectionTrait, email: &str) -> Result<Option<user:
     user::Entity::find().filter(user::Column::Email.eq(email)).one(db).await
 }
 
-/// The user, locked until the transaction ends (PostgreSQL; SQLite's
-/// write transactions are exclusive already).
-pub async fn user_for_update(db: &impl ConnectionTrait, email: &str) -> Result<Option<user::Model>, DbErr> {
-    user::Entity::find().filter(user::Column::Email.eq(email)).lock_exclusive().one(db).await
+/// These users, locked until the transaction ends (PostgreSQL; SQLite's
+/// write transactions are exclusive already), always in email order, so
+/// two requests locking the same pair cannot deadlock.
+pub async fn users_for_update(db: &impl ConnectionTrait, emails: &[&str]) -> Result<Vec<user::Model>, DbErr> {
+    user::Entity::find()
+        .filter(user::Column::Email.is_in(emails.iter().copied()))
+        .order_by_asc(user::Column::Email)
+        .lock_exclusive()
+        .all(db)
+        .await
 }
 
 /// Every user, in creation order.
@@ -219,6 +225,14 @@ pub async fn address_of(db: &impl ConnectionTrait, name: &str) -> Result<Option<
     Ok(row.map(|row| row.address))
 }
 
+/// Names an address that has no alias yet (a unique violation otherwise).
+pub async fn insert_alias(db: &impl ConnectionTrait, name: &str, address: &str) -> Result<(), DbErr> {
+    alias::ActiveModel { alias: Set(name.to_owned()), address: Set(address.to_owned()), ..Default::default() }
+        .insert(db)
+        .await
+        .map(|_| ())
+}
+
 pub async fn set_alias(db: &impl ConnectionTrait, name: &str, address: &str) -> Result<(), DbErr> {
     let row =
         alias::ActiveModel { alias: Set(name.to_owned()), address: Set(address.to_owned()), ..Default::default() };
@@ -231,6 +245,30 @@ pub async fn set_alias(db: &impl ConnectionTrait, name: &str, address: &str) -> 
 
 pub async fn application(db: &impl ConnectionTrait, id: i64) -> Result<Option<application::Model>, DbErr> {
     application::Entity::find_by_id(id).one(db).await
+}
+
+/// The application, locked until the transaction ends.
+pub async fn application_for_update(db: &impl ConnectionTrait, id: i64) -> Result<Option<application::Model>, DbErr> {
+    application::Entity::find_by_id(id).lock_exclusive().one(db).await
+}
+
+/// Removes applications whose first deployment never finished (the
+/// process stopped mid-stream) once `before` has passed since it began,
+/// so their names come free again; how many.
+pub async fn sweep_unfinished_applications(
+    db: &impl ConnectionTrait,
+    before: time::OffsetDateTime,
+) -> Result<u64, DbErr> {
+    let unfinished = application::Entity::find().filter(application::Column::CurrentDeployment.eq(-1)).all(db).await?;
+    let mut removed = 0;
+    for app in unfinished {
+        let started = deployment::Entity::find().filter(deployment::Column::AppId.eq(app.id)).one(db).await?;
+        if started.is_none_or(|first| first.date < before) {
+            delete_application(db, app.id).await?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }
 
 pub async fn application_named(db: &impl ConnectionTrait, name: &str) -> Result<Option<application::Model>, DbErr> {

@@ -89,44 +89,66 @@ pub async fn get(lighthouse: &Lighthouse, caller: &LighthouseCaller, email: &str
     Ok(UserInfo { email: user.email, auth_level: user.auth_level, permissions })
 }
 
+/// Checks a change of `email` by the caller against the rules, with the
+/// levels read through `db` (locked, inside the write transaction).
+async fn check_change(
+    db: &impl sea_orm::ConnectionTrait,
+    caller: &LighthouseCaller,
+    email: &str,
+    change: &UserUpdate,
+    lock: bool,
+) -> Result<crate::db::entities::lighthouse_user::Model, LighthouseError> {
+    let rows = match lock {
+        true => store::users_for_update(db, &[&caller.email, email]).await.map_err(db_error)?,
+        false => {
+            let me = store::user(db, &caller.email).await.map_err(db_error)?;
+            let target = store::user(db, email).await.map_err(db_error)?;
+            me.into_iter().chain(target).collect()
+        }
+    };
+    let me = rows.iter().find(|u| u.email == caller.email).ok_or_else(LighthouseError::not_logged_in)?;
+    let target = rows.iter().find(|u| u.email == email).ok_or_else(not_found)?;
+    let caller_party = Party { email: &me.email, auth_level: me.auth_level };
+    let target_party = Party { email: &target.email, auth_level: target.auth_level };
+    if !rules::sees(caller_party, target_party) {
+        return Err(not_found());
+    }
+    let caller_beacons = store::levels(db, &me.email, Kind::Beacons).await.map_err(db_error)?;
+    let target_beacons = store::levels(db, &target.email, Kind::Beacons).await.map_err(db_error)?;
+    let beacons = change.beacons.clone().unwrap_or_default();
+    match rules::check_update(caller_party, &caller_beacons, target_party, &target_beacons, change.auth_level, &beacons)
+    {
+        Err(Refusal::BadRequest) => Err(LighthouseError::users(StatusCode::BAD_REQUEST, errors::USER_NOT_UPDATED)),
+        Err(Refusal::Forbidden) => Err(LighthouseError::users(StatusCode::FORBIDDEN, errors::USER_NOT_UPDATED)),
+        Ok(()) => Ok(target.clone()),
+    }
+}
+
+fn db_error(error: sea_orm::DbErr) -> LighthouseError {
+    db(error)
+}
+
 pub async fn update(
     lighthouse: &Lighthouse,
     caller: &LighthouseCaller,
     email: &str,
     change: UserUpdate,
 ) -> Result<(), LighthouseError> {
-    // Hashed before the transaction: hashing holds no lock. An empty
+    // Refusals first, so a refused request costs no hash; the hash is
+    // made outside the transaction (it holds no lock), and the checks run
+    // again on the locked rows before anything is written. An empty
     // password means "unchanged" (a form left blank), never an empty one.
-    let hash = match change.password.filter(|p| !p.is_empty()) {
-        Some(password) => Some(password::hash(password).await.map_err(hash_error)?),
+    check_change(&lighthouse.db, caller, email, &change, false).await?;
+    let hash = match change.password.as_deref().filter(|p| !p.is_empty()) {
+        Some(password) => Some(password::hash(password.to_owned()).await.map_err(hash_error)?),
         None => None,
     };
-    let beacons = change.beacons.unwrap_or_default();
     let txn = crate::db::begin_write(&lighthouse.db).await.map_err(db)?;
-    // Both rows locked: the caller's levels and the target's decide.
-    let me =
-        store::user_for_update(&txn, &caller.email).await.map_err(db)?.ok_or_else(LighthouseError::not_logged_in)?;
-    let target = store::user_for_update(&txn, email).await.map_err(db)?.ok_or_else(not_found)?;
-    let caller_party = Party { email: &me.email, auth_level: me.auth_level };
-    let target_party = Party { email: &target.email, auth_level: target.auth_level };
-    if !rules::sees(caller_party, target_party) {
-        return Err(not_found());
-    }
-    let caller_beacons = store::levels(&txn, &me.email, Kind::Beacons).await.map_err(db)?;
-    let target_beacons = store::levels(&txn, &target.email, Kind::Beacons).await.map_err(db)?;
-    let checked =
-        rules::check_update(caller_party, &caller_beacons, target_party, &target_beacons, change.auth_level, &beacons);
-    match checked {
-        Err(Refusal::BadRequest) => {
-            return Err(LighthouseError::users(StatusCode::BAD_REQUEST, errors::USER_NOT_UPDATED));
-        }
-        Err(Refusal::Forbidden) => return Err(LighthouseError::users(StatusCode::FORBIDDEN, errors::USER_NOT_UPDATED)),
-        Ok(()) => {}
-    }
+    let target = check_change(&txn, caller, email, &change, true).await?;
     let level = change.auth_level.unwrap_or(target.auth_level);
     let target_email = target.email.clone();
     store::set_user(&txn, target, level, hash).await.map_err(db)?;
-    for (beacon, level) in &beacons {
+    for (beacon, level) in change.beacons.iter().flatten() {
         store::set_level(&txn, &target_email, Kind::Beacons, beacon, *level).await.map_err(db)?;
     }
     store::audit(&txn, &caller.email, "updateUser", &target_email).await.map_err(db)?;

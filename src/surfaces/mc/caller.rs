@@ -48,19 +48,7 @@ pub fn presented_token(request: &Request) -> Option<String> {
     {
         return Some(header.get(7..).unwrap_or("").to_owned());
     }
-    cookie(request, "token")
-}
-
-fn cookie(request: &Request, name: &str) -> Option<String> {
-    request
-        .headers()
-        .get_all("cookie")
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value.trim_matches('"').to_owned())
+    crate::wire::cookie(request, "token")
 }
 
 fn keys(request: &Request) -> Result<&Keys, McError> {
