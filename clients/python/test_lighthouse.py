@@ -5,7 +5,10 @@ users as itself and logged out; beacons, aliases and applications as far
 as they go without a beacon (none runs where these tests run: connecting
 one at 127.0.0.1:9 is refused at once, which Steward answers 502)."""
 
+import json
+import threading
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from steward_lighthouse.api.aliases import update_alias
 from steward_lighthouse.api.applications import (
@@ -25,6 +28,8 @@ from steward_lighthouse.api.session import login, logout
 from steward_lighthouse.api.users import create_user, get_user, list_users, update_user
 from steward_lighthouse.models import (
     Application,
+    Deployment,
+    ProgressUpdate,
     Beacon,
     HandlerError,
     Instance,
@@ -38,7 +43,7 @@ from steward_lighthouse.models import (
     UserUpdate,
 )
 
-from conftest import env, lighthouse_client, lighthouse_login, parsed, unique
+from conftest import complete, env, lighthouse_client, lighthouse_login, parsed, unique
 
 # No beacon listens here: connecting is refused at once.
 NO_BEACON = "127.0.0.1:9"
@@ -131,13 +136,18 @@ def test_user_lifecycle(lighthouse_admin):
         assert error(wrong, 401) == ("auth", "email or password incorrect")
 
 
-def test_a_login_ends_the_session_its_request_carries():
-    admin, session = lighthouse_login(env("STEWARD_LIGHTHOUSE_ADMIN_EMAIL"), env("STEWARD_LIGHTHOUSE_ADMIN_PASSWORD"))
+def test_a_failed_login_ends_the_session_its_request_carries():
+    admin_email = env("STEWARD_LIGHTHOUSE_ADMIN_EMAIL")
+    admin, session = lighthouse_login(admin_email, env("STEWARD_LIGHTHOUSE_ADMIN_PASSWORD"))
     with admin:
         assert parsed(list_users.sync_detailed(client=admin), [str])
-        failed = login.sync_detailed(client=admin, body=LoginForm(email="nobody@example.com", password="x"))
-        assert error(failed, 401) == ("auth", "email or password incorrect")
-        # The failed login carried the admin's cookie, and ended that session.
+        # An unknown email leaves the session alone, as the original's did ...
+        unknown = login.sync_detailed(client=admin, body=LoginForm(email="nobody@example.com", password="x"))
+        assert error(unknown, 401) == ("auth", "email or password incorrect")
+        assert parsed(list_users.sync_detailed(client=admin), [str])
+        # ... a wrong password for a known user ends it.
+        wrong = login.sync_detailed(client=admin, body=LoginForm(email=admin_email, password="wrong"))
+        assert error(wrong, 401) == ("auth", "email or password incorrect")
         assert error(list_users.sync_detailed(client=admin), 401) == NOT_LOGGED_IN
 
 
@@ -185,7 +195,7 @@ def test_applications_without_a_beacon(lighthouse_admin):
         command=NewApplicationCommand.from_dict({"Image": "nginx:latest"}),
         instances=[f"{NO_BEACON}/v1.12"],
     )
-    created = create_application.sync_detailed(client=lighthouse_admin, body=body, start=True)
+    created = create_application.sync_detailed(client=lighthouse_admin, body=body, start="true")
     assert error(created, 400) == ("applications", "applications: not enough or invalid parameters given")
     assert parsed(list_applications.sync_detailed(client=lighthouse_admin), [Application]) == []
 
@@ -200,3 +210,99 @@ def test_every_path_but_login_and_logout_needs_a_session(lighthouse_anonymous):
         assert error(list_users.sync_detailed(client=forged), 401) == NOT_LOGGED_IN
     # Logging out without a session is fine too.
     empty_ok(logout.sync_detailed(client=lighthouse_anonymous))
+
+
+class _Beacon(BaseHTTPRequestHandler):
+    """A beacon with two VMs that answers their Docker calls itself and
+    remembers them: enough for a deployment to run end to end."""
+
+    protocol_version = "HTTP/1.1"
+    token = "client-beacon-token"
+    calls = []
+
+    def log_message(self, *args):
+        pass
+
+    def _answer(self, status, body=b""):
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _any(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        if self.headers.get("Token") != self.token:
+            return self._answer(401)
+        port = str(self.server.server_address[1])
+        if self.path == "/vms":
+            vms = [{"name": f"vm{i}", "address": "127.0.0.1", "port": port, "version": f"v{i}", "canAccessDocker": True}
+                   for i in range(2)]
+            return self._answer(200, json.dumps(vms).encode())
+        _Beacon.calls.append(f"{self.command} {self.path}")
+        if "/images/create" in self.path:
+            return self._answer(200, b'{"status":"Pulling"}\n{"status":"Done"}\n')
+        if "/containers/create" in self.path:
+            return self._answer(201, b'{"Id":"0123456789ab","Warnings":null}')
+        if self.command == "DELETE":
+            return self._answer(404, b"no such container")
+        return self._answer(204)
+
+    do_GET = do_POST = do_PUT = do_DELETE = _any
+
+
+def _stream(client, method, path, **params):
+    """A streamed answer read line by line through the generated line model
+    (generated clients parse a body as one JSON document)."""
+    body = params.pop("body", None)
+    raw = client.get_httpx_client().request(method, path, params=params, json=body)
+    assert raw.status_code == 200, raw.text
+    assert raw.text.endswith("\n")
+    return [complete(ProgressUpdate.from_dict(json.loads(line))) for line in raw.text.splitlines()]
+
+
+def test_an_application_deployed_through_a_beacon(lighthouse_admin):
+    # A user of its own, so the other tests' lists (the admin's) stay empty.
+    email, password = f"{unique('deployer')}@example.com", uuid.uuid4().hex
+    empty_ok(create_user.sync_detailed(client=lighthouse_admin, body=NewUser(email=email, password=password)))
+    deployer, _ = lighthouse_login(email, password)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Beacon)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    with deployer:
+        _deploy_through(deployer, email, server)
+    server.shutdown()
+
+
+def _deploy_through(client, client_email, server):
+    """Connects the beacon, deploys an application to both its VMs and stops it."""
+    address = f"127.0.0.1:{server.server_address[1]}"
+    alias = unique("lab")
+    empty_ok(create_beacon.sync_detailed(client=client,
+                                         body=NewBeacon(address=address, token=_Beacon.token, alias=alias)))
+    instances = parsed(list_beacon_instances.sync_detailed(address, client=client), [Instance])
+    assert [i.alias for i in instances] == [f"{alias}.vm0", f"{alias}.vm1"]
+    assert all(i.beacon_address == address and i.can_access_docker for i in instances)
+
+    name = unique("web")
+    body = {"Name": name, "Command": {"Image": "nginx:1.27"}, "Instances": [i.instance_address for i in instances]}
+    lines = _stream(client, "POST", "/api/v0.2/applications/create", start="true", forcePull="true",
+                    body=body)
+    assert [line.status for line in lines][:2] == ["Starting", "OK"]
+    assert lines[-1].status == "Finalized"
+    assert not [line for line in lines if line.status == "Error"]
+    assert len([c for c in _Beacon.calls if c.endswith(f"/containers/{name}/start")]) == 2
+
+    stopped = _stream(client, "POST", f"/api/v0.2/applications/stop/{name}")
+    assert [line.status for line in stopped] == ["Starting", "OK", "OK", "Complete", "Finalized"]
+    assert {line.endpoint for line in stopped[:4]} == {f"containers/{name}/stop"}
+
+    answer = get_application_history.sync_detailed(name, client=client)
+    assert answer.status_code == 200, answer.content
+    history = answer.parsed
+    assert all(isinstance(d, Deployment) for d in history), history
+    assert [(d.version, d.image, d.creator) for d in history] == [(1, "nginx:1.27", client_email)]
+    # The command is Docker's container-create body: free-form by design.
+    assert history[0].command.additional_properties == {"Image": "nginx:1.27"}
+    apps = parsed(list_applications.sync_detailed(client=client), [Application])
+    assert [a.current_deployment for a in apps if a.name == name] == [history[0].id]

@@ -166,13 +166,13 @@ test("applications without a beacon", async () => {
   const app = { params: { path: { Id: name } } };
   const unknown = { Cause: "applications", Message: "applications: unknown application ID" };
   const history = await lighthouse.GET("/api/v0.2/applications/list/{Id}", {
-    params: { path: { Id: name }, query: { count: 5 } },
+    params: { path: { Id: name }, query: { count: "5" } },
   });
   assert.deepEqual(failed(history, 404), unknown);
   assert.deepEqual(failed(await lighthouse.POST("/api/v0.2/applications/start/{Id}", app), 404), unknown);
   // Instances must be instances of known beacons: refused before anything is deployed.
   const made = await lighthouse.POST("/api/v0.2/applications/create", {
-    params: { query: { start: true } },
+    params: { query: { start: "true" } },
     body: { Name: name, Command: { Image: "nginx:latest" }, Instances: [`${NO_BEACON}/v1.12`] },
   });
   assert.deepEqual(failed(made, 400), {
