@@ -58,6 +58,10 @@ on_both_databases!(lighthouse_beacons_connect_list_and_keep_their_tokens, |serve
     assert_eq!((set.status, set.body.as_str()), (200, ""));
     let refused = call(&server, &admin, "PUT", &format!("/api/v0.2/beacons/refresh/{}", beacon.address()), None).await;
     assert_eq!((refused.status, refused.json()["Message"].as_str()), (502, Some("beacon answered 401")));
+    // An empty beacon parameter, as the original's handler answered it.
+    let empty = call(&server, &admin, "PUT", "/api/v0.2/beacons/token/", Some(r#""x""#)).await;
+    assert_eq!((empty.status, empty.json()["Cause"].as_str()), (400, Some("beacons")));
+    assert_eq!(call(&server, &admin, "GET", "/api/v0.2/beacons/list/", None).await.json(), json!([]));
     let bad = call(&server, &admin, "PUT", "/api/v0.2/beacons/token/MyBeacon", Some("42")).await;
     assert_eq!(
         (bad.status, bad.json()["Message"].as_str()),

@@ -100,6 +100,7 @@ pub async fn session_edges<E: poem::Endpoint>(next: Arc<E>, mut req: poem::Reque
     let Some(sessions) = req.data::<session::Sessions>().cloned() else {
         return next.call(req).await.map(IntoResponse::into_response);
     };
+    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
     let route = (req.method().as_str(), req.uri().path().strip_prefix(PATH_PREFIX));
     let (login, logout) = (route == ("POST", Some("/login")), route == ("GET", Some("/logout")));
     // The login's email, read from a copy of the body (already bounded).
@@ -120,9 +121,10 @@ pub async fn session_edges<E: poem::Endpoint>(next: Arc<E>, mut req: poem::Reque
                 Some(value) => session::is_live(&sessions.db, value).await.unwrap_or(false),
                 None => false,
             };
-            return match live {
-                true => Err(error),
-                false => Ok(LighthouseError::not_logged_in().into_response()),
+            return match (live, empty_parameter(&method, &path)) {
+                (true, Some(answer)) => Ok(answer),
+                (true, None) => Err(error),
+                (false, _) => Ok(LighthouseError::not_logged_in().into_response()),
             };
         }
         Err(error) => return Err(error),
@@ -135,6 +137,28 @@ pub async fn session_edges<E: poem::Endpoint>(next: Arc<E>, mut req: poem::Reque
         tracing::warn!(%error, "ending a lighthouse session");
     }
     Ok(answered)
+}
+
+/// What the original answered for a route whose trailing `{Name:.*}`
+/// parameter is empty (gorilla matched it; poem's router does not): the
+/// handler's own answer to an empty name.
+fn empty_parameter(method: &poem::http::Method, path: &str) -> Option<poem::Response> {
+    use poem::IntoResponse;
+    use poem::http::StatusCode;
+    let route = (method.as_str(), path.strip_prefix(PATH_PREFIX)?);
+    let unknown_app = || LighthouseError::applications(StatusCode::NOT_FOUND, errors::APP_UNKNOWN).into_response();
+    match route {
+        ("PUT", "/beacons/token/") => {
+            Some(LighthouseError::beacons(StatusCode::BAD_REQUEST, errors::BEACON_PARAMETERS).into_response())
+        }
+        // Nobody has a level on the beacon "": an empty list.
+        ("GET", "/beacons/list/") => Some(crate::wire::json_response(StatusCode::OK, &serde_json::json!([]))),
+        ("GET", "/applications/list/") | ("POST", "/applications/start/" | "/applications/stop/") => {
+            Some(unknown_app())
+        }
+        ("PUT", "/applications/revert/" | "/applications/update/") => Some(unknown_app()),
+        _ => None,
+    }
 }
 
 /// Whether a login named a user that exists.
@@ -341,6 +365,17 @@ impl LighthouseApi for Lighthouse {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn empty_trailing_parameters_answer_as_the_handlers_did() {
+        let status = |method: poem::http::Method, path: &str| {
+            super::empty_parameter(&method, path).map(|answer| answer.status().as_u16())
+        };
+        assert_eq!(status(poem::http::Method::PUT, "/api/v0.2/beacons/token/"), Some(400));
+        assert_eq!(status(poem::http::Method::GET, "/api/v0.2/beacons/list/"), Some(200));
+        assert_eq!(status(poem::http::Method::POST, "/api/v0.2/applications/start/"), Some(404));
+        assert_eq!(status(poem::http::Method::GET, "/api/v0.2/users/"), None);
+    }
+
     #[test]
     fn query_values_read_as_go_reads_them() {
         let some = |text: &str| Some(text.to_owned());
