@@ -454,6 +454,20 @@ components:
     }
 
     #[test]
+    fn deferred_bodies_reach_the_handler_decoded_or_not() {
+        let deferred =
+            REGIONAL.replace("      x-steward-json-extractor: crate::Raw\n", "      x-steward-deferred-body: true\n");
+        let deferred =
+            deferred.replace("      x-steward-internal-fields: {Secret: /secret, Mood: {at: /mood, zero: Calm}}\n", "");
+        let deferred = deferred.replace("      x-steward-required-object: /pet\n", "");
+        let deferred = deferred
+            .replace("{resource: pets, action: manage, org: /owner, requires-org: keeper}", "{visibility: keepers}");
+        let code = flat(&generate(&deferred).unwrap()).replace("< ", "<").replace(" >", ">");
+        assert!(code.contains("pub body: crate::wire::Deferred<Pet>"), "{code}");
+        assert!(code.contains("body: crate::wire::DeferredJson<Pet>"), "{code}");
+    }
+
+    #[test]
     fn live_streams_yield_whole_lines_as_they_come() {
         let live = REGIONAL.replace("x-steward-stream: {field: data}", "x-steward-stream: {live: true}");
         let code = flat(&generate(&live).unwrap());

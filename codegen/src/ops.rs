@@ -65,6 +65,7 @@ pub fn operation(document: &Document, path: &str, item: &PathItem, op: &Operatio
             op_id,
             document.binding.json,
             op.steward.json_extractor.as_ref().or(document.binding.json_extractor.as_ref()),
+            op.steward.deferred_body,
         )?),
         None => None,
     };
@@ -480,6 +481,7 @@ fn request_body(
     op_id: &str,
     json: JsonDecoding,
     json_extractor: Option<&String>,
+    deferred: bool,
 ) -> Result<Body, Error> {
     let (content_type, media) = match body.content.len() {
         1 => body.content.iter().next().ok_or_else(|| Error::Missing(format!("{op_id}: body content")))?,
@@ -493,6 +495,17 @@ fn request_body(
         None => quote!(serde_json::Value),
     };
     let required = body.required;
+    if deferred {
+        if content_type != "application/json" || !required {
+            return Err(Error::Unsupported(format!("{op_id}: x-steward-deferred-body needs a required JSON body")));
+        }
+        // Not JSON to the generated checks: there may be no value to read.
+        return Ok(Body {
+            field_ty: quote!(crate::wire::Deferred<#ty>),
+            extractor_ty: quote!(crate::wire::DeferredJson<#ty>),
+            is_json: false,
+        });
+    }
     if let (true, Some(path)) = (content_type == "application/json", json_extractor) {
         let extractor: syn::Path =
             syn::parse_str(path).map_err(|_| Error::Unsupported(format!("x-steward json-extractor {path}")))?;

@@ -113,6 +113,11 @@ pub struct OperationExtensions {
     /// `SetRegionObjFields`: `Invalid object data for <Kind>`), checked first.
     #[serde(default, rename = "x-steward-required-object")]
     pub required_object: Option<String>,
+    /// The JSON body reaches the handler as `wire::Deferred<T>` (decoded,
+    /// or why not), for originals that look things up before they read
+    /// the body, so a lookup's refusal comes before a malformed body's.
+    #[serde(default, rename = "x-steward-deferred-body")]
+    pub deferred_body: bool,
 }
 
 #[derive(Debug, Deserialize)]

@@ -66,14 +66,52 @@ impl<'a, T: poem_openapi::types::ParseFromJSON + CanonicalKeys> poem_openapi::Ap
         _param_opts: poem_openapi::ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
         let bytes = body.take()?.into_bytes().await?;
-        let malformed = |reason: String| poem_openapi::error::ParseRequestPayloadError { reason };
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(malformed("unexpected end of JSON input".to_owned()).into());
-        }
-        let mut value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| malformed(e.to_string()))?;
-        T::canonicalize(&mut value).map_err(|mismatch| malformed(mismatch.to_string()))?;
-        T::parse_from_json(Some(value)).map(Self).map_err(|e| malformed(e.into_message()).into())
+        decode_lenient(&bytes)
+            .map(Self)
+            .map_err(|reason| poem_openapi::error::ParseRequestPayloadError { reason }.into())
     }
+}
+
+/// A JSON body decoded as `LenientJson` decodes it, or why it could not
+/// be: the handler decides when a malformed body is refused.
+pub type Deferred<T> = Result<T, String>;
+
+/// The extractor behind an operation's `x-steward-deferred-body`: never
+/// refuses a body it read, only one it could not read (over the limit).
+pub struct DeferredJson<T>(pub Deferred<T>);
+
+impl<'a, T: poem_openapi::types::ParseFromJSON + CanonicalKeys> poem_openapi::ApiExtractor<'a> for DeferredJson<T> {
+    const TYPES: &'static [poem_openapi::ApiExtractorType] = &[poem_openapi::ApiExtractorType::RequestObject];
+
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut poem_openapi::registry::Registry) {
+        <poem_openapi::payload::Json<T> as poem_openapi::payload::Payload>::register(registry);
+    }
+
+    fn request_meta() -> Option<poem_openapi::registry::MetaRequest> {
+        json_request_meta::<T>(true)
+    }
+
+    async fn from_request(
+        _request: &'a poem::Request,
+        body: &mut poem::RequestBody,
+        _param_opts: poem_openapi::ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        let bytes = body.take()?.into_bytes().await?;
+        Ok(Self(decode_lenient(&bytes)))
+    }
+}
+
+/// Go's encoding/json reading of `bytes` into `T` (see `LenientJson`).
+fn decode_lenient<T: poem_openapi::types::ParseFromJSON + CanonicalKeys>(bytes: &[u8]) -> Deferred<T> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err("unexpected end of JSON input".to_owned());
+    }
+    let mut value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    T::canonicalize(&mut value).map_err(|mismatch| mismatch.to_string())?;
+    T::parse_from_json(Some(value)).map_err(|e| e.into_message())
 }
 
 pub fn json_request_meta<T: poem_openapi::types::ParseFromJSON>(

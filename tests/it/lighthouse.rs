@@ -248,6 +248,12 @@ on_both_databases!(lighthouse_nobody_grants_more_than_they_hold, |server| {
     // Equal or higher levels are not found, for reads and writes.
     let up = call(&server, &manager, "PUT", &format!("/api/v0.2/users/{LIGHTHOUSE_ADMIN}"), Some("{}")).await;
     assert_eq!((up.status, up.body.as_str()), (404, USER_ACCESS));
+    // As the original, the user is looked up before the body is read.
+    let unknown = call(&server, &manager, "PUT", "/api/v0.2/users/nobody", Some("{")).await;
+    assert_eq!((unknown.status, unknown.body.as_str()), (404, USER_ACCESS));
+    let junior = user_with_level(&server, &root, "junior", 0).await;
+    let low = call(&server, &junior, "POST", "/api/v0.2/users/create", None).await;
+    assert_eq!((low.status, low.body.as_str()), (403, USER_ACCESS));
     let no_session = send(server.client.put(server.url("/api/v0.2/users/clerk")).body("{}")).await;
     assert_eq!((no_session.status, no_session.body.as_str()), (401, NOT_LOGGED_IN));
 });

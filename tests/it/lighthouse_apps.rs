@@ -337,6 +337,11 @@ on_both_databases!(lighthouse_applications_refuse_bad_requests_and_strangers, |s
     assert_eq!((unknown.0, unknown.1[0]["Message"].as_str()), (404, Some("applications: unknown deployment ID")));
     let malformed = streamed(&server, &admin, "PUT", "/api/v0.2/applications/update/web", Some("{")).await;
     assert_eq!(malformed.0, 400);
+    // The application is looked up before the body is read (the original's own tests send none).
+    for id in ["-1", "100", "BadName"] {
+        let reply = streamed(&server, &admin, "PUT", &format!("/api/v0.2/applications/update/{id}"), None).await;
+        assert_eq!(reply.0, 404, "{id}");
+    }
 
     // Someone with no level on the application: not listed, no history,
     // no changes; their own application may not use a beacon they lack.
@@ -346,7 +351,8 @@ on_both_databases!(lighthouse_applications_refuse_bad_requests_and_strangers, |s
     let forbidden =
         json!({"Cause": "applications", "Message": "applications: user not permitted to modify application"});
     for (method, path) in [("POST", "start/web"), ("POST", "stop/web"), ("PUT", "revert/web"), ("PUT", "update/web")] {
-        let body = (method == "PUT" && path.starts_with("update")).then_some("{}");
+        // No body: the level is checked before one is read.
+        let body = None;
         let reply = streamed(&server, &stranger, method, &format!("/api/v0.2/applications/{path}"), body).await;
         assert_eq!(reply, (403, vec![forbidden.clone()]), "{path}");
     }

@@ -113,6 +113,9 @@ on_both_databases!(lighthouse_beacon_creation_refuses_what_it_cannot_record, |se
         (token.status, token.json()["Message"].as_str()),
         (403, Some("beacons: user not permitted to access token"))
     );
+    // The level is checked before the body is read, as the original's handler does.
+    let malformed = call(&server, &mallory, "PUT", "/api/v0.2/beacons/token/MyBeacon", Some("[1]")).await;
+    assert_eq!(malformed.status, 403);
     let refresh =
         call(&server, &mallory, "PUT", &format!("/api/v0.2/beacons/refresh/{}", beacon.address()), None).await;
     assert_eq!(refresh.status, 403);

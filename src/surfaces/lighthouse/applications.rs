@@ -381,9 +381,11 @@ pub async fn update(
     caller: &LighthouseCaller,
     identifier: &str,
     restart: bool,
-    change: ApplicationUpdate,
+    change: crate::wire::Deferred<ApplicationUpdate>,
 ) -> Result<LiveStream<ProgressUpdate>, LighthouseError> {
     let app = modifiable(lighthouse, caller, identifier).await?;
+    // Read only now, as the original reads it: a 404 or 403 comes first.
+    let change = change.map_err(|_| parameters())?;
     let add = change.add.unwrap_or_default();
     let remove = change.remove.unwrap_or_default();
     let command = command_object(change.command);

@@ -109,7 +109,7 @@ pub async fn update_token(
     lighthouse: &Lighthouse,
     caller: &LighthouseCaller,
     beacon: &str,
-    token: String,
+    token: crate::wire::Deferred<String>,
 ) -> Result<(), LighthouseError> {
     if beacon.is_empty() {
         return Err(parameters());
@@ -119,6 +119,8 @@ pub async fn update_token(
     if held < rules::MODIFY {
         return Err(forbidden());
     }
+    // Read only now, as the original reads it: a 403 comes first.
+    let token = token.map_err(|_| parameters())?;
     let sealed = lighthouse.sealer.seal(&token).map_err(|e| LighthouseError::internal("beacons", e))?;
     let txn = crate::db::begin_write(&lighthouse.db).await.map_err(db)?;
     if !store::set_beacon_token(&txn, &address, sealed).await.map_err(db)? {

@@ -132,8 +132,16 @@ pub async fn update(
     lighthouse: &Lighthouse,
     caller: &LighthouseCaller,
     email: &str,
-    change: UserUpdate,
+    change: crate::wire::Deferred<UserUpdate>,
 ) -> Result<(), LighthouseError> {
+    // As the original: the user must be found and seen before the body is
+    // read, so a 404 comes before a malformed body's 400.
+    let target = store::user(&lighthouse.db, email).await.map_err(db)?.ok_or_else(not_found)?;
+    let target_party = Party { email: &target.email, auth_level: target.auth_level };
+    if !rules::sees(party(caller), target_party) {
+        return Err(not_found());
+    }
+    let change = change.map_err(|_| LighthouseError::users(StatusCode::BAD_REQUEST, errors::USER_NOT_UPDATED))?;
     // Refusals first, so a refused request costs no hash; the hash is
     // made outside the transaction (it holds no lock), and the checks run
     // again on the locked rows before anything is written. An empty
@@ -155,10 +163,15 @@ pub async fn update(
     txn.commit().await.map_err(db)
 }
 
-pub async fn create(lighthouse: &Lighthouse, caller: &LighthouseCaller, new: NewUser) -> Result<(), LighthouseError> {
+pub async fn create(
+    lighthouse: &Lighthouse,
+    caller: &LighthouseCaller,
+    new: crate::wire::Deferred<NewUser>,
+) -> Result<(), LighthouseError> {
     if caller.auth_level < rules::CREATE_USER {
         return Err(LighthouseError::users(StatusCode::FORBIDDEN, errors::USER_ACCESS));
     }
+    let new = new.map_err(|reason| LighthouseError::users(StatusCode::BAD_REQUEST, &reason))?;
     let email = new.email.unwrap_or_default();
     let password = new.password.unwrap_or_default();
     if email.is_empty() || password.is_empty() {
