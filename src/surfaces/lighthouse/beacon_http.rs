@@ -26,6 +26,14 @@ impl Vm {
     }
 }
 
+/// Whether `address` can be a beacon's address: an HTTP host (and port,
+/// and path) Steward can call.
+pub fn is_address(address: &str) -> bool {
+    !address.is_empty()
+        && !address.starts_with('/')
+        && reqwest::Url::parse(&format!("http://{address}/vms")).is_ok_and(|url| url.host().is_some())
+}
+
 #[derive(Clone)]
 pub struct BeaconHttp {
     client: reqwest::Client,
@@ -115,4 +123,17 @@ fn without_url(error: &reqwest::Error) -> String {
         "request failed"
     };
     kind.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn beacon_addresses_are_hosts() {
+        for good in ["127.0.0.1:5002", "example.com/mybeacon", "beacon.internal"] {
+            assert!(super::is_address(good), "{good}");
+        }
+        for bad in ["", "bad address", "x:notaport", "a\u{0}b"] {
+            assert!(!super::is_address(bad), "{bad:?}");
+        }
+    }
 }

@@ -64,7 +64,7 @@ pub async fn create(lighthouse: &Lighthouse, caller: &LighthouseCaller, new: New
     let address = new.address.unwrap_or_default();
     let alias = new.alias.unwrap_or_default();
     let token = new.token.unwrap_or_default();
-    if address.is_empty() || alias.is_empty() {
+    if address.is_empty() || alias.is_empty() || !super::beacon_http::is_address(&address) {
         return Err(parameters());
     }
     let duplicate = || LighthouseError::beacons(StatusCode::BAD_REQUEST, errors::BEACON_DUPLICATE);
