@@ -47,15 +47,17 @@ LIGHTHOUSE_NO_BEACON = "127.0.0.1:9"
 _lighthouse_session = None
 
 
+def _post_json(url, body):
+    """A JSON POST, as a client logs in; the open response."""
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    return urllib.request.urlopen(request)
+
+
 def _mc_login(base_url):
     """Logs in once as MC's superuser, as a client would before calling /auth/."""
     global _mc_token
     if _mc_token is None:
-        body = json.dumps({"username": MC_ADMIN, "password": MC_PASSWORD}).encode()
-        request = urllib.request.Request(
-            f"{base_url}/api/v1/login", data=body, headers={"Content-Type": "application/json"}
-        )
-        with urllib.request.urlopen(request) as response:
+        with _post_json(f"{base_url}/api/v1/login", {"username": MC_ADMIN, "password": MC_PASSWORD}) as response:
             _mc_token = json.load(response)["token"]
     return _mc_token
 
@@ -64,11 +66,8 @@ def _lighthouse_login(base_url):
     """Logs in once as Lighthouse's bootstrap user: the `auth` cookie's value."""
     global _lighthouse_session
     if _lighthouse_session is None:
-        body = json.dumps({"Email": LIGHTHOUSE_ADMIN, "Password": LIGHTHOUSE_PASSWORD}).encode()
-        request = urllib.request.Request(
-            f"{base_url}/api/v0.2/login", data=body, headers={"Content-Type": "application/json"}
-        )
-        with urllib.request.urlopen(request) as response:
+        login = {"Email": LIGHTHOUSE_ADMIN, "Password": LIGHTHOUSE_PASSWORD}
+        with _post_json(f"{base_url}/api/v0.2/login", login) as response:
             cookies = SimpleCookie()
             for header in response.headers.get_all("Set-Cookie") or []:
                 cookies.load(header)

@@ -92,10 +92,9 @@ pub enum Unmatched {
     Argo {
         options: bool,
     },
-    /// Lighthouse's session middleware runs before its router.
-    Lighthouse {
-        presented_session: bool,
-    },
+    /// Lighthouse's session middleware runs before its router, so only a
+    /// live session gets this far (`lighthouse::session_edges`).
+    Lighthouse,
     /// MC authenticates `/auth/` paths before echo's router answers.
     Mc {
         unauthenticated: Option<mc::errors::McError>,
@@ -110,7 +109,7 @@ impl Unmatched {
             "storj" => Some(Self::Storj(storj::auth::Credentials::of(req))),
             "argo" => Some(Self::Argo { options: argo::answers_options(req.method(), req.uri().path()) }),
             "mc" => Some(Self::Mc { unauthenticated: mc::unmatched_auth(req) }),
-            "lighthouse" => Some(Self::Lighthouse { presented_session: lighthouse::session::presented(req).is_some() }),
+            "lighthouse" => Some(Self::Lighthouse),
             _ => None,
         }
     }
@@ -125,7 +124,7 @@ impl Unmatched {
             // router has such routes after the tenants, so a wrong method
             // on a tenant path is its plain 404, never a 405.
             Self::Argo { .. } => crate::wire::gorilla_unmatched(false),
-            Self::Lighthouse { presented_session } => lighthouse::unmatched(presented_session),
+            Self::Lighthouse => lighthouse::unmatched(),
             Self::Mc { unauthenticated: Some(error) } => error.into_response(),
             Self::Mc { unauthenticated: None } => mc::echo_unmatched(method_not_allowed),
         }

@@ -54,16 +54,7 @@ pub trait Wire: poem::IntoResponse + Send + Sized {
         status: StatusCode,
         lines: futures_util::stream::BoxStream<'static, serde_json::Value>,
     ) -> Response {
-        use futures_util::StreamExt;
-        let chunks = lines.map(|line| {
-            let mut text = line.to_string();
-            text.push('\n');
-            Ok::<_, std::io::Error>(bytes::Bytes::from(text))
-        });
-        Response::builder()
-            .status(status)
-            .header(CONTENT_TYPE, "application/json")
-            .body(poem::Body::from_bytes_stream(chunks))
+        json_lines_response(status, lines, serde_json::Value::to_string)
     }
 }
 
@@ -137,6 +128,21 @@ pub fn cookie(request: &poem::Request, name: &str) -> Option<String> {
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(key, _)| *key == name)
         .map(|(_, value)| value.trim_matches('"').to_owned())
+}
+
+/// A chunked `application/json` body of `lines`, each written by `write`
+/// and a newline as it comes.
+pub fn json_lines_response(
+    status: StatusCode,
+    lines: futures_util::stream::BoxStream<'static, serde_json::Value>,
+    write: fn(&serde_json::Value) -> String,
+) -> Response {
+    use futures_util::StreamExt;
+    let chunks = lines.map(move |line| Ok::<_, std::io::Error>(bytes::Bytes::from(write(&line) + "\n")));
+    Response::builder()
+        .status(status)
+        .header(CONTENT_TYPE, "application/json")
+        .body(poem::Body::from_bytes_stream(chunks))
 }
 
 pub fn json_response(status: StatusCode, value: &serde_json::Value) -> Response {

@@ -140,7 +140,7 @@ async fn every_spec_operation_is_served() {
                 steward::surfaces::Unmatched::Argo { options: false }.respond(false),
                 steward::surfaces::mc::echo_unmatched(false),
                 steward::surfaces::mc::echo_unmatched(true),
-                steward::surfaces::lighthouse::unmatched(true),
+                steward::surfaces::lighthouse::unmatched(),
             ];
             for answer in unrouted {
                 let status = answer.status().as_u16();

@@ -110,7 +110,7 @@ async fn targets(lighthouse: &Lighthouse, email: &str, instances: &[String]) -> 
                 Some(beacon) => match lighthouse.sealer.open(&beacon.token_sealed) {
                     Ok(token) => Ok((beacon.address, token)),
                     Err(error) => {
-                        tracing::error!(%error, beacon = %beacon.address, "beacon token");
+                        tracing::error!(%error, beacon = %beacon.address, "a sealed beacon token could not be opened");
                         Err(Unroutable::Unknown)
                     }
                 },
@@ -122,6 +122,18 @@ async fn targets(lighthouse: &Lighthouse, email: &str, instances: &[String]) -> 
 }
 
 type Sender = mpsc::UnboundedSender<ProgressUpdate>;
+
+/// A processor over `instances`, reached with `email`'s rights; none (and
+/// the reason logged) when they cannot be read.
+async fn processor(lighthouse: &Lighthouse, email: &str, instances: &[String], out: Sender) -> Option<Processor> {
+    match targets(lighthouse, email, instances).await {
+        Ok(targets) => Some(Processor::new(lighthouse.http.clone(), targets, out)),
+        Err(error) => {
+            tracing::error!(%error, "reading an application's instances");
+            None
+        }
+    }
+}
 
 /// Runs `work` in its own task, one per application at a time, and answers
 /// its lines as they come, ending with `Finalized`.
@@ -174,15 +186,9 @@ pub async fn create(
     txn.commit().await.map_err(db)?;
     let email = caller.email.clone();
     Ok(stream(lighthouse, app.id, move |lighthouse, out| async move {
-        let landed = match targets(&lighthouse, &email, &instances).await {
-            Ok(targets) => {
-                let mut processor = Processor::new(lighthouse.http.clone(), targets, out);
-                deploy::deploy(&mut processor, &name, &command, start, pull).await
-            }
-            Err(error) => {
-                tracing::error!(%error, "reading an application's instances");
-                false
-            }
+        let landed = match processor(&lighthouse, &email, &instances, out).await {
+            Some(mut processor) => deploy::deploy(&mut processor, &name, &command, start, pull).await,
+            None => false,
         };
         if let Err(error) = finish_create(&lighthouse, &app, first.id, &email, landed).await {
             tracing::error!(%error, application = %name, "recording a deployment's outcome");
@@ -294,12 +300,8 @@ pub async fn set_state(
     let app = modifiable(lighthouse, caller, identifier).await?;
     let email = caller.email.clone();
     Ok(stream(lighthouse, app.id, move |lighthouse, out| async move {
-        match targets(&lighthouse, &email, &instances_of(&app)).await {
-            Ok(targets) => {
-                let mut processor = Processor::new(lighthouse.http.clone(), targets, out);
-                deploy::set_state(&mut processor, &app.name, running).await;
-            }
-            Err(error) => tracing::error!(%error, "reading an application's instances"),
+        if let Some(mut processor) = processor(&lighthouse, &email, &instances_of(&app), out).await {
+            deploy::set_state(&mut processor, &app.name, running).await;
         }
     }))
 }
@@ -357,11 +359,7 @@ async fn redeploy(
     pull: bool,
     out: Sender,
 ) {
-    let targets = match targets(lighthouse, email, instances).await {
-        Ok(targets) => targets,
-        Err(error) => return tracing::error!(%error, "reading an application's instances"),
-    };
-    let mut processor = Processor::new(lighthouse.http.clone(), targets, out);
+    let Some(mut processor) = processor(lighthouse, email, instances, out).await else { return };
     if !deploy::deploy(&mut processor, &app.name, command, start, pull).await {
         return;
     }
@@ -423,15 +421,10 @@ pub async fn update(
     };
     let email = caller.email.clone();
     Ok(stream(lighthouse, app.id, move |lighthouse, out| async move {
-        if !remove.is_empty() {
-            match targets(&lighthouse, &email, &remove).await {
-                Ok(targets) => {
-                    Processor::new(lighthouse.http.clone(), targets, out.clone())
-                        .delete_containers(&app.name, false)
-                        .await;
-                }
-                Err(error) => tracing::error!(%error, "reading an application's instances"),
-            }
+        if !remove.is_empty()
+            && let Some(mut removal) = processor(&lighthouse, &email, &remove, out.clone()).await
+        {
+            removal.delete_containers(&app.name, false).await;
         }
         // The original always pulls here; a command without an image then deploys nothing.
         if will_deploy && deploy::image_of(&command).is_some() {

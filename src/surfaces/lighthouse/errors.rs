@@ -144,12 +144,7 @@ impl Wire for LighthouseError {
         status: StatusCode,
         lines: futures_util::stream::BoxStream<'static, serde_json::Value>,
     ) -> Response {
-        use futures_util::StreamExt;
-        let chunks = lines.map(|line| Ok::<_, std::io::Error>(bytes::Bytes::from(go_json(&line) + "\n")));
-        Response::builder()
-            .status(status)
-            .header(poem::http::header::CONTENT_TYPE, "application/json")
-            .body(poem::Body::from_bytes_stream(chunks))
+        crate::wire::json_lines_response(status, lines, go_json)
     }
 }
 

@@ -101,7 +101,7 @@ pub async fn session_edges<E: poem::Endpoint>(next: Arc<E>, mut req: poem::Reque
         return next.call(req).await.map(IntoResponse::into_response);
     };
     let (method, path) = (req.method().clone(), req.uri().path().to_owned());
-    let route = (req.method().as_str(), req.uri().path().strip_prefix(PATH_PREFIX));
+    let route = (method.as_str(), path.strip_prefix(PATH_PREFIX));
     let (login, logout) = (route == ("POST", Some("/login")), route == ("GET", Some("/logout")));
     // The login's email, read from a copy of the body (already bounded).
     let email = match (login, &presented) {
@@ -118,10 +118,10 @@ pub async fn session_edges<E: poem::Endpoint>(next: Arc<E>, mut req: poem::Reque
         Ok(output) => output.into_response(),
         Err(error) if matches!(error.status().as_u16(), 404 | 405) => {
             let live = match &presented {
-                Some(value) => session::is_live(&sessions.db, value).await.unwrap_or(false),
+                Some(value) => matches!(session::live(&sessions.db, value).await, Ok(Some(_))),
                 None => false,
             };
-            return match (live, empty_parameter(&method, &path)) {
+            return match (live, empty_parameter(route)) {
                 (true, Some(answer)) => Ok(answer),
                 (true, None) => Err(error),
                 (false, _) => Ok(LighthouseError::not_logged_in().into_response()),
@@ -142,21 +142,20 @@ pub async fn session_edges<E: poem::Endpoint>(next: Arc<E>, mut req: poem::Reque
 /// What the original answered for a route whose trailing `{Name:.*}`
 /// parameter is empty (gorilla matched it; poem's router does not): the
 /// handler's own answer to an empty name.
-fn empty_parameter(method: &poem::http::Method, path: &str) -> Option<poem::Response> {
+fn empty_parameter(route: (&str, Option<&str>)) -> Option<poem::Response> {
     use poem::IntoResponse;
     use poem::http::StatusCode;
-    let route = (method.as_str(), path.strip_prefix(PATH_PREFIX)?);
-    let unknown_app = || LighthouseError::applications(StatusCode::NOT_FOUND, errors::APP_UNKNOWN).into_response();
-    match route {
+    match (route.0, route.1?) {
         ("PUT", "/beacons/token/") => {
             Some(LighthouseError::beacons(StatusCode::BAD_REQUEST, errors::BEACON_PARAMETERS).into_response())
         }
         // Nobody has a level on the beacon "": an empty list.
         ("GET", "/beacons/list/") => Some(crate::wire::json_response(StatusCode::OK, &serde_json::json!([]))),
-        ("GET", "/applications/list/") | ("POST", "/applications/start/" | "/applications/stop/") => {
-            Some(unknown_app())
+        ("GET", "/applications/list/")
+        | ("POST", "/applications/start/" | "/applications/stop/")
+        | ("PUT", "/applications/revert/" | "/applications/update/") => {
+            Some(LighthouseError::applications(StatusCode::NOT_FOUND, errors::APP_UNKNOWN).into_response())
         }
-        ("PUT", "/applications/revert/" | "/applications/update/") => Some(unknown_app()),
         _ => None,
     }
 }
@@ -180,14 +179,11 @@ pub async fn sweep_unfinished_applications(db: &sea_orm::DatabaseConnection) -> 
     Ok(removed)
 }
 
-/// How Lighthouse answers a path it does not route: without a session, its
-/// middleware's 401 (it runs before routing); with one, its 404.
-pub fn unmatched(presented_session: bool) -> poem::Response {
+/// How Lighthouse answers a path it does not route for a live session
+/// (`session_edges` has answered the others with its 401).
+pub fn unmatched() -> poem::Response {
     use poem::IntoResponse;
-    match presented_session {
-        false => LighthouseError::not_logged_in().into_response(),
-        true => LighthouseError::new(poem::http::StatusCode::NOT_FOUND, "lighthouse", "page not found").into_response(),
-    }
+    LighthouseError::new(poem::http::StatusCode::NOT_FOUND, "lighthouse", "page not found").into_response()
 }
 
 /// Operations declare who may call them (`x-steward-permission`); the
@@ -367,13 +363,15 @@ impl LighthouseApi for Lighthouse {
 mod tests {
     #[test]
     fn empty_trailing_parameters_answer_as_the_handlers_did() {
-        let status = |method: poem::http::Method, path: &str| {
-            super::empty_parameter(&method, path).map(|answer| answer.status().as_u16())
+        let status = |method: &str, path: &str| {
+            super::empty_parameter((method, path.strip_prefix(super::PATH_PREFIX)))
+                .map(|answer| answer.status().as_u16())
         };
-        assert_eq!(status(poem::http::Method::PUT, "/api/v0.2/beacons/token/"), Some(400));
-        assert_eq!(status(poem::http::Method::GET, "/api/v0.2/beacons/list/"), Some(200));
-        assert_eq!(status(poem::http::Method::POST, "/api/v0.2/applications/start/"), Some(404));
-        assert_eq!(status(poem::http::Method::GET, "/api/v0.2/users/"), None);
+        assert_eq!(status("PUT", "/api/v0.2/beacons/token/"), Some(400));
+        assert_eq!(status("GET", "/api/v0.2/beacons/list/"), Some(200));
+        assert_eq!(status("POST", "/api/v0.2/applications/start/"), Some(404));
+        assert_eq!(status("PUT", "/api/v0.2/applications/update/"), Some(404));
+        assert_eq!(status("GET", "/api/v0.2/users/"), None);
     }
 
     #[test]

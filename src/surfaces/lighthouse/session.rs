@@ -40,10 +40,7 @@ impl<'a> FromRequest<'a> for LighthouseCaller {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
         let sessions = req.data::<Sessions>().ok_or_else(|| LighthouseError::internal("auth", "no sessions"))?;
         let value = presented(req).ok_or_else(LighthouseError::not_logged_in)?;
-        let now = time::OffsetDateTime::now_utc();
-        let found = session::Entity::find_by_id(digest(&value))
-            .filter(session::Column::ExpiresAt.gt(now))
-            .one(&sessions.db)
+        let found = live(&sessions.db, &value)
             .await
             .map_err(|e| LighthouseError::db("auth", e))?
             .ok_or_else(LighthouseError::not_logged_in)?;
@@ -74,11 +71,10 @@ pub async fn start(sessions: &Sessions, email: &str) -> Result<String, sea_orm::
     Ok(value)
 }
 
-/// Whether this cookie value is a session that has not expired.
-pub async fn is_live(db: &DatabaseConnection, value: &str) -> Result<bool, sea_orm::DbErr> {
+/// The session this cookie value opens, if it has not expired.
+pub async fn live(db: &DatabaseConnection, value: &str) -> Result<Option<session::Model>, sea_orm::DbErr> {
     let now = time::OffsetDateTime::now_utc();
-    let found = session::Entity::find_by_id(digest(value)).filter(session::Column::ExpiresAt.gt(now)).one(db).await?;
-    Ok(found.is_some())
+    session::Entity::find_by_id(digest(value)).filter(session::Column::ExpiresAt.gt(now)).one(db).await
 }
 
 /// Ends the session with this cookie value, if it is one.

@@ -89,43 +89,57 @@ pub async fn get(lighthouse: &Lighthouse, caller: &LighthouseCaller, email: &str
     Ok(UserInfo { email: user.email, auth_level: user.auth_level, permissions })
 }
 
-/// Checks a change of `email` by the caller against the rules, with the
-/// levels read through `db` (locked, inside the write transaction).
-async fn check_change(
-    db: &impl sea_orm::ConnectionTrait,
+type UserRow = crate::db::entities::lighthouse_user::Model;
+
+/// The caller's row and `email`'s, when the caller sees that user (404
+/// otherwise), read through `conn`; with `lock`, both rows locked.
+async fn visible_pair(
+    conn: &impl sea_orm::ConnectionTrait,
     caller: &LighthouseCaller,
     email: &str,
-    change: &UserUpdate,
     lock: bool,
-) -> Result<crate::db::entities::lighthouse_user::Model, LighthouseError> {
+) -> Result<(UserRow, UserRow), LighthouseError> {
     let rows = match lock {
-        true => store::users_for_update(db, &[&caller.email, email]).await.map_err(db_error)?,
+        true => store::users_for_update(conn, &[&caller.email, email]).await.map_err(db)?,
         false => {
-            let me = store::user(db, &caller.email).await.map_err(db_error)?;
-            let target = store::user(db, email).await.map_err(db_error)?;
+            let me = store::user(conn, &caller.email).await.map_err(db)?;
+            let target = store::user(conn, email).await.map_err(db)?;
             me.into_iter().chain(target).collect()
         }
     };
     let me = rows.iter().find(|u| u.email == caller.email).ok_or_else(LighthouseError::not_logged_in)?;
     let target = rows.iter().find(|u| u.email == email).ok_or_else(not_found)?;
-    let caller_party = Party { email: &me.email, auth_level: me.auth_level };
-    let target_party = Party { email: &target.email, auth_level: target.auth_level };
-    if !rules::sees(caller_party, target_party) {
+    let seen = Party { email: &target.email, auth_level: target.auth_level };
+    if !rules::sees(Party { email: &me.email, auth_level: me.auth_level }, seen) {
         return Err(not_found());
     }
-    let caller_beacons = store::levels(db, &me.email, Kind::Beacons).await.map_err(db_error)?;
-    let target_beacons = store::levels(db, &target.email, Kind::Beacons).await.map_err(db_error)?;
-    let beacons = change.beacons.clone().unwrap_or_default();
-    match rules::check_update(caller_party, &caller_beacons, target_party, &target_beacons, change.auth_level, &beacons)
-    {
-        Err(Refusal::BadRequest) => Err(LighthouseError::users(StatusCode::BAD_REQUEST, errors::USER_NOT_UPDATED)),
-        Err(Refusal::Forbidden) => Err(LighthouseError::users(StatusCode::FORBIDDEN, errors::USER_NOT_UPDATED)),
-        Ok(()) => Ok(target.clone()),
-    }
+    Ok((me.clone(), target.clone()))
 }
 
-fn db_error(error: sea_orm::DbErr) -> LighthouseError {
-    db(error)
+/// The AuthLevel and beacon-level rules on `me` changing `target`, with
+/// their beacon levels read through `conn`.
+async fn check_rules(
+    conn: &impl sea_orm::ConnectionTrait,
+    me: &UserRow,
+    target: &UserRow,
+    change: &UserUpdate,
+) -> Result<(), LighthouseError> {
+    let caller_beacons = store::levels(conn, &me.email, Kind::Beacons).await.map_err(db)?;
+    let target_beacons = store::levels(conn, &target.email, Kind::Beacons).await.map_err(db)?;
+    let beacons = change.beacons.clone().unwrap_or_default();
+    let checked = rules::check_update(
+        Party { email: &me.email, auth_level: me.auth_level },
+        &caller_beacons,
+        Party { email: &target.email, auth_level: target.auth_level },
+        &target_beacons,
+        change.auth_level,
+        &beacons,
+    );
+    match checked {
+        Err(Refusal::BadRequest) => Err(LighthouseError::users(StatusCode::BAD_REQUEST, errors::USER_NOT_UPDATED)),
+        Err(Refusal::Forbidden) => Err(LighthouseError::users(StatusCode::FORBIDDEN, errors::USER_NOT_UPDATED)),
+        Ok(()) => Ok(()),
+    }
 }
 
 pub async fn update(
@@ -135,24 +149,21 @@ pub async fn update(
     change: crate::wire::Deferred<UserUpdate>,
 ) -> Result<(), LighthouseError> {
     // As the original: the user must be found and seen before the body is
-    // read, so a 404 comes before a malformed body's 400.
-    let target = store::user(&lighthouse.db, email).await.map_err(db)?.ok_or_else(not_found)?;
-    let target_party = Party { email: &target.email, auth_level: target.auth_level };
-    if !rules::sees(party(caller), target_party) {
-        return Err(not_found());
-    }
+    // read, so a 404 comes before a malformed body's 400. Refusals come
+    // before the hash, so a refused request costs none; the hash is made
+    // outside the transaction (it holds no lock), and the checks run again
+    // on the locked rows before anything is written. An empty password
+    // means "unchanged" (a form left blank), never an empty one.
+    let (me, target) = visible_pair(&lighthouse.db, caller, email, false).await?;
     let change = change.map_err(|_| LighthouseError::users(StatusCode::BAD_REQUEST, errors::USER_NOT_UPDATED))?;
-    // Refusals first, so a refused request costs no hash; the hash is
-    // made outside the transaction (it holds no lock), and the checks run
-    // again on the locked rows before anything is written. An empty
-    // password means "unchanged" (a form left blank), never an empty one.
-    check_change(&lighthouse.db, caller, email, &change, false).await?;
+    check_rules(&lighthouse.db, &me, &target, &change).await?;
     let hash = match change.password.as_deref().filter(|p| !p.is_empty()) {
         Some(password) => Some(password::hash(password.to_owned()).await.map_err(hash_error)?),
         None => None,
     };
     let txn = crate::db::begin_write(&lighthouse.db).await.map_err(db)?;
-    let target = check_change(&txn, caller, email, &change, true).await?;
+    let (me, target) = visible_pair(&txn, caller, email, true).await?;
+    check_rules(&txn, &me, &target, &change).await?;
     let level = change.auth_level.unwrap_or(target.auth_level);
     let target_email = target.email.clone();
     store::set_user(&txn, target, level, hash).await.map_err(db)?;
