@@ -93,7 +93,7 @@ impl Services {
                 ("scalelite", self.scalelite.boxed()),
                 ("storj", self.storj.boxed()),
                 ("argo", self.argo.around(argo::errors::xml_when_asked).boxed()),
-                ("mc", self.mc.around(mc::rate_limited).boxed()),
+                ("mc", self.mc.around(mc::rate_limited).around(mc::events::recorded).boxed()),
                 ("lighthouse", self.lighthouse.around(lighthouse::session_edges).boxed()),
             ],
         }

@@ -255,6 +255,9 @@ pub fn operation(document: &Document, path: &str, item: &PathItem, op: &Operatio
     let bind_request = request_value.map(|value| quote!(let request = #value;));
     let json_body = body.as_ref().is_some_and(|b| b.is_json);
     let required = required_object_check(op, op_id, json_body, &error_ty, &reply_ty)?;
+    if op.steward.event_orgs.iter().any(|pointer| !pointer.starts_with('/') || !json_body) {
+        return Err(Error::Unsupported(format!("{op_id}: x-steward-event-orgs needs a JSON body and pointers")));
+    }
     let internal = internal_fields_check(op, op_id, json_body, &error_ty, &reply_ty)?;
     let check = match &op.steward.permission {
         Some(permission) => Some(permission_check(

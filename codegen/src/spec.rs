@@ -118,6 +118,11 @@ pub struct OperationExtensions {
     /// the body, so a lookup's refusal comes before a malformed body's.
     #[serde(default, rename = "x-steward-deferred-body")]
     pub deferred_body: bool,
+    /// JSON pointers into the body naming the orgs the operation's audit
+    /// event concerns. The generator only checks them; surfaces that record
+    /// events (MC) read them from the served spec.
+    #[serde(default, rename = "x-steward-event-orgs")]
+    pub event_orgs: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -399,26 +399,42 @@ on_both_databases!(mc_every_operation_allows_exactly_the_roles_mcs_table_allows,
     assert_eq!(reply.status, 200);
 });
 
-/// Every operation of the spec, with its path and whether it takes a body.
-fn spec_operations() -> Vec<(String, String, bool)> {
+/// How an operation reads its body.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum BodyReader {
+    None,
+    /// echo's binder: JSON or a form, 415 otherwise.
+    Echo,
+    /// MC's ReadConn: any Content-Type.
+    ReadConn,
+}
+
+/// Every operation of the spec, with its path and how it reads its body.
+fn spec_operations() -> Vec<(String, String, BodyReader)> {
     let spec: Value = serde_json::from_str(steward::surfaces::mc::SPEC_JSON).unwrap();
     let mut out = Vec::new();
     for (path, item) in spec["paths"].as_object().unwrap() {
         let op = &item["post"];
-        out.push((op["operationId"].as_str().unwrap().to_owned(), path.clone(), op.get("requestBody").is_some()));
+        let extractor = op.get("x-steward-json-extractor").and_then(Value::as_str).unwrap_or_default();
+        let reader = match (op.get("requestBody").is_some(), extractor.ends_with("RegionalJson")) {
+            (false, _) => BodyReader::None,
+            (true, false) => BodyReader::Echo,
+            (true, true) => BodyReader::ReadConn,
+        };
+        out.push((op["operationId"].as_str().unwrap().to_owned(), path.clone(), reader));
     }
     out
 }
 
 on_both_databases!(mc_every_operation_refuses_a_missing_token_and_a_malformed_body, |server| {
     let admin = admin(&server).await;
-    for (operation, path, has_body) in spec_operations() {
+    for (operation, path, reader) in spec_operations() {
         let need = NEEDS.iter().find(|(op, _)| *op == operation).map(|(_, n)| *n).unwrap_or(Need::Login);
         if need != Need::Public {
             let reply = crate::scalelite_client::send(server.client.post(server.url(&path))).await;
             assert_eq!(message(&reply, 401), "No bearer token found", "{operation}");
         }
-        if has_body {
+        if reader != BodyReader::None {
             let malformed = server
                 .client
                 .post(server.url(&path))
@@ -438,8 +454,9 @@ on_both_databases!(mc_every_operation_refuses_a_missing_token_and_a_malformed_bo
                 .header("content-type", "text/plain")
                 .body("{}");
             let reply = crate::scalelite_client::send(text).await;
-            // Regional calls read the body whatever its type (MC's ReadConn).
-            match path.starts_with("/api/v1/auth/ctrl/") {
+            // Regional calls (and others MC reads with ReadConn) read the
+            // body whatever its type.
+            match reader == BodyReader::ReadConn {
                 true => assert_ne!(reply.status, 415, "{operation}: {}", reply.body),
                 false => assert_eq!(message(&reply, 415), "Unsupported Media Type", "{operation}"),
             }

@@ -10,6 +10,7 @@ mod m0007_mc_controllers;
 mod m0008_mc_regional_objects;
 mod m0009_mc_org_cloudlet_pools;
 mod m0010_lighthouse;
+mod m0011_mc_events_receivers;
 
 use sea_orm_migration::prelude::*;
 
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_mc_regional_objects::Migration),
             Box::new(m0009_mc_org_cloudlet_pools::Migration),
             Box::new(m0010_lighthouse::Migration),
+            Box::new(m0011_mc_events_receivers::Migration),
         ]
     }
 }

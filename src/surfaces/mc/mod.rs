@@ -2,11 +2,13 @@
 //! and tokens, users, roles and their permissions, organizations and user
 //! API keys.
 
+mod alert_receivers;
 pub mod apikeys;
 pub mod body;
 pub mod caller;
 pub mod controllers;
 pub mod errors;
+pub mod events;
 mod login;
 pub mod mail;
 mod orgs;

@@ -38,7 +38,9 @@ pub async fn create(mc: &Mc, caller: &McCaller, body: OrganizationInput) -> Resu
     if store::org_by_name(&mc.db, name).await?.is_some() {
         return Err(taken());
     }
-    let now = store::now();
+    // The org exists from its CreateOrg event on, so that event stays
+    // visible to the org's members.
+    let now = crate::db::audit::request_started().map(crate::db::audit::from_micros).unwrap_or_else(store::now);
     let row = mc_org::ActiveModel {
         name: Set(name.to_owned()),
         name_key: Set(store::name_key(name)),
