@@ -52,7 +52,7 @@ run_against() {
         --url "http://127.0.0.1:$port" \
         --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
         --max-examples "${MAX_EXAMPLES:-40}" \
-        --seed 1 \
+        --seed 1 ${SCHEMATHESIS_EXTRA:-} \
         --no-color || failed=1
     done
     exit "$failed"

@@ -230,3 +230,52 @@ def test_cloudlets_stream_their_steps_and_parse_completely(mc_admin):
         json=RegionCloudlet(region="local", cloudlet=Cloudlet(key=CloudletKey(organization=org, name="c1"))).to_dict(),
     )
     assert gone.text.splitlines()[-1] == '{"data":{"message":"Deleted Cloudlet successfully"}}'
+
+
+def test_alert_receiver_round_trip_and_events_query(mc_admin):
+    """A receiver created, shown (its webhook hidden) and deleted; then the
+    audit log answers for the traffic: show, find and terms parse into
+    their models."""
+    from steward_mc.api.alert_receiver import create_alert_receiver, delete_alert_receiver, show_alert_receiver
+    from steward_mc.api.events import event_terms, find_events, show_events
+    from steward_mc.models import AlertReceiver, AppKey, EventData, EventSearch, EventTerms
+
+    org = unique("acme")
+    assert parsed(create_org.sync_detailed(client=mc_admin, body=OrganizationInput(name=org, type_="developer")), Result)
+    name = unique("chat")
+    body = AlertReceiver(
+        name=name,
+        type_="slack",
+        severity="warning",
+        slack_channel="alerts",
+        slack_webhook="https://hooks.example.com/T0/B0/secret",
+        app_key=AppKey(organization=org, name="app1", version="1.0"),
+    )
+    made = create_alert_receiver.sync_detailed(client=mc_admin, body=body)
+    assert parsed(made, Result).message == "Alert receiver created successfully"
+    again = create_alert_receiver.sync_detailed(client=mc_admin, body=body)
+    assert again.status_code == 400
+    assert "Receiver Exists - delete it first" in parsed(again, Result).message
+    [shown] = parsed(show_alert_receiver.sync_detailed(client=mc_admin, body=AlertReceiver(name=name)), [AlertReceiver])
+    assert (shown.slack_channel, shown.slack_webhook, shown.app_key.organization) == ("#alerts", "<hidden>", org)
+    gone = delete_alert_receiver.sync_detailed(
+        client=mc_admin, body=AlertReceiver(name=name, type_="slack", severity="warning")
+    )
+    assert parsed(gone, Result).message == "Alert receiver deleted successfully"
+    assert parsed(show_alert_receiver.sync_detailed(client=mc_admin, body=AlertReceiver(name=name)), [AlertReceiver]) == []
+
+    search = EventSearch.from_dict({"match": {"orgs": [org]}, "startage": "1h"})
+    [created] = parsed(show_events.sync_detailed(client=mc_admin, body=search), [EventData])
+    assert (created.name, created.org, created.type_) == ("CreateOrg", [org], "audit")
+    assert created.mtags["status"] == "200" and created.mtags["localuri"] == "/api/v1/auth/org/create"
+    receivers = EventSearch.from_dict({"match": {"names": ["*AlertReceiver"], "tags": {"request": name}}})
+    recorded = parsed(show_events.sync_detailed(client=mc_admin, body=receivers), [EventData])
+    assert [event.name for event in recorded] == ["DeleteAlertReceiver", "CreateAlertReceiver", "CreateAlertReceiver"]
+    assert all("secret" not in event.mtags["request"] for event in recorded)
+    found = parsed(find_events.sync_detailed(client=mc_admin, body=search), [EventData])
+    assert found[0].name == "CreateOrg"
+    terms = parsed(event_terms.sync_detailed(client=mc_admin, body=search), EventTerms)
+    assert [(bucket.key, bucket.count) for bucket in terms.names] == [("CreateOrg", 1)]
+    refused = show_events.sync_detailed(client=mc_admin, body=EventSearch.from_dict({"startage": "1h", "starttime": "2026-01-01T00:00:00Z"}))
+    assert refused.status_code == 400
+    assert parsed(refused, Result).message == "May only specify one of start time or start age"

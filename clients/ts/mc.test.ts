@@ -190,3 +190,45 @@ test("flavors: created through the typed client, a streamed show read line by li
     assert.equal(gone.response.status, 200);
   }
 });
+
+test("alert receivers round trip; the audit log answers for the traffic", async () => {
+  const client = await admin();
+  const org = unique("acme");
+  const made = await client.POST("/api/v1/auth/org/create", { body: { Name: org, Type: "developer" } });
+  assert.equal(made.response.status, 200);
+  const name = unique("oncall");
+  const receiver: Schemas["AlertReceiver"] = {
+    Name: name,
+    Type: "pagerduty",
+    Severity: "error",
+    PagerDutyIntegrationKey: "0123456789abcdef0123456789abcdef",
+    ClusterKey: { organization: org, name: "c1" },
+  };
+  const created = await client.POST("/api/v1/auth/alertreceiver/create", { body: receiver });
+  assert.deepEqual(conforms("mc", "Result", created.data), { message: "Alert receiver created successfully" });
+  const shown = await client.POST("/api/v1/auth/alertreceiver/show", { body: { Name: name } });
+  assert.equal(shown.response.status, 200);
+  const [one] = shown.data ?? [];
+  assert.equal(conforms("mc", "AlertReceiver", one).PagerDutyIntegrationKey, "<hidden>");
+  assert.equal(one?.PagerDutyApiVersion, "v2");
+  const bad = await client.POST("/api/v1/auth/alertreceiver/create", { body: { ...receiver, PagerDutyIntegrationKey: "x" } });
+  assert.equal(bad.response.status, 400);
+  assert.equal(conforms("mc", "Result", bad.error).message, "PagerDuty Integration Key must contain 32 characters");
+  const gone = await client.POST("/api/v1/auth/alertreceiver/delete", {
+    body: { Name: name, Type: "pagerduty", Severity: "error" },
+  });
+  assert.deepEqual(conforms("mc", "Result", gone.data), { message: "Alert receiver deleted successfully" });
+
+  const search: Schemas["EventSearch"] = { match: { orgs: [org] }, startage: "1h" };
+  const events = await client.POST("/api/v1/auth/events/show", { body: search });
+  assert.equal(events.response.status, 200);
+  const [event] = events.data ?? [];
+  assert.equal(conforms("mc", "EventData", event).name, "CreateOrg");
+  assert.deepEqual(event?.org, [org]);
+  assert.equal(event?.mtags?.status, "200");
+  const terms = await client.POST("/api/v1/auth/events/terms", { body: { match: { names: ["*AlertReceiver"] } } });
+  const counted = conforms("mc", "EventTerms", terms.data);
+  assert.ok((counted.names ?? []).some((bucket) => bucket.key === "CreateAlertReceiver" && (bucket.count ?? 0) >= 2));
+  const found = await client.POST("/api/v1/auth/events/find", { body: search });
+  assert.equal(found.data?.[0]?.name, "CreateOrg");
+});
