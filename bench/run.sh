@@ -146,6 +146,20 @@ read -r refcreate_rps refcreate_p99 _ < <(measure "http://127.0.0.1:$reference_p
 read -r lh_instances lh_delay lh_best lh_median lh_sequential < <(python3 "$root/bench/lighthouse_deploy.py" \
   "http://127.0.0.1:$steward_port" admin@lighthouse.local "$MC_PASSWORD" "${BENCH_LIGHTHOUSE_INSTANCES:-50}" 100)
 lighthouse_mib=$(peak_mib)
+# MC's events: a million audit rows over 30 days in both databases, then
+# the default 48-hour show (newest ten) and terms (every field counted).
+events=${BENCH_EVENTS:-1000000}
+echo "seeding $events MC events into both databases..."
+events_seed_started=$(date +%s)
+python3 "$root/bench/events_seed.py" steward "$work/steward.db" "$events"
+python3 "$root/bench/events_seed.py" reference "$work/reference.db" "$events"
+events_seed_seconds=$(( $(date +%s) - events_seed_started ))
+peak_mib > /dev/null
+read -r showevents_rps showevents_p99 showevents_mib < <(measure "$mc/auth/events/show" -s "$root/bench/mc_events.lua" -H "Authorization: Bearer $mc_token")
+read -r refshowevents_rps refshowevents_p99 _ < <(measure "http://127.0.0.1:$reference_port/events/show" -s "$root/bench/mc_events.lua")
+terms_connections=${BENCH_TERMS_CONNECTIONS:-4}
+read -r eventterms_rps eventterms_p99 eventterms_mib < <(connections=$terms_connections measure "$mc/auth/events/terms" -s "$root/bench/mc_events.lua" -H "Authorization: Bearer $mc_token")
+read -r refeventterms_rps refeventterms_p99 _ < <(connections=$terms_connections measure "http://127.0.0.1:$reference_port/events/terms" -s "$root/bench/mc_events.lua")
 
 printf '\n%-44s %12s %10s %12s\n' "endpoint ($connections connections, ${duration}s, SQLite)" "req/s" "p99 ms" "peak MiB"
 row() { printf '%-44s %12.0f %10.2f %12s\n' "$@"; }
@@ -165,8 +179,12 @@ row "mc CreateFlavor (a new flavor each)" "$createflavor_rps" "$createflavor_p99
 row "mc ShowAppInst, $appinsts instances, $show_connections conns" "$showappinst_rps" "$showappinst_p99" "$showappinst_mib"
 row "mc CreateApp (a new Docker app each)" "$createapp_rps" "$createapp_p99" "$createapp_mib"
 row "reference: insert one row from JSON" "$refcreate_rps" "$refcreate_p99" "(other process)"
+row "mc ShowEvents, newest 10 of $events" "$showevents_rps" "$showevents_p99" "$showevents_mib"
+row "reference: the same query" "$refshowevents_rps" "$refshowevents_p99" "(other process)"
+row "mc EventTerms, 48h of $events, $terms_connections conns" "$eventterms_rps" "$eventterms_p99" "$eventterms_mib"
+row "reference: SQL GROUP BYs, $terms_connections conns" "$refeventterms_rps" "$refeventterms_p99" "(other process)"
 overall_peak=0
-for p in "$servers_mib" "$info_mib" "$ref_mib" "$tenants_mib" "$tenants1_mib" "$users_mib" "$storj_mib" "$login_mib" "$login32_mib" "$current_mib" "$showflavor_mib" "$showcloudlet_mib" "$createflavor_mib" "$showappinst_mib" "$createapp_mib"; do
+for p in "$servers_mib" "$info_mib" "$ref_mib" "$tenants_mib" "$tenants1_mib" "$users_mib" "$storj_mib" "$login_mib" "$login32_mib" "$current_mib" "$showflavor_mib" "$showcloudlet_mib" "$createflavor_mib" "$showappinst_mib" "$createapp_mib" "$showevents_mib" "$eventterms_mib"; do
   [ "$p" -gt "$overall_peak" ] && overall_peak=$p
 done
 printf 'steward idle memory after start (VmRSS): %d MiB (goal < 30)\n' "$((idle_rss / 1024))"
@@ -174,6 +192,9 @@ printf 'steward peak memory while seeding: %d MiB; over the measured scenarios: 
 awk -v s="$info_rps" -v r="$ref_rps" 'BEGIN { printf "ratio getServerInfo / reference: %.2f (goal >= 0.80)\n", s / r }'
 awk -v s="$createflavor_rps" -v r="$refcreate_rps" 'BEGIN { printf "ratio CreateFlavor / reference insert: %.2f (Steward also authenticates, authorizes and audits)\n", s / r }'
 awk -v s="$createapp_rps" -v r="$refcreate_rps" 'BEGIN { printf "ratio CreateApp / reference insert: %.2f (Steward also runs the Controller'"'"'s checks and writes a manifest)\n", s / r }'
+awk -v s="$showevents_rps" -v r="$refshowevents_rps" 'BEGIN { printf "ratio ShowEvents / reference: %.2f\n", s / r }'
+awk -v s="$eventterms_rps" -v r="$refeventterms_rps" 'BEGIN { printf "ratio EventTerms / reference: %.2f\n", s / r }'
+printf 'seeding %d events (both databases) took %d s\n' "$events" "$events_seed_seconds"
 printf 'seeding %d app instances through CreateAppInst took %d s\n' "$appinsts" "$appinst_seed_seconds"
 printf 'lighthouse start to Finalized, %d instances, %d ms per Docker call: best %s s, median %s s (sequential lower bound %s s; peak %s MiB)\n' \
   "$lh_instances" "$lh_delay" "$lh_best" "$lh_median" "$lh_sequential" "$lighthouse_mib"

@@ -50,6 +50,31 @@ mod flavor {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+mod event {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "events")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub surface: String,
+        pub name: String,
+        pub kind: String,
+        #[sea_orm(indexed)]
+        pub at_us: i64,
+        pub region: Option<String>,
+        pub error: Option<String>,
+        pub orgs: String,
+        pub tags: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 #[derive(Object, Default)]
 struct FlavorKey {
     name: Option<String>,
@@ -142,6 +167,106 @@ impl FlavorApi {
 
 struct FlavorApi(DatabaseConnection);
 
+#[derive(Object)]
+struct EventData {
+    name: String,
+    org: Vec<String>,
+    #[oai(rename = "type")]
+    kind: String,
+    region: Option<String>,
+    timestamp: String,
+    error: Option<String>,
+    mtags: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Object)]
+struct Bucket {
+    key: String,
+    count: i64,
+}
+
+#[derive(Object)]
+struct Terms {
+    names: Vec<Bucket>,
+    orgs: Vec<Bucket>,
+    types: Vec<Bucket>,
+    regions: Vec<Bucket>,
+    tagkeys: Vec<Bucket>,
+}
+
+/// The last 48 hours, in microseconds, as MC's default event window.
+fn window() -> (i64, i64) {
+    let now = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1000) as i64;
+    (now - 48 * 3_600_000_000, now)
+}
+
+/// MC's events over the same table Steward keeps them in: the newest ten
+/// of the window, and each field's counts (SQL's own aggregation).
+struct EventsApi(DatabaseConnection);
+
+#[OpenApi]
+impl EventsApi {
+    #[oai(path = "/events/show", method = "post")]
+    async fn show_events(&self, _body: Json<serde_json::Value>) -> poem::Result<Json<Vec<EventData>>> {
+        use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+        let (start, end) = window();
+        let rows = event::Entity::find()
+            .filter(event::Column::Surface.eq("mc"))
+            .filter(event::Column::AtUs.gte(start))
+            .filter(event::Column::AtUs.lt(end))
+            .order_by_desc(event::Column::AtUs)
+            .limit(10)
+            .all(&self.0)
+            .await
+            .map_err(poem::error::InternalServerError)?;
+        Ok(Json(
+            rows.into_iter()
+                .map(|row| EventData {
+                    name: row.name,
+                    org: serde_json::from_str(&row.orgs).unwrap_or_default(),
+                    kind: row.kind,
+                    region: row.region,
+                    timestamp: row.at_us.to_string(),
+                    error: row.error,
+                    mtags: serde_json::from_str(&row.tags).unwrap_or_default(),
+                })
+                .collect(),
+        ))
+    }
+
+    #[oai(path = "/events/terms", method = "post")]
+    async fn event_terms(&self, _body: Json<serde_json::Value>) -> poem::Result<Json<Terms>> {
+        let (start, end) = window();
+        let counts = |select: &str| {
+            format!(
+                "SELECT {select}, count(*) AS n FROM events {{}} WHERE surface = 'mc' AND at_us >= {start} AND at_us < {end} GROUP BY 1 ORDER BY n DESC, 1 LIMIT 100"
+            )
+        };
+        let queries = [
+            counts("name").replace("{}", ""),
+            counts("j.value").replace("{}", ", json_each(events.orgs) j"),
+            counts("kind").replace("{}", ""),
+            counts("region").replace("{}", "").replace("GROUP BY", "AND region IS NOT NULL GROUP BY"),
+            counts("j.key").replace("{}", ", json_each(events.tags) j").replace("LIMIT 100", "LIMIT 200"),
+        ];
+        let mut fields = Vec::new();
+        for sql in queries {
+            let rows = self
+                .0
+                .query_all_raw(sea_orm::Statement::from_string(self.0.get_database_backend(), sql))
+                .await
+                .map_err(poem::error::InternalServerError)?;
+            let buckets = rows
+                .into_iter()
+                .filter_map(|row| Some(Bucket { key: row.try_get_by_index(0).ok()?, count: row.try_get_by_index(1).ok()? }))
+                .collect::<Vec<_>>();
+            fields.push(buckets);
+        }
+        let [names, orgs, types, regions, tagkeys] = <[Vec<Bucket>; 5]>::try_from(fields).unwrap_or_default();
+        Ok(Json(Terms { names, orgs, types, regions, tagkeys }))
+    }
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -164,6 +289,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let create = Schema::new(backend).create_table_from_entity(server::Entity);
     db.execute(&create).await?;
     db.execute(&Schema::new(backend).create_table_from_entity(flavor::Entity)).await?;
+    db.execute(&Schema::new(backend).create_table_from_entity(event::Entity)).await?;
+    for index in Schema::new(backend).create_index_from_entity(event::Entity) {
+        db.execute(&index).await?;
+    }
     for n in 0..100 {
         let row = server::ActiveModel {
             id: sea_orm::Set(format!("server-{n}")),
@@ -175,7 +304,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         server::Entity::insert(row).exec(&db).await?;
     }
-    let service = OpenApiService::new((Api(db.clone()), FlavorApi(db)), "reference", "1");
+    let service = OpenApiService::new((Api(db.clone()), FlavorApi(db.clone()), EventsApi(db)), "reference", "1");
     Server::new(TcpListener::bind(listen)).run(Route::new().nest("/", service)).await?;
     Ok(())
 }
