@@ -157,9 +157,9 @@ events_seed_seconds=$(( $(date +%s) - events_seed_started ))
 peak_mib > /dev/null
 read -r showevents_rps showevents_p99 showevents_mib < <(measure "$mc/auth/events/show" -s "$root/bench/mc_events.lua" -H "Authorization: Bearer $mc_token")
 read -r refshowevents_rps refshowevents_p99 _ < <(measure "http://127.0.0.1:$reference_port/events/show" -s "$root/bench/mc_events.lua")
-terms_connections=${BENCH_TERMS_CONNECTIONS:-4}
-read -r eventterms_rps eventterms_p99 eventterms_mib < <(connections=$terms_connections measure "$mc/auth/events/terms" -s "$root/bench/mc_events.lua" -H "Authorization: Bearer $mc_token")
-read -r refeventterms_rps refeventterms_p99 _ < <(connections=$terms_connections measure "http://127.0.0.1:$reference_port/events/terms" -s "$root/bench/mc_events.lua")
+terms_connections=${BENCH_TERMS_CONNECTIONS:-2}
+read -r eventterms_rps eventterms_p99 eventterms_mib < <(connections=$terms_connections measure "$mc/auth/events/terms" --timeout 10s -s "$root/bench/mc_events.lua" -H "Authorization: Bearer $mc_token")
+read -r refeventterms_rps refeventterms_p99 _ < <(connections=$terms_connections measure "http://127.0.0.1:$reference_port/events/terms" --timeout 10s -s "$root/bench/mc_events.lua")
 
 printf '\n%-44s %12s %10s %12s\n' "endpoint ($connections connections, ${duration}s, SQLite)" "req/s" "p99 ms" "peak MiB"
 row() { printf '%-44s %12.0f %10.2f %12s\n' "$@"; }

@@ -32,6 +32,19 @@ enum Command {
     },
     /// Print the JSON Schema of steward.toml.
     ConfigSchema,
+    /// Print the audit trail, newest first, one JSON object per line: who
+    /// changed what on every surface (MC's rows are its events).
+    Audit {
+        /// Only this surface's rows (scalelite, storj, argo, mc, lighthouse).
+        #[arg(long)]
+        surface: Option<String>,
+        /// Only rows younger than this (a duration such as 48h or 30m).
+        #[arg(long)]
+        since: Option<String>,
+        /// At most this many rows.
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+    },
 }
 
 /// glibc's allocator raises its mmap threshold to the size of the largest
@@ -70,7 +83,8 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            init_tracing();
+            // `audit` prints rows on stdout; its logs go to stderr.
+            init_tracing(matches!(command, Command::Audit { .. }));
             let runtime = match tokio::runtime::Runtime::new() {
                 Ok(runtime) => runtime,
                 Err(error) => {
@@ -81,6 +95,7 @@ fn main() -> ExitCode {
             let result = runtime.block_on(async {
                 match command {
                     Command::Migrate => migrate(&config).await,
+                    Command::Audit { surface, since, limit } => audit(&config, surface, since, limit).await,
                     _ => serve(&config).await,
                 }
             });
@@ -112,18 +127,42 @@ fn print_spec(surface: &str, format: &str) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn init_tracing() {
+fn init_tracing(to_stderr: bool) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("STEWARD_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let json = std::env::var("STEWARD_LOG_FORMAT").is_ok_and(|f| f == "json");
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
-    if json { builder.json().init() } else { builder.compact().init() }
+    match (json, to_stderr) {
+        (true, true) => builder.json().with_writer(std::io::stderr).init(),
+        (true, false) => builder.json().init(),
+        (false, true) => builder.compact().with_writer(std::io::stderr).init(),
+        (false, false) => builder.compact().init(),
+    }
 }
 
 async fn migrate(config: &Config) -> anyhow::Result<()> {
     let db = steward::db::connect(&config.database_url).await?;
     steward::db::migrate(&db).await?;
     println!("migrations applied to {}", redact(&config.database_url));
+    Ok(())
+}
+
+async fn audit(config: &Config, surface: Option<String>, since: Option<String>, limit: u64) -> anyhow::Result<()> {
+    let since = match since.as_deref().filter(|since| !since.is_empty()) {
+        None => None,
+        Some(text) => {
+            let nanos = steward::surfaces::mc::regional::app_rules::parse_duration(text)
+                .map_err(|_| anyhow::anyhow!("--since {text:?} is not a duration such as 48h or 30m"))?;
+            let age = time::Duration::nanoseconds(i64::try_from(nanos).unwrap_or(i64::MAX));
+            Some(time::OffsetDateTime::now_utc() - age)
+        }
+    };
+    let db = steward::db::connect(&config.database_url).await?;
+    steward::db::migrate(&db).await?;
+    let filter = steward::db::audit::Listing { surface: surface.filter(|s| !s.is_empty()), since, limit };
+    for row in steward::db::audit::list(&db, &filter).await? {
+        println!("{}", steward::db::audit::row_json(&row));
+    }
     Ok(())
 }
 

@@ -159,3 +159,50 @@ pub async fn finish(db: &DatabaseConnection, surface: &str, actor: &str, event: 
     insert_orgs(&txn, saved.id, &event).await?;
     txn.commit().await
 }
+
+/// Which audit rows `steward audit` prints.
+pub struct Listing {
+    pub surface: Option<String>,
+    pub since: Option<OffsetDateTime>,
+    pub limit: u64,
+}
+
+/// Audit rows newest first.
+pub async fn list(db: &DatabaseConnection, listing: &Listing) -> Result<Vec<audit_event::Model>, DbErr> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    let mut query = audit_event::Entity::find();
+    if let Some(surface) = &listing.surface {
+        query = query.filter(audit_event::Column::Surface.eq(surface.clone()));
+    }
+    if let Some(since) = listing.since {
+        query = query.filter(audit_event::Column::At.gte(since));
+    }
+    query.order_by_desc(audit_event::Column::Id).limit(listing.limit).all(db).await
+}
+
+/// One audit row as a JSON line: who, what, when; an event's name, type,
+/// orgs, error and tags when it is one.
+pub fn row_json(row: &audit_event::Model) -> serde_json::Value {
+    let mut out = serde_json::json!({
+        "at": row.at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+        "surface": row.surface,
+        "actor": row.actor,
+        "action": row.action,
+        "target": row.target,
+    });
+    let parsed =
+        |text: &Option<String>| text.as_deref().and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok());
+    let event = [
+        ("name", row.name.clone().map(serde_json::Value::from)),
+        ("type", row.kind.clone().map(serde_json::Value::from)),
+        ("orgs", parsed(&row.orgs)),
+        ("error", row.error.clone().map(serde_json::Value::from)),
+        ("tags", parsed(&row.tags)),
+    ];
+    for (key, value) in event {
+        if let Some(value) = value {
+            out[key] = value;
+        }
+    }
+    out
+}

@@ -236,3 +236,31 @@ fn metrics_move_to_their_own_address_when_asked() {
     assert!(on_main.starts_with("HTTP/1.1 404"), "{on_main}");
     assert!(on_own.starts_with("HTTP/1.1 200") && on_own.contains("steward_build_info"), "{on_own}");
 }
+
+crate::on_both_databases!(audit_prints_every_surfaces_trail_newest_first, |server| {
+    use crate::mc_client::{admin, create_org};
+    let token = admin(&server).await;
+    create_org(&server, &token, "audited", "developer").await;
+    let lines = |args: &[&str]| {
+        let output = steward()
+            .arg("audit")
+            .args(args)
+            .env("STEWARD_DATABASE_URL", &server.database_url)
+            .output()
+            .expect("run steward");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(|line| serde_json::from_str::<serde_json::Value>(line).expect("a JSON line"))
+            .collect::<Vec<_>>()
+    };
+    let newest = lines(&["--surface", "mc", "--since", "1h", "--limit", "1"]);
+    assert_eq!(newest.len(), 1);
+    assert_eq!(newest[0]["name"], "CreateOrg");
+    assert_eq!(newest[0]["orgs"], serde_json::json!(["audited"]));
+    assert_eq!(newest[0]["actor"], "mexadmin");
+    assert_eq!(newest[0]["tags"]["status"], "200");
+    assert!(lines(&["--surface", "storj"]).is_empty());
+    let bad = steward().args(["audit", "--since", "soon"]).env("STEWARD_DATABASE_URL", &server.database_url).output();
+    assert_eq!(bad.expect("run steward").status.code(), Some(1));
+});

@@ -258,7 +258,9 @@ impl EventsApi {
                 .map_err(poem::error::InternalServerError)?;
             let buckets = rows
                 .into_iter()
-                .filter_map(|row| Some(Bucket { key: row.try_get_by_index(0).ok()?, count: row.try_get_by_index(1).ok()? }))
+                .filter_map(|row| {
+                    Some(Bucket { key: row.try_get_by_index(0).ok()?, count: row.try_get_by_index(1).ok()? })
+                })
                 .collect::<Vec<_>>();
             fields.push(buckets);
         }

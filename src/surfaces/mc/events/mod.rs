@@ -22,8 +22,9 @@ use search::{Candidate, Criteria, Window};
 
 pub use record::recorded;
 
-/// Rows read per round trip while scanning.
-const BATCH: u64 = 512;
+/// Rows read per round trip while scanning, at most (the first read asks
+/// for what the page needs; each next one for twice as many).
+const MAX_BATCH: u64 = 1024;
 
 /// A stored event, decoded.
 struct Event {
@@ -35,10 +36,20 @@ struct Event {
     error: String,
     orgs: Vec<String>,
     tags: BTreeMap<String, String>,
+    /// The tags as stored, while no criterion has needed them parsed.
+    unparsed_tags: Option<String>,
+}
+
+fn parse_tags(text: &str) -> BTreeMap<String, String> {
+    serde_json::from_str(text).unwrap_or_default()
 }
 
 impl Event {
-    fn from_row(row: audit_event::Model) -> Self {
+    fn from_row(row: audit_event::Model, with_tags: bool) -> Self {
+        let (tags, unparsed_tags) = match (row.tags, with_tags) {
+            (Some(text), true) => (parse_tags(&text), None),
+            (text, _) => (BTreeMap::new(), text),
+        };
         Self {
             id: row.id,
             at_us: row.at_us.unwrap_or_default(),
@@ -47,7 +58,8 @@ impl Event {
             region: row.region.unwrap_or_default(),
             error: row.error.unwrap_or_default(),
             orgs: row.orgs.and_then(|orgs| serde_json::from_str(&orgs).ok()).unwrap_or_default(),
-            tags: row.tags.and_then(|tags| serde_json::from_str(&tags).ok()).unwrap_or_default(),
+            tags,
+            unparsed_tags,
         }
     }
 
@@ -64,6 +76,10 @@ impl Event {
 
     fn data(self) -> EventData {
         let text = |value: String| (!value.is_empty()).then_some(value);
+        let tags = match &self.unparsed_tags {
+            Some(unparsed) => parse_tags(unparsed),
+            None => self.tags,
+        };
         EventData {
             name: self.name,
             org: (!self.orgs.is_empty()).then_some(self.orgs),
@@ -71,7 +87,7 @@ impl Event {
             region: text(self.region),
             timestamp: store::go_time(Some(audit::from_micros(self.at_us))),
             error: text(self.error),
-            mtags: (!self.tags.is_empty()).then_some(self.tags),
+            mtags: (!tags.is_empty()).then_some(tags),
         }
     }
 }
@@ -128,9 +144,11 @@ impl Scoped {
     async fn scan(
         &self,
         mc: &Mc,
-        names: Option<&[String]>,
+        read: Read<'_>,
         mut each: impl FnMut(Event) -> ControlFlow<()>,
     ) -> Result<(), McError> {
+        let with_tags = read.tags || self.matching.needs_tags() || self.excluded.needs_tags();
+        let mut batch = read.first.clamp(1, MAX_BATCH);
         let mut after: Option<(i64, i64)> = None;
         loop {
             let mut query = audit_event::Entity::find()
@@ -138,7 +156,7 @@ impl Scoped {
                 .filter(audit_event::Column::AtUs.gte(self.window.start_us))
                 .filter(audit_event::Column::AtUs.lt(self.window.end_us))
                 .filter(audit_event::Column::Name.is_not_null());
-            if let Some(names) = names {
+            if let Some(names) = read.names {
                 query = query.filter(audit_event::Column::Name.is_in(names.iter().cloned()));
             }
             if let Some(orgs) = self.orgs.as_ref().filter(|orgs| !orgs.iter().any(|org| org.contains(['*', '?']))) {
@@ -158,12 +176,13 @@ impl Scoped {
             let rows = query
                 .order_by_desc(audit_event::Column::AtUs)
                 .order_by_desc(audit_event::Column::Id)
-                .limit(BATCH)
+                .limit(batch)
                 .all(&mc.db)
                 .await?;
-            let full = rows.len() as u64 == BATCH;
+            let full = rows.len() as u64 == batch;
+            batch = (batch * 2).min(MAX_BATCH);
             for row in rows {
-                let event = Event::from_row(row);
+                let event = Event::from_row(row, with_tags);
                 after = Some((event.at_us, event.id));
                 if self.admits(&event) && each(event).is_break() {
                     return Ok(());
@@ -174,6 +193,14 @@ impl Scoped {
             }
         }
     }
+}
+
+/// How a scan reads: the exact names the store may narrow by, how many rows
+/// the first read asks for, and whether every event's tags are needed.
+struct Read<'a> {
+    names: Option<&'a [String]>,
+    first: u64,
+    tags: bool,
 }
 
 async fn org_creations(mc: &Mc) -> Result<HashMap<String, i64>, McError> {
@@ -192,7 +219,7 @@ pub async fn show(mc: &Mc, caller: &McCaller, search: EventSearch) -> Result<Vec
     let mut skipped = 0;
     let mut out = Vec::new();
     scoped
-        .scan(mc, scoped.matching.exact_names(), |event| {
+        .scan(mc, Read { names: scoped.matching.exact_names(), first: (from + limit) as u64, tags: false }, |event| {
             if !scoped.matching.all(&event.candidate()) {
                 return ControlFlow::Continue(());
             }
@@ -215,7 +242,7 @@ pub async fn find(mc: &Mc, caller: &McCaller, search: EventSearch) -> Result<Vec
     let mut ranked: Vec<(usize, usize, Event)> = Vec::new();
     let mut seen = 0usize;
     scoped
-        .scan(mc, None, |event| {
+        .scan(mc, Read { names: None, first: MAX_BATCH, tags: false }, |event| {
             let score = scoped.matching.score(&event.candidate());
             ranked.push((score, seen, event));
             seen += 1;
@@ -239,7 +266,7 @@ pub async fn terms(mc: &Mc, caller: &McCaller, search: EventSearch) -> Result<Ev
     let size = search::buckets(&search)?;
     let mut counts: [HashMap<String, i64>; 5] = Default::default();
     scoped
-        .scan(mc, scoped.matching.exact_names(), |event| {
+        .scan(mc, Read { names: scoped.matching.exact_names(), first: MAX_BATCH, tags: true }, |event| {
             if !scoped.matching.all(&event.candidate()) {
                 return ControlFlow::Continue(());
             }

@@ -255,6 +255,11 @@ impl Criteria {
         })
     }
 
+    /// Whether matching reads tags.
+    pub fn needs_tags(&self) -> bool {
+        !self.tags.is_empty()
+    }
+
     /// Exact names the store can look up (none if any is a wildcard).
     pub fn exact_names(&self) -> Option<&[String]> {
         (!self.names.is_empty() && !self.names.iter().any(|name| name.contains('*'))).then_some(&self.names)
