@@ -20,6 +20,8 @@ pub mod mc_api_key_perm;
 pub mod mc_controller;
 pub mod mc_org;
 pub mod mc_org_cloudlet_pool;
+pub mod mc_provider_zone;
+pub mod mc_provider_zone_base;
 pub mod mc_regional_object;
 pub mod mc_role_grant;
 pub mod mc_token;

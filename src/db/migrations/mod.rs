@@ -11,6 +11,7 @@ mod m0008_mc_regional_objects;
 mod m0009_mc_org_cloudlet_pools;
 mod m0010_lighthouse;
 mod m0011_mc_events_receivers;
+mod m0012_mc_federation_zones;
 
 use sea_orm_migration::prelude::*;
 
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_mc_org_cloudlet_pools::Migration),
             Box::new(m0010_lighthouse::Migration),
             Box::new(m0011_mc_events_receivers::Migration),
+            Box::new(m0012_mc_federation_zones::Migration),
         ]
     }
 }

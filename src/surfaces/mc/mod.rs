@@ -9,6 +9,7 @@ pub mod caller;
 pub mod controllers;
 pub mod errors;
 pub mod events;
+mod federation;
 mod login;
 pub mod mail;
 mod orgs;

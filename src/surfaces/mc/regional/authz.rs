@@ -49,7 +49,7 @@ impl Mc {
     /// is of the kind the operation applies to. Only callers who passed the
     /// role check in that org get here, so a missing org is an admin's
     /// mistake and is named.
-    async fn require_org(&self, org: &str, kind: &str) -> Result<(), McError> {
+    pub(crate) async fn require_org(&self, org: &str, kind: &str) -> Result<(), McError> {
         self.check_reference_org(org, kind, "org").await
     }
 
