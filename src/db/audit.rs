@@ -100,12 +100,18 @@ pub async fn record(db: &impl ConnectionTrait, entry: AuditEntry<'_>) -> Result<
     Ok(())
 }
 
+/// PostgreSQL text holds no NUL; a request could otherwise keep its own
+/// record out of the log by sending one.
+fn without_nul(text: &str) -> String {
+    text.replace('\0', "\u{fffd}")
+}
+
 fn fill(row: &mut audit_event::ActiveModel, event: &RequestEvent) {
     row.name = Set(Some(event.name.clone()));
     row.kind = Set(Some(event.kind.clone()));
     row.at_us = Set(Some(event.at_us));
     row.region = Set(event.region.clone());
-    row.error = Set(event.error.clone());
+    row.error = Set(event.error.as_deref().map(without_nul));
     row.orgs = Set(Some(serde_json::to_string(&event.orgs).unwrap_or_default()));
     row.tags = Set(Some(serde_json::to_string(&event.tags).unwrap_or_default()));
 }
@@ -118,7 +124,7 @@ async fn insert_orgs(db: &impl ConnectionTrait, id: i64, event: &RequestEvent) -
         return Ok(());
     }
     let rows = orgs.into_iter().map(|org| audit_event_org::ActiveModel {
-        org: Set(org.clone()),
+        org: Set(without_nul(org)),
         at_us: Set(event.at_us),
         event_id: Set(id),
     });
@@ -135,7 +141,7 @@ pub async fn finish(db: &DatabaseConnection, surface: &str, actor: &str, event: 
         // written on its own below.
         let updated = audit_event::Entity::update_many()
             .col_expr(audit_event::Column::Tags, serde_json::to_string(&event.tags).unwrap_or_default().into())
-            .col_expr(audit_event::Column::Error, event.error.clone().into())
+            .col_expr(audit_event::Column::Error, event.error.as_deref().map(without_nul).into())
             .filter(audit_event::Column::Id.eq(id))
             .filter(audit_event::Column::AtUs.eq(event.at_us))
             .filter(audit_event::Column::Name.eq(event.name.clone()))

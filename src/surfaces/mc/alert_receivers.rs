@@ -128,8 +128,10 @@ fn settings(caller: &McCaller, receiver: &AlertReceiver) -> Result<Settings, McE
     Ok(out)
 }
 
+/// A key as MC's route labels keep it: only the fields set.
 fn key_json<T: poem_openapi::types::ToJSON>(key: &Option<T>) -> String {
-    key.as_ref().and_then(|key| key.to_json()).unwrap_or(Value::Object(Default::default())).to_string()
+    let sent = key.as_ref().and_then(|key| key.to_json()).unwrap_or(Value::Object(Default::default()));
+    super::regional::object::without_zeros(&sent).to_string()
 }
 
 pub async fn create(mc: &Mc, caller: &McCaller, receiver: AlertReceiver) -> Result<(), McError> {

@@ -28,8 +28,16 @@ fn parse_time(value: &Option<String>) -> Result<Option<i128>, McError> {
             r#"Invalid JSON data: Unmarshal time "{text}" failed, valid values are RFC3339 format, i.e. "2006-01-02T15:04:05Z", or "2006-01-02T15:04:05+07:00""#
         ))
     })?;
+    // Go clients send the zero time for "not set" (the field has no
+    // omitempty); MC reads it so.
+    if parsed == GO_ZERO_TIME {
+        return Ok(None);
+    }
     Ok(Some(parsed.unix_timestamp_nanos() / 1000))
 }
+
+/// Go's zero `time.Time`, 0001-01-01T00:00:00Z.
+const GO_ZERO_TIME: time::OffsetDateTime = time::macros::datetime!(0001-01-01 00:00:00 UTC);
 
 /// `edgeproto.Duration`: a Go duration string or integer nanoseconds; the
 /// age in microseconds.
@@ -181,10 +189,11 @@ fn keyword(value: &str, field: &str) -> bool {
     }
 }
 
-/// The standard analyzer's words, near enough: lower-cased runs of
-/// letters and digits.
+/// The standard analyzer's words: Unicode (UAX #29) words, lower-cased,
+/// so `1.0`, `foo_bar` and `example.com` stay whole and `-` splits.
 pub fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric()).filter(|word| !word.is_empty()).map(str::to_lowercase).collect()
+    use unicode_segmentation::UnicodeSegmentation;
+    text.unicode_words().map(str::to_lowercase).collect()
 }
 
 const DASHED_WILDCARD: &str = "for wildcard matching, don't use '-' because the value is split up by '-' and wildcard is matching words, not the full text";
@@ -198,13 +207,19 @@ enum Text {
 }
 
 impl Text {
-    fn new(value: &str) -> Result<Self, McError> {
+    fn new(value: &str) -> Self {
         match value.contains('*') {
-            true if value.contains('-') => {
-                Err(McError::bad_request(super::super::errors::capitalized(DASHED_WILDCARD)))
-            }
-            true => Ok(Self::Wildcard(value.to_lowercase())),
-            false => Ok(Self::Words(words(value))),
+            true => Self::Wildcard(value.to_lowercase()),
+            false => Self::Words(words(value)),
+        }
+    }
+
+    /// A tag value: MC refuses a wildcard with `-` there (values are split
+    /// at `-`, wildcards match single words).
+    fn tag_value(value: &str) -> Result<Self, McError> {
+        match value.contains('*') && value.contains('-') {
+            true => Err(McError::bad_request(super::super::errors::capitalized(DASHED_WILDCARD))),
+            false => Ok(Self::new(value)),
         }
     }
 
@@ -239,10 +254,10 @@ fn list(values: &Option<Vec<String>>) -> Vec<String> {
 impl Criteria {
     pub fn new(matching: Option<&EventMatch>) -> Result<Self, McError> {
         let Some(matching) = matching else { return Ok(Self::default()) };
-        let error = matching.error.as_deref().filter(|error| !error.is_empty()).map(Text::new).transpose()?;
+        let error = matching.error.as_deref().filter(|error| !error.is_empty()).map(Text::new);
         let mut tags = Vec::new();
         for (key, value) in matching.tags.iter().flatten() {
-            tags.push((key.clone(), Text::new(value)?));
+            tags.push((key.clone(), Text::tag_value(value)?));
         }
         Ok(Self {
             names: list(&matching.names),
@@ -380,6 +395,10 @@ mod tests {
             message(r#"{"startage":"5x"}"#).contains("expected duration, but got string 5x for field \"startage\"")
         );
         assert!(message(r#"{"starttime":"yesterday"}"#).starts_with("Invalid JSON data: Unmarshal time \"yesterday\""));
+        let go_client =
+            r#"{"starttime":"0001-01-01T00:00:00Z","endtime":"0001-01-01T00:00:00Z","startage":"0s","endage":"0s"}"#;
+        let unset = resolve(&search(go_client), NOW).unwrap();
+        assert_eq!((unset.start_us as i128, unset.end_us as i128), (NOW - 48 * HOUR, NOW));
         let nanos = resolve(&search(r#"{"startage":3600000000000}"#), NOW).unwrap();
         assert_eq!(nanos.start_us as i128, NOW - HOUR);
     }
@@ -397,12 +416,13 @@ mod tests {
     fn wildcards_and_words() {
         assert!(glob("create*", "createApp") && glob("*App*", "CreateAppInst") && glob("a?c", "abc"));
         assert!(!glob("create", "createApp") && !glob("Create*", "createApp"));
-        let text = Text::new("Failure Random").unwrap();
+        let text = Text::new("Failure Random");
         assert!(text.matches("failed, random failure", true));
         assert!(!text.matches("failed, random", true) && text.matches("failed, random", false));
-        assert!(Text::new("dmuus-cloud*").is_err());
-        assert!(Text::new("dmuus cloud").unwrap().matches("dmuus-cloud-1", true));
-        assert!(Text::new("clo*").unwrap().matches("dmuus-CLOUD-1", true));
+        assert!(Text::tag_value("dmuus-cloud*").is_err() && Text::tag_value("dmuus*").is_ok());
+        assert!(Text::new("dmuus cloud").matches("dmuus-cloud-1", true));
+        assert!(Text::new("clo*").matches("dmuus-CLOUD-1", true));
+        assert!(Text::new("1.*").matches("version 1.0", true) && !Text::new("1").matches("version 1.0", true));
     }
 
     #[test]
