@@ -81,7 +81,13 @@ on_both_databases!(mc_events_record_mcs_requests_and_show_them_newest_first, |se
     assert_eq!(names(&by_tag), ["CreateOrg", "CreateOrg"]);
     let error_words = events(&server, "show", &admin, json!({"match": {"error": "DIGITS letters"}})).await;
     assert_eq!(names(&error_words), ["CreateOrg"]);
-    let page = events(&server, "show", &admin, json!({"from": 1, "limit": 2})).await;
+    // Regional requests carry their object's key tags and region.
+    let flavor = json!({"Region": "local", "Flavor": {"key": {"name": "m4.tiny"}, "ram": 512, "vcpus": 1, "disk": 1}});
+    empty_result(&ctrl(&server, "CreateFlavor", &admin, &flavor).await);
+    let tagged =
+        events(&server, "show", &admin, json!({"match": {"tags": {"flavor": "m4.tiny", "region": "local"}}})).await;
+    assert_eq!(names(&tagged), ["CreateFlavor"]);
+    let page = events(&server, "show", &admin, json!({"from": 2, "limit": 2})).await;
     assert_eq!(names(&page), seen[1..3]);
 
     // A member sees acme's events from acme's creation on, never the

@@ -151,6 +151,87 @@ fn canonical_header(name: &str) -> String {
     name.split('-').map(pascal).collect::<Vec<_>>().join("-")
 }
 
+/// Tags of an edgeproto key, as its generated `GetTags` names them (empty
+/// values included, as MC's spans carry them).
+fn key_tags(kind: &str, key: &Value, out: &mut BTreeMap<String, String>) {
+    let field = |name: &str| key.get(name).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let mut put = |tag: &str, name: &str| {
+        out.insert(tag.to_owned(), field(name));
+    };
+    match kind {
+        "app" => {
+            put("apporg", "organization");
+            put("app", "name");
+            put("appver", "version");
+        }
+        "cloudlet" => {
+            put("cloudletorg", "organization");
+            put("cloudlet", "name");
+            put("cloudletfedorg", "federated_organization");
+        }
+        "cluster" => {
+            put("cluster", "name");
+            put("clusterorg", "organization");
+        }
+        "appinst" => {
+            put("appinst", "name");
+            put("appinstorg", "organization");
+            key_tags("cloudlet", key.get("cloudlet_key").unwrap_or(&Value::Null), out);
+        }
+        "clusterinst" => {
+            key_tags("cluster", key.get("cluster_key").unwrap_or(&Value::Null), out);
+            key_tags("cloudlet", key.get("cloudlet_key").unwrap_or(&Value::Null), out);
+        }
+        "network" => {
+            put("network", "name");
+            key_tags("cloudlet", key.get("cloudlet_key").unwrap_or(&Value::Null), out);
+        }
+        "flavor" => put("flavor", "name"),
+        "policy" => {
+            put("policyorg", "organization");
+            put("policy", "name");
+        }
+        "cloudletpool" => {
+            put("cloudletpoolorg", "organization");
+            put("cloudletpool", "name");
+        }
+        "vmpool" => {
+            put("vmpoolorg", "organization");
+            put("vmpool", "name");
+        }
+        _ => {}
+    }
+}
+
+/// The key tags of a regional request's object: where its body keeps the
+/// key (`/<Object>/key`, or the key itself) and which kind of key it is.
+fn regional_key_tags(body: &Value, out: &mut BTreeMap<String, String>) {
+    const KEYS: [(&str, &str); 19] = [
+        ("/App/key", "app"),
+        ("/AppInst/key", "appinst"),
+        ("/ClusterInst/key", "clusterinst"),
+        ("/Cloudlet/key", "cloudlet"),
+        ("/CloudletKey", "cloudlet"),
+        ("/CloudletAllianceOrg/key", "cloudlet"),
+        ("/CloudletResMap/key", "cloudlet"),
+        ("/CloudletPool/key", "cloudletpool"),
+        ("/CloudletPoolMember/key", "cloudletpool"),
+        ("/Flavor/key", "flavor"),
+        ("/Network/key", "network"),
+        ("/VMPool/key", "vmpool"),
+        ("/VMPoolMember/key", "vmpool"),
+        ("/AutoScalePolicy/key", "policy"),
+        ("/AutoProvPolicy/key", "policy"),
+        ("/AutoProvPolicyCloudlet/key", "policy"),
+        ("/AppAutoProvPolicy/app_key", "app"),
+        ("/AppAlertPolicy/app_key", "app"),
+        ("/DeploymentCloudletRequest/app/key", "app"),
+    ];
+    if let Some((key, kind)) = KEYS.iter().find_map(|(at, kind)| body.pointer(at).map(|key| (key, *kind))) {
+        key_tags(kind, key, out);
+    }
+}
+
 fn body_orgs(body: &Value, pointers: &[String]) -> Vec<String> {
     pointers.iter().filter_map(|pointer| body.pointer(pointer).and_then(Value::as_str)).map(str::to_owned).collect()
 }
@@ -203,6 +284,9 @@ fn opened(request: &Request, body: &[u8], started: time::OffsetDateTime) -> Requ
     let region = parsed.get("Region").and_then(Value::as_str).filter(|region| !region.is_empty());
     if let Some(region) = region {
         put("region", region.to_owned());
+    }
+    if path.starts_with("/api/v1/auth/ctrl/") {
+        regional_key_tags(&parsed, &mut tags);
     }
     let name = operation.map(|op| op.name.clone()).unwrap_or_else(|| path.to_owned());
     // MC's events name at least the empty org.
@@ -324,6 +408,22 @@ mod tests {
         headers.insert("authorization", "Bearer abc".parse().unwrap());
         headers.insert("content-type", "application/json".parse().unwrap());
         assert_eq!(headers_json(&headers), r#"{"Authorization":"****","Content-Type":"application/json"}"#);
+    }
+
+    #[test]
+    fn regional_objects_tag_their_keys_as_edgeproto_does() {
+        let mut tags = BTreeMap::new();
+        let body = serde_json::json!({"Region": "local", "AppInst": {"key": {"name": "i1", "organization": "dev",
+            "cloudlet_key": {"organization": "op", "name": "c1"}}}});
+        regional_key_tags(&body, &mut tags);
+        let expected = [
+            ("appinst", "i1"),
+            ("appinstorg", "dev"),
+            ("cloudlet", "c1"),
+            ("cloudletfedorg", ""),
+            ("cloudletorg", "op"),
+        ];
+        assert_eq!(tags, expected.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
     }
 
     #[test]
