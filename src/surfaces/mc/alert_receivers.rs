@@ -99,7 +99,7 @@ fn settings(caller: &McCaller, receiver: &AlertReceiver) -> Result<Settings, McE
                 true => channel.to_owned(),
                 false => format!("#{channel}"),
             };
-            if !reqwest::Url::parse(webhook).is_ok_and(|url| url.scheme().starts_with("http")) {
+            if !slack_url_accepted(webhook) {
                 return Err(unable("Invalid Slack api URL"));
             }
             out.slack_webhook = webhook.to_owned();
@@ -126,6 +126,19 @@ fn settings(caller: &McCaller, receiver: &AlertReceiver) -> Result<Settings, McE
         _ => return Err(McError::bad_request("Receiver type invalid")),
     }
     Ok(out)
+}
+
+/// MC's check of a Slack webhook: Go's `url.Parse` succeeds (no control
+/// characters, a well-formed scheme) and the scheme starts with `http`.
+fn slack_url_accepted(webhook: &str) -> bool {
+    if webhook.chars().any(|c| c.is_ascii_control()) {
+        return false;
+    }
+    let Some((scheme, _)) = webhook.split_once(':') else { return false };
+    let mut chars = scheme.chars();
+    let well_formed = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+    well_formed && scheme.to_ascii_lowercase().starts_with("http")
 }
 
 /// A key as MC's route labels keep it: only the fields set.
@@ -372,5 +385,18 @@ impl api::AlertReceiverApi for Mc {
         request: api::ShowAlertReceiverRequest,
     ) -> Result<api::ShowAlertReceiverResponse, McError> {
         show(self, &caller, request.body).await.map(api::ShowAlertReceiverResponse::Ok)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn slack_urls_are_read_as_go_parses_them() {
+        for accepted in ["https://hooks.slack.com/services/T0/B0/x", "http:", "HTTP://x", "httpx://x"] {
+            assert!(super::slack_url_accepted(accepted), "{accepted}");
+        }
+        for refused in ["ftp://x", "hooks.slack.com/x", " http://x", "http://x\n", "1http://x", ""] {
+            assert!(!super::slack_url_accepted(refused), "{refused}");
+        }
     }
 }
