@@ -13,6 +13,7 @@ pub struct Migration;
 #[derive(DeriveIden)]
 enum AuditEvents {
     Table,
+    Id,
     Surface,
     Name,
     Kind,
@@ -71,7 +72,9 @@ impl MigrationTrait for Migration {
             manager,
             "audit_events_by_time",
             AuditEvents::Table,
-            [AuditEvents::Surface, AuditEvents::AtUs],
+            // With the id, newest-first pages are read straight off the
+            // index on PostgreSQL too (SQLite's rowid is in every index).
+            [AuditEvents::Surface, AuditEvents::AtUs, AuditEvents::Id],
             false,
         )
         .await?;
@@ -79,7 +82,7 @@ impl MigrationTrait for Migration {
             manager,
             "audit_events_by_name",
             AuditEvents::Table,
-            [AuditEvents::Surface, AuditEvents::Name, AuditEvents::AtUs],
+            [AuditEvents::Surface, AuditEvents::Name, AuditEvents::AtUs, AuditEvents::Id],
             false,
         )
         .await?;

@@ -9,8 +9,8 @@ pub mod search;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::ControlFlow;
 
-use sea_orm::sea_query::Query;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::sea_query::{Expr, ExprTrait as _, Query};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::api::{self, AggrVal, EventData, EventSearch, EventTerms};
 use super::caller::McCaller;
@@ -168,10 +168,12 @@ impl Scoped {
                     .and_where(audit_event_org::Column::AtUs.lt(self.window.end_us));
                 query = query.filter(audit_event::Column::Id.in_subquery(ids.to_owned()));
             }
+            // A row-value bound, so both databases seek the index
+            // (an OR of the two conditions made PostgreSQL sort the window
+            // for every page).
             if let Some((at_us, id)) = after {
-                query = query.filter(Condition::any().add(audit_event::Column::AtUs.lt(at_us)).add(
-                    Condition::all().add(audit_event::Column::AtUs.eq(at_us)).add(audit_event::Column::Id.lt(id)),
-                ));
+                let position = Expr::tuple([Expr::col(audit_event::Column::AtUs), Expr::col(audit_event::Column::Id)]);
+                query = query.filter(position.lt(Expr::tuple([Expr::value(at_us), Expr::value(id)])));
             }
             let rows = query
                 .order_by_desc(audit_event::Column::AtUs)
@@ -180,7 +182,7 @@ impl Scoped {
                 .all(&mc.db)
                 .await?;
             let full = rows.len() as u64 == batch;
-            batch = (batch * 2).min(MAX_BATCH);
+            batch = Ord::min(batch * 2, MAX_BATCH);
             for row in rows {
                 let event = Event::from_row(row, with_tags);
                 after = Some((event.at_us, event.id));
