@@ -13,7 +13,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
 };
 use time::OffsetDateTime;
 
@@ -151,7 +150,7 @@ pub async fn finish(db: &DatabaseConnection, surface: &str, actor: &str, event: 
             return Ok(());
         }
     }
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let mut row = audit_event::ActiveModel {
         at: Set(from_micros(event.at_us)),
         surface: Set(surface.to_owned()),

@@ -10,7 +10,8 @@ use super::api::{self, AlertReceiver, AppInstKey, AppKey, CloudletKey, ClusterKe
 use super::caller::McCaller;
 use super::errors::McError;
 use super::regional::flavor::valid_name;
-use super::{Mc, change, rbac, store};
+use super::store::{self, text};
+use super::{Mc, change, rbac};
 use crate::db::entities::mc_alert_receiver;
 
 const ALERT: &str = "alert";
@@ -18,10 +19,6 @@ const SEVERITIES: [&str; 3] = ["info", "warning", "error"];
 const PAGERDUTY_KEY_LEN: usize = 32;
 /// How MC shows a write-only value.
 const HIDDEN: &str = "<hidden>";
-
-fn text(value: &Option<String>) -> &str {
-    value.as_deref().unwrap_or_default()
-}
 
 /// MC's `GetOrgAndScopeForReceiver`: the first org the keys name.
 fn receiver_org(receiver: &AlertReceiver) -> &str {

@@ -10,8 +10,9 @@ use super::super::caller::McCaller;
 use super::super::errors::McError;
 use super::super::regional::cloudlet::CLOUDLET;
 use super::super::regional::store::{self as regional_store, Listing};
+use super::super::store::text;
 use super::super::{Mc, change};
-use super::{countries, fed_authorized, text};
+use super::{countries, fed_authorized};
 use crate::db::entities::{mc_provider_zone, mc_provider_zone_base};
 
 /// MC's `federation.GeographyDetailsNone`.
@@ -157,14 +158,15 @@ async fn existing(mc: &Mc, zone_id: &str, operator: &str) -> Result<mc_provider_
 pub async fn delete(mc: &Mc, caller: &McCaller, zone: ProviderZoneBase) -> Result<(), McError> {
     let (zone_id, operator) = identity(&zone)?;
     fed_authorized(mc, caller, operator).await?;
-    existing(mc, zone_id, operator).await?;
     let txn = crate::db::begin_write(&mc.db).await?;
     // The base's row is held until the delete commits (SQLite's write
     // transactions are exclusive); a share takes the same lock first.
-    let Some(base) = mc_provider_zone_base::Entity::find_by_id(zone_id.to_owned()).lock_exclusive().one(&txn).await?
-    else {
-        return Err(McError::bad_request(format!("Zone {zone_id} does not exist")));
-    };
+    let base = mc_provider_zone_base::Entity::find_by_id(zone_id.to_owned())
+        .filter(mc_provider_zone_base::Column::OperatorId.eq(operator))
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or_else(|| McError::bad_request(format!("Zone {zone_id} does not exist")))?;
     let shared = mc_provider_zone::Entity::find()
         .filter(mc_provider_zone::Column::ZoneId.eq(zone_id))
         .one(&txn)
