@@ -107,6 +107,14 @@ pub struct McFile {
     /// (STEWARD_MC_REGIONS, comma-separated, default "local"). Each must be
     /// a valid MC region: no '-', a DNS label of at most 10 characters.
     pub regions: Option<String>,
+    /// The AES-256-GCM key federation partners' client keys are stored
+    /// under, 64 hex digits (STEWARD_MC_SECRETS_KEY). Unset: one is
+    /// generated and kept in the database; set it to keep the key elsewhere.
+    pub secrets_key: Option<String>,
+    /// The URL federation partners reach this server by, named in the
+    /// credentials a federation host hands out (STEWARD_MC_PUBLIC_URL,
+    /// default http://<the listen address>).
+    pub public_url: Option<String>,
 }
 
 // No Debug: the file's values include secrets.
@@ -225,6 +233,8 @@ pub struct McConfig {
     pub bad_auth_delay: std::time::Duration,
     pub rate_limit: bool,
     pub regions: Vec<String>,
+    pub secrets_key: Option<[u8; 32]>,
+    pub public_url: Option<String>,
 }
 
 impl Default for McConfig {
@@ -237,6 +247,8 @@ impl Default for McConfig {
             bad_auth_delay: std::time::Duration::from_secs(3),
             rate_limit: true,
             regions: vec![DEFAULT_MC_REGION.to_owned()],
+            secrets_key: None,
+            public_url: None,
         }
     }
 }
@@ -252,6 +264,8 @@ impl std::fmt::Debug for McConfig {
             .field("bad_auth_delay", &self.bad_auth_delay)
             .field("rate_limit", &self.rate_limit)
             .field("regions", &self.regions)
+            .field("secrets_key", &self.secrets_key.as_ref().map(|_| "<set>"))
+            .field("public_url", &self.public_url)
             .finish()
     }
 }
@@ -426,6 +440,16 @@ impl Config {
                 Some(joined) => split_regions(&joined)?,
                 None => vec![DEFAULT_MC_REGION.to_owned()],
             },
+            secrets_key: aes_key(
+                "STEWARD_MC_SECRETS_KEY",
+                var("STEWARD_MC_SECRETS_KEY").or(file.mc.secrets_key.filter(|k| !k.is_empty())),
+            )?,
+            public_url: match var("STEWARD_MC_PUBLIC_URL").or(file.mc.public_url.filter(|u| !u.trim().is_empty())) {
+                Some(url) if !url.starts_with("http://") && !url.starts_with("https://") => {
+                    return Err(invalid("STEWARD_MC_PUBLIC_URL", "must start with http:// or https://"));
+                }
+                url => url.map(|url| url.trim().trim_end_matches('/').to_owned()),
+            },
         };
 
         let lighthouse = LighthouseConfig {
@@ -448,16 +472,10 @@ impl Config {
                     file.lighthouse.session_hours.unwrap_or(720).clamp(1, 24 * 366) * 3600,
                 ),
             },
-            token_key: match var("STEWARD_LIGHTHOUSE_TOKEN_KEY").or(file.lighthouse.token_key.filter(|k| !k.is_empty()))
-            {
-                Some(text) => Some(
-                    hex::decode(text.trim())
-                        .ok()
-                        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
-                        .ok_or_else(|| invalid("STEWARD_LIGHTHOUSE_TOKEN_KEY", "must be 64 hexadecimal digits"))?,
-                ),
-                None => None,
-            },
+            token_key: aes_key(
+                "STEWARD_LIGHTHOUSE_TOKEN_KEY",
+                var("STEWARD_LIGHTHOUSE_TOKEN_KEY").or(file.lighthouse.token_key.filter(|k| !k.is_empty())),
+            )?,
         };
 
         let mail = MailConfig {
@@ -544,6 +562,16 @@ fn parse_bool(key: &str, text: &str) -> Result<bool, ConfigError> {
     }
 }
 
+/// An AES-256 key given as 64 hex digits.
+fn aes_key(key: &str, value: Option<String>) -> Result<Option<[u8; 32]>, ConfigError> {
+    let Some(text) = value else { return Ok(None) };
+    hex::decode(text.trim())
+        .ok()
+        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+        .map(Some)
+        .ok_or_else(|| invalid(key, "must be 64 hexadecimal digits"))
+}
+
 /// JSON Schema of the configuration file, for editors.
 pub fn file_schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(FileConfig)).unwrap_or_default()
@@ -611,6 +639,27 @@ mod tests {
             resolve(&[("STEWARD_LIGHTHOUSE_SESSION_HOURS", "0")]).unwrap_err().key,
             "STEWARD_LIGHTHOUSE_SESSION_HOURS"
         );
+    }
+
+    #[test]
+    fn mc_secrets_key_is_checked_and_never_printed() {
+        let resolve = |pairs: &[(&str, &str)]| Config::resolve(FileConfig::default(), &env(pairs));
+        assert_eq!(resolve(&[]).unwrap().mc.secrets_key, None);
+        assert_eq!(resolve(&[("STEWARD_MC_SECRETS_KEY", "")]).unwrap().mc.secrets_key, None, "empty means unset");
+        let key = "a7".repeat(32);
+        let config = resolve(&[("STEWARD_MC_SECRETS_KEY", &key)]).unwrap();
+        assert_eq!(config.mc.secrets_key, Some([0xa7; 32]));
+        assert!(!format!("{config:?}").contains(&key));
+        assert_eq!(resolve(&[("STEWARD_MC_SECRETS_KEY", "a7")]).unwrap_err().key, "STEWARD_MC_SECRETS_KEY");
+    }
+
+    #[test]
+    fn mc_public_url_is_an_http_url_without_trailing_slash() {
+        let resolve = |pairs: &[(&str, &str)]| Config::resolve(FileConfig::default(), &env(pairs));
+        assert_eq!(resolve(&[]).unwrap().mc.public_url, None);
+        let given = resolve(&[("STEWARD_MC_PUBLIC_URL", "https://mc.example.com/")]).unwrap();
+        assert_eq!(given.mc.public_url.as_deref(), Some("https://mc.example.com"));
+        assert_eq!(resolve(&[("STEWARD_MC_PUBLIC_URL", "mc.example.com")]).unwrap_err().key, "STEWARD_MC_PUBLIC_URL");
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod metrics;
+pub mod sealing;
 pub mod server;
 pub mod surfaces;
 pub mod swagger;
@@ -46,6 +47,9 @@ pub struct Bootstrap {
     /// The key beacon tokens are sealed under (configured, or generated
     /// and kept).
     pub lighthouse_token_key: [u8; 32],
+    /// The key MC's partner credentials are sealed under (configured, or
+    /// generated and kept).
+    pub mc_secrets_key: [u8; 32],
     /// The SMTP sender, when STEWARD_SMTP_URL is set.
     pub mc_smtp: Option<std::sync::Arc<surfaces::mc::mail::SmtpMailer>>,
 }
@@ -115,16 +119,8 @@ pub async fn prepare(config: &Config) -> anyhow::Result<(DatabaseConnection, Boo
     if swept > 0 {
         tracing::info!(swept, "removed Lighthouse applications whose first deployment never finished");
     }
-    let lighthouse_token_key = match config.lighthouse.token_key {
-        Some(key) => key,
-        None => {
-            let kept = db::settings::get_or_create(&db, "lighthouse.token_key", random_secret).await?;
-            hex::decode(&kept.value)
-                .ok()
-                .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
-                .ok_or_else(|| anyhow::anyhow!("settings: lighthouse.token_key is not 32 bytes of hex"))?
-        }
-    };
+    let lighthouse_token_key = sealing_key(&db, config.lighthouse.token_key, "lighthouse.token_key").await?;
+    let mc_secrets_key = sealing_key(&db, config.mc.secrets_key, "mc.secrets_key").await?;
     Ok((
         db,
         Bootstrap {
@@ -139,16 +135,32 @@ pub async fn prepare(config: &Config) -> anyhow::Result<(DatabaseConnection, Boo
             argo_key_generated,
             mc_jwt_secret,
             mc_admin_password_generated: (created && mc_password_generated).then_some(mc_password),
+            mc_secrets_key,
             mc_smtp,
         },
     ))
+}
+
+/// A configured sealing key, else the one kept under `setting` (generated
+/// by the first start).
+async fn sealing_key(db: &DatabaseConnection, configured: Option<[u8; 32]>, setting: &str) -> anyhow::Result<[u8; 32]> {
+    if let Some(key) = configured {
+        return Ok(key);
+    }
+    let kept = db::settings::get_or_create(db, setting, random_secret).await?;
+    hex::decode(&kept.value)
+        .ok()
+        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+        .ok_or_else(|| anyhow::anyhow!("settings: {setting} is not 32 bytes of hex"))
 }
 
 fn random_secret() -> String {
     format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
 }
 
-pub fn app(config: &Config, db: DatabaseConnection, bootstrap: &Bootstrap) -> server::App {
+/// The app serving on `addr` (the bound address, which the MC surface
+/// names to federation partners unless STEWARD_MC_PUBLIC_URL says otherwise).
+pub fn app(config: &Config, db: DatabaseConnection, bootstrap: &Bootstrap, addr: SocketAddr) -> server::App {
     let mc_key = surfaces::mc::token::SigningKey::new(bootstrap.mc_jwt_secret.as_bytes());
     let mc_outbox = surfaces::mc::mail::DevMailer::new(config.mail.log_bodies);
     let mc_mailer: std::sync::Arc<dyn surfaces::mc::mail::Mailer> = match &bootstrap.mc_smtp {
@@ -170,13 +182,15 @@ pub fn app(config: &Config, db: DatabaseConnection, bootstrap: &Bootstrap) -> se
                 verify_email: config.mc.verify_email,
                 bad_auth_delay: config.mc.bad_auth_delay,
                 superuser: config.mc.admin_user.clone(),
+                secrets: sealing::Sealer::new(&bootstrap.mc_secrets_key),
+                public_url: config.mc.public_url.clone().unwrap_or_else(|| format!("http://{addr}")),
             },
             mc_mailer.clone(),
         ),
         mc_keys: surfaces::mc::caller::Keys { key: mc_key, db: db.clone() },
         lighthouse: surfaces::lighthouse::Lighthouse::new(
             lighthouse_sessions.clone(),
-            surfaces::lighthouse::tokens::Sealer::new(&bootstrap.lighthouse_token_key),
+            sealing::Sealer::new(&bootstrap.lighthouse_token_key),
         ),
         lighthouse_sessions,
         mc_rate_limits: config

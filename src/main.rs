@@ -180,7 +180,7 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
         });
     }
     print_banner(config, &bootstrap, bound.addr);
-    let app = steward::app(config, db, &bootstrap);
+    let app = steward::app(config, db, &bootstrap, bound.addr);
     bound.serve(app, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

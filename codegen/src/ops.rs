@@ -258,6 +258,9 @@ pub fn operation(document: &Document, path: &str, item: &PathItem, op: &Operatio
     if op.steward.event_orgs.iter().any(|pointer| !pointer.starts_with('/') || !json_body) {
         return Err(Error::Unsupported(format!("{op_id}: x-steward-event-orgs needs a JSON body and pointers")));
     }
+    if op.steward.event_name.as_deref().is_some_and(|name| !name.starts_with(|c: char| c.is_ascii_uppercase())) {
+        return Err(Error::Unsupported(format!("{op_id}: x-steward-event-name is a handler's name (PascalCase)")));
+    }
     let internal = internal_fields_check(op, op_id, json_body, &error_ty, &reply_ty)?;
     let check = match &op.steward.permission {
         Some(permission) => Some(permission_check(

@@ -123,6 +123,10 @@ pub struct OperationExtensions {
     /// events (MC) read them from the served spec.
     #[serde(default, rename = "x-steward-event-orgs")]
     pub event_orgs: Vec<String>,
+    /// The audit event's name where the original's handler is named
+    /// otherwise than the operation (read by the surface, like event-orgs).
+    #[serde(default, rename = "x-steward-event-name")]
+    pub event_name: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

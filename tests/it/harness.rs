@@ -150,7 +150,7 @@ impl TestServer {
         let generated = (bootstrap.storj_token_generated.clone(), bootstrap.argo_key_generated.clone());
         let bound = steward::bind(config.listen).await.expect("bind");
         let addr = bound.addr;
-        let app = steward::app(&config, db, &bootstrap);
+        let app = steward::app(&config, db, &bootstrap, addr);
         let outbox = app.mc_outbox.clone();
         let (shutdown, signal) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {

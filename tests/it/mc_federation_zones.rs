@@ -7,12 +7,12 @@ use crate::harness::TestServer;
 use crate::mc_client::*;
 use crate::on_both_databases;
 
-async fn zonebase(server: &TestServer, op: &str, token: &str, body: &Value) -> crate::scalelite_client::Reply {
+pub async fn zonebase(server: &TestServer, op: &str, token: &str, body: &Value) -> crate::scalelite_client::Reply {
     call(server, &format!("/auth/federation/provider/zonebase/{op}"), Some(token), Some(body)).await
 }
 
 /// An operator org with a cloudlet at 31,-91 and a manager, logged in.
-async fn operator(server: &TestServer, admin: &str, org: &str) -> String {
+pub async fn operator(server: &TestServer, admin: &str, org: &str) -> String {
     create_org(server, admin, org, "operator").await;
     let cloudlet = json!({"Region": "local", "Cloudlet": {
         "key": {"organization": org, "name": format!("{org}-cloud-1")},
@@ -26,7 +26,7 @@ async fn operator(server: &TestServer, admin: &str, org: &str) -> String {
     login(server, &manager, STRONG).await
 }
 
-fn base(zone: &str, org: &str) -> Value {
+pub fn base(zone: &str, org: &str) -> Value {
     json!({"ZoneId": zone, "OperatorId": org, "Region": "local", "CountryCode": "US", "Cloudlets": [format!("{org}-cloud-1")]})
 }
 

@@ -65,6 +65,8 @@ async fn runtime_spec(surface: &str) -> Value {
                 verify_email: false,
                 bad_auth_delay: std::time::Duration::ZERO,
                 superuser: "mexadmin".into(),
+                secrets: steward::sealing::Sealer::new(&[0; 32]),
+                public_url: "http://127.0.0.1:8080".into(),
             },
             std::sync::Arc::new(steward::surfaces::mc::mail::DevMailer::default()),
         ),
@@ -73,7 +75,7 @@ async fn runtime_spec(surface: &str) -> Value {
                 db: db_for_lighthouse,
                 lifetime: std::time::Duration::from_secs(60),
             },
-            steward::surfaces::lighthouse::tokens::Sealer::new(&[0; 32]),
+            steward::sealing::Sealer::new(&[0; 32]),
         ),
     );
     let spec = services.runtime_spec(surface).unwrap_or_else(|| panic!("no runtime spec for {surface}"));

@@ -18,6 +18,7 @@ pub mod mc_alert_receiver;
 pub mod mc_api_key;
 pub mod mc_api_key_perm;
 pub mod mc_controller;
+pub mod mc_federation_provider;
 pub mod mc_org;
 pub mod mc_org_cloudlet_pool;
 pub mod mc_provider_zone;

@@ -12,6 +12,7 @@ mod m0009_mc_org_cloudlet_pools;
 mod m0010_lighthouse;
 mod m0011_mc_events_receivers;
 mod m0012_mc_federation_zones;
+mod m0013_mc_federation_providers;
 
 use sea_orm_migration::prelude::*;
 
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_lighthouse::Migration),
             Box::new(m0011_mc_events_receivers::Migration),
             Box::new(m0012_mc_federation_zones::Migration),
+            Box::new(m0013_mc_federation_providers::Migration),
         ]
     }
 }

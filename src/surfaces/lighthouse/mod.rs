@@ -10,7 +10,6 @@ pub mod errors;
 pub mod rules;
 pub mod session;
 mod store;
-pub mod tokens;
 pub mod users;
 
 /// Generated from `openapi/lighthouse.yaml` by build.rs.
@@ -33,13 +32,13 @@ pub const PATH_PREFIX: &str = "/api/v0.2";
 pub struct Lighthouse {
     db: sea_orm::DatabaseConnection,
     sessions: session::Sessions,
-    sealer: tokens::Sealer,
+    sealer: crate::sealing::Sealer,
     http: beacon_http::BeaconHttp,
     running: Arc<applications::Running>,
 }
 
 impl Lighthouse {
-    pub fn new(sessions: session::Sessions, sealer: tokens::Sealer) -> Self {
+    pub fn new(sessions: session::Sessions, sealer: crate::sealing::Sealer) -> Self {
         Self {
             db: sessions.db.clone(),
             sessions,

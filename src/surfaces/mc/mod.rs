@@ -61,6 +61,10 @@ pub struct Settings {
     pub bad_auth_delay: Duration,
     /// The superuser, who cannot be deleted.
     pub superuser: String,
+    /// Seals federation partners' client keys (MC kept them in Vault).
+    pub secrets: crate::sealing::Sealer,
+    /// The URL partners reach this server by (no trailing slash).
+    pub public_url: String,
 }
 
 pub struct Mc {

@@ -2,7 +2,10 @@
 //! manager); showing, updating and deleting follow the caller's roles.
 
 use super::api;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 
 use super::api::{Organization, OrganizationFilter, OrganizationInput};
 use super::caller::McCaller;
@@ -11,8 +14,8 @@ use super::store::text;
 use super::{Mc, change, rbac, store};
 use crate::db::entities::{mc_org, mc_role_grant};
 
-const DEVELOPER: &str = "developer";
-const OPERATOR: &str = "operator";
+pub const DEVELOPER: &str = "developer";
+pub const OPERATOR: &str = "operator";
 /// Names only an AdminManager may take (compared ignoring case).
 const RESERVED: [&str; 4] = ["edgecloudorg", "openXedge", "MobiledgeX", "EdgeBox"];
 
@@ -26,16 +29,49 @@ pub async fn create(mc: &Mc, caller: &McCaller, body: OrganizationInput) -> Resu
     if org_type != DEVELOPER && org_type != OPERATOR {
         return Err(McError::bad_request("Organization type must be developer, or operator"));
     }
+    let details = Details {
+        address: text(&body.address),
+        phone: text(&body.phone),
+        public_images: body.public_images.unwrap_or(false),
+        // MC makes operator orgs edgebox-only until an admin says otherwise.
+        edgebox_only: org_type == OPERATOR,
+    };
+    let txn = crate::db::begin_write(&mc.db).await?;
+    create_in(&txn, mc, caller, name, org_type, details).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// What a new org holds besides its name and type.
+#[derive(Default)]
+pub struct Details<'a> {
+    pub address: &'a str,
+    pub phone: &'a str,
+    pub public_images: bool,
+    pub edgebox_only: bool,
+}
+
+/// MC's `CreateOrgObj` once the name is valid: the caller becomes the
+/// org's manager. Runs in the caller's transaction, so an org created as a
+/// side effect (a federation's) goes away with a failed request.
+pub async fn create_in(
+    txn: &DatabaseTransaction,
+    mc: &Mc,
+    caller: &McCaller,
+    name: &str,
+    org_type: &str,
+    details: Details<'_>,
+) -> Result<(), McError> {
     if RESERVED.iter().any(|reserved| reserved.eq_ignore_ascii_case(name))
         && !mc.rights(&caller.subject()).await?.manages_all_users()
     {
         return Err(McError::bad_request(format!("Not authorized to create reserved org {name}")));
     }
-    if store::user_by_name(&mc.db, name).await?.is_some() {
+    if store::user_by_name(txn, name).await?.is_some() {
         return Err(McError::bad_request("Org name cannot be same as existing user name"));
     }
     let taken = || McError::bad_request(format!("Organization with name {name} (case-insensitive) already exists"));
-    if store::org_by_name(&mc.db, name).await?.is_some() {
+    if store::org_by_name(txn, name).await?.is_some() {
         return Err(taken());
     }
     // The org exists from its CreateOrg event on, so that event stays
@@ -45,15 +81,14 @@ pub async fn create(mc: &Mc, caller: &McCaller, body: OrganizationInput) -> Resu
         name: Set(name.to_owned()),
         name_key: Set(store::name_key(name)),
         org_type: Set(org_type.to_owned()),
-        address: Set(text(&body.address).to_owned()),
-        phone: Set(text(&body.phone).to_owned()),
+        address: Set(details.address.to_owned()),
+        phone: Set(details.phone.to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
-        public_images: Set(body.public_images.unwrap_or(false)),
+        public_images: Set(details.public_images),
         delete_in_progress: Set(false),
         parent: Set(String::new()),
-        // MC makes operator orgs edgebox-only until an admin says otherwise.
-        edgebox_only: Set(org_type == OPERATOR),
+        edgebox_only: Set(details.edgebox_only),
     };
     let manager = if org_type == DEVELOPER { rbac::DEVELOPER_MANAGER } else { rbac::OPERATOR_MANAGER };
     let grant = mc_role_grant::ActiveModel {
@@ -61,13 +96,11 @@ pub async fn create(mc: &Mc, caller: &McCaller, body: OrganizationInput) -> Resu
         subject: Set(caller.subject()),
         role: Set(manager.to_owned()),
     };
-    let txn = crate::db::begin_write(&mc.db).await?;
-    if let Err(e) = mc_org::Entity::insert(row).exec(&txn).await {
+    if let Err(e) = mc_org::Entity::insert(row).exec(txn).await {
         return Err(if crate::db::is_unique_violation(&e) { taken() } else { e.into() });
     }
-    mc_role_grant::Entity::insert(grant).exec(&txn).await?;
-    mc.audited.record(&txn, &change(caller.username(), "create org", name)).await?;
-    txn.commit().await?;
+    mc_role_grant::Entity::insert(grant).exec(txn).await?;
+    mc.audited.record(txn, &change(caller.username(), "create org", name)).await?;
     Ok(())
 }
 
@@ -162,22 +195,32 @@ pub async fn delete(mc: &Mc, caller: &McCaller, body: OrganizationInput) -> Resu
         return Err(McError::bad_request("Org already being deleted"));
     }
     let txn = crate::db::begin_write(&mc.db).await?;
+    delete_in(&txn, mc, caller, &org.name).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Deletes the org `name` (as stored) in the caller's transaction, unless
+/// something still uses it (400, nothing changed).
+pub async fn delete_in(txn: &DatabaseTransaction, mc: &Mc, caller: &McCaller, name: &str) -> Result<(), McError> {
     // Held until the org is gone: a regional create for it waits, then
     // finds no org (see regional::create).
-    mc_org::Entity::find_by_id(org.name.clone()).lock_exclusive().one(&txn).await?;
-    let owned = super::regional::store::kinds_owned_by(&txn, &org.name).await?;
+    mc_org::Entity::find_by_id(name.to_owned()).lock_exclusive().one(txn).await?;
+    let owned = super::regional::store::kinds_owned_by(txn, name).await?;
     if !owned.is_empty() {
-        return Err(McError::bad_request(in_use(&org.name, &owned)));
+        return Err(McError::bad_request(in_use(name, &owned)));
     }
-    if super::pool_access::names_org(&txn, &org.name).await? {
+    if let Some(reason) = super::federation::org_in_use(txn, name).await? {
+        return Err(McError::bad_request(reason));
+    }
+    if super::pool_access::names_org(txn, name).await? {
         return Err(McError::bad_request(
             "Cannot delete organization because it is referenced by some cloudletpool invitation or response",
         ));
     }
-    mc_role_grant::Entity::delete_many().filter(mc_role_grant::Column::Org.eq(&org.name)).exec(&txn).await?;
-    mc_org::Entity::delete_by_id(org.name.clone()).exec(&txn).await?;
-    mc.audited.record(&txn, &change(caller.username(), "delete org", &org.name)).await?;
-    txn.commit().await?;
+    mc_role_grant::Entity::delete_many().filter(mc_role_grant::Column::Org.eq(name)).exec(txn).await?;
+    mc_org::Entity::delete_by_id(name.to_owned()).exec(txn).await?;
+    mc.audited.record(txn, &change(caller.username(), "delete org", name)).await?;
     Ok(())
 }
 

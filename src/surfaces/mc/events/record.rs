@@ -44,7 +44,8 @@ static OPERATIONS: LazyLock<HashMap<String, Operation>> = LazyLock::new(|| {
         let mut org_pointers = strings(op.get("x-steward-event-orgs"));
         let permission_org = op.pointer("/x-steward-permission/org").and_then(Value::as_str);
         org_pointers.extend(permission_org.filter(|pointer| !pointer.is_empty()).map(str::to_owned));
-        out.insert(path.clone(), Operation { name: pascal(id), org_pointers });
+        let name = op.get("x-steward-event-name").and_then(Value::as_str).map_or_else(|| pascal(id), str::to_owned);
+        out.insert(path.clone(), Operation { name, org_pointers });
     }
     out
 });
@@ -430,6 +431,8 @@ mod tests {
     fn operations_are_named_as_mcs_handlers() {
         assert_eq!(OPERATIONS.get("/api/v1/auth/org/create").map(|op| op.name.as_str()), Some("CreateOrg"));
         assert_eq!(OPERATIONS.get("/api/v1/login").map(|op| op.name.as_str()), Some("Login"));
+        let zone = OPERATIONS.get("/api/v1/auth/federation/provider/zonebase/create").map(|op| op.name.as_str());
+        assert_eq!(zone, Some("CreateProviderZoneBase"), "named by x-steward-event-name");
         let pool = OPERATIONS.get("/api/v1/auth/cloudletpoolaccessinvitation/create").map(|op| op.org_pointers.clone());
         assert_eq!(pool, Some(vec!["/CloudletPoolOrg".to_owned()]));
     }

@@ -1,14 +1,19 @@
-//! MC's federation (`/auth/federation/*`). Served so far: the host's zone
-//! bases (`zone_bases.rs`); the rest of the host side, the guest side and
-//! the partner's east-west API are to come (see
-//! docs/mc-federation-wire.md).
+//! MC's federation (`/auth/federation/*`). Served so far: the host's
+//! federations (`hosts.rs`), zone bases (`zone_bases.rs`) and shared zones
+//! (`zones.rs`); the rest of
+//! the host side, the guest side and the partner's east-west API are to
+//! come (see docs/mc-federation-wire.md).
 
 mod countries;
+mod hosts;
 mod zone_bases;
+mod zones;
 
-use super::Mc;
+pub use hosts::org_in_use;
+
 use super::caller::McCaller;
 use super::errors::McError;
+use super::{Mc, api, message};
 
 /// MC's `fedAuthorized`: cloudlets:manage in the operator org, which must
 /// be an operator org (callers have refused an empty one in their own words).
@@ -17,4 +22,127 @@ async fn fed_authorized(mc: &Mc, caller: &McCaller, operator: &str) -> Result<()
         return Err(McError::forbidden());
     }
     mc.require_org(operator, "operator").await
+}
+
+#[async_trait::async_trait]
+impl api::FederationHostApi for Mc {
+    async fn create_federation_host(
+        &self,
+        caller: McCaller,
+        request: api::CreateFederationHostRequest,
+    ) -> Result<api::CreateFederationHostResponse, McError> {
+        hosts::create(self, &caller, request.body).await.map(api::CreateFederationHostResponse::Ok)
+    }
+
+    async fn update_federation_host(
+        &self,
+        caller: McCaller,
+        request: api::UpdateFederationHostRequest,
+    ) -> Result<api::UpdateFederationHostResponse, McError> {
+        hosts::update(self, &caller, request.body)
+            .await
+            .map(|()| api::UpdateFederationHostResponse::Ok(message("Updated Federation Host")))
+    }
+
+    async fn delete_federation_host(
+        &self,
+        caller: McCaller,
+        request: api::DeleteFederationHostRequest,
+    ) -> Result<api::DeleteFederationHostResponse, McError> {
+        hosts::delete(self, &caller, request.body, false)
+            .await
+            .map(|name| api::DeleteFederationHostResponse::Ok(message(&format!("Federation Host {name} deleted"))))
+    }
+
+    async fn show_federation_host(
+        &self,
+        caller: McCaller,
+        request: api::ShowFederationHostRequest,
+    ) -> Result<api::ShowFederationHostResponse, McError> {
+        hosts::show(self, &caller, request.body).await.map(api::ShowFederationHostResponse::Ok)
+    }
+
+    async fn generate_federation_host_api_key(
+        &self,
+        caller: McCaller,
+        request: api::GenerateFederationHostApiKeyRequest,
+    ) -> Result<api::GenerateFederationHostApiKeyResponse, McError> {
+        hosts::generate_api_key(self, &caller, request.body).await.map(api::GenerateFederationHostApiKeyResponse::Ok)
+    }
+
+    async fn set_federation_host_notify_key(
+        &self,
+        caller: McCaller,
+        request: api::SetFederationHostNotifyKeyRequest,
+    ) -> Result<api::SetFederationHostNotifyKeyResponse, McError> {
+        hosts::set_notify_key(self, &caller, request.body).await.map(|()| api::SetFederationHostNotifyKeyResponse::Ok)
+    }
+
+    async fn share_host_zone(
+        &self,
+        caller: McCaller,
+        request: api::ShareHostZoneRequest,
+    ) -> Result<api::ShareHostZoneResponse, McError> {
+        zones::share(self, &caller, request.body).await.map(|name| {
+            api::ShareHostZoneResponse::Ok(message(&format!(
+                "Zones shared as part of federation {name:?} successfully"
+            )))
+        })
+    }
+
+    async fn unshare_host_zone(
+        &self,
+        caller: McCaller,
+        request: api::UnshareHostZoneRequest,
+    ) -> Result<api::UnshareHostZoneResponse, McError> {
+        zones::unshare(self, &caller, request.body).await.map(|name| {
+            api::UnshareHostZoneResponse::Ok(message(&format!("Zones unshared from federation {name:?} successfully")))
+        })
+    }
+
+    async fn show_host_zone(
+        &self,
+        caller: McCaller,
+        request: api::ShowHostZoneRequest,
+    ) -> Result<api::ShowHostZoneResponse, McError> {
+        zones::show(self, &caller, request.body).await.map(api::ShowHostZoneResponse::Ok)
+    }
+
+    async fn create_host_zone_base(
+        &self,
+        caller: McCaller,
+        request: api::CreateHostZoneBaseRequest,
+    ) -> Result<api::CreateHostZoneBaseResponse, McError> {
+        zone_bases::create(self, &caller, request.body)
+            .await
+            .map(|()| api::CreateHostZoneBaseResponse::Ok(message("Created zone successfully")))
+    }
+
+    async fn delete_host_zone_base(
+        &self,
+        caller: McCaller,
+        request: api::DeleteHostZoneBaseRequest,
+    ) -> Result<api::DeleteHostZoneBaseResponse, McError> {
+        zone_bases::delete(self, &caller, request.body)
+            .await
+            .map(|()| api::DeleteHostZoneBaseResponse::Ok(message("Deleted federation zone successfully")))
+    }
+
+    async fn update_host_zone_base(
+        &self,
+        caller: McCaller,
+        request: api::UpdateHostZoneBaseRequest,
+    ) -> Result<api::UpdateHostZoneBaseResponse, McError> {
+        zone_bases::update(self, &caller, request.body)
+            .await
+            .map(|()| api::UpdateHostZoneBaseResponse::Ok(message("Updated Host Zone Base")))
+    }
+
+    async fn show_host_zone_base(
+        &self,
+        caller: McCaller,
+        request: api::ShowHostZoneBaseRequest,
+    ) -> Result<api::ShowHostZoneBaseResponse, McError> {
+        zone_bases::show(self, &caller, request.body).await.map(api::ShowHostZoneBaseResponse::Ok)
+    }
 }

@@ -5,7 +5,7 @@
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::Value;
 
-use super::super::api::{self, ProviderZoneBase, ProviderZoneBaseFilter};
+use super::super::api::{ProviderZoneBase, ProviderZoneBaseFilter};
 use super::super::caller::McCaller;
 use super::super::errors::McError;
 use super::super::regional::cloudlet::CLOUDLET;
@@ -231,47 +231,6 @@ pub async fn show(
         })
         .map(shown)
         .collect())
-}
-
-#[async_trait::async_trait]
-impl api::FederationHostApi for Mc {
-    async fn create_host_zone_base(
-        &self,
-        caller: McCaller,
-        request: api::CreateHostZoneBaseRequest,
-    ) -> Result<api::CreateHostZoneBaseResponse, McError> {
-        create(self, &caller, request.body)
-            .await
-            .map(|()| api::CreateHostZoneBaseResponse::Ok(super::super::message("Created zone successfully")))
-    }
-
-    async fn delete_host_zone_base(
-        &self,
-        caller: McCaller,
-        request: api::DeleteHostZoneBaseRequest,
-    ) -> Result<api::DeleteHostZoneBaseResponse, McError> {
-        delete(self, &caller, request.body).await.map(|()| {
-            api::DeleteHostZoneBaseResponse::Ok(super::super::message("Deleted federation zone successfully"))
-        })
-    }
-
-    async fn update_host_zone_base(
-        &self,
-        caller: McCaller,
-        request: api::UpdateHostZoneBaseRequest,
-    ) -> Result<api::UpdateHostZoneBaseResponse, McError> {
-        update(self, &caller, request.body)
-            .await
-            .map(|()| api::UpdateHostZoneBaseResponse::Ok(super::super::message("Updated Host Zone Base")))
-    }
-
-    async fn show_host_zone_base(
-        &self,
-        caller: McCaller,
-        request: api::ShowHostZoneBaseRequest,
-    ) -> Result<api::ShowHostZoneBaseResponse, McError> {
-        show(self, &caller, request.body).await.map(api::ShowHostZoneBaseResponse::Ok)
-    }
 }
 
 #[cfg(test)]

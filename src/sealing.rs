@@ -1,7 +1,7 @@
-//! Beacon tokens at rest: Steward must send a beacon its token, so it
-//! cannot keep only a hash; tokens are sealed with AES-256-GCM under a key
-//! from STEWARD_LIGHTHOUSE_TOKEN_KEY (or one generated and kept in the
-//! settings table), stored as base64 of nonce || ciphertext || tag.
+//! Secrets Steward must present again, so cannot keep as a hash (beacon
+//! tokens, a federation partner's client key), sealed with AES-256-GCM
+//! under a configured key (or one generated and kept in the settings
+//! table), stored as base64 of nonce || ciphertext || tag.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -13,7 +13,9 @@ pub struct Sealer {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("a sealed beacon token could not be opened (was STEWARD_LIGHTHOUSE_TOKEN_KEY changed?)")]
+#[error(
+    "a sealed secret could not be opened (was its key, STEWARD_LIGHTHOUSE_TOKEN_KEY or STEWARD_MC_SECRETS_KEY, changed?)"
+)]
 pub struct Unsealable;
 
 impl Sealer {
