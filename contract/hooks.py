@@ -20,9 +20,11 @@ Scalelite: every call is signed like a real client signs it, with the
 checksum of action name + query string + secret. The query is encoded the
 way `requests` will send it, so the server sees exactly what was signed.
 """
+import base64
 import hashlib
 import json
 import os
+import urllib.error
 import urllib.request
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode
@@ -45,6 +47,8 @@ LIGHTHOUSE_PASSWORD = os.environ.get("STEWARD_LIGHTHOUSE_ADMIN_PASSWORD", "contr
 # schemathesis made up.
 LIGHTHOUSE_NO_BEACON = "127.0.0.1:9"
 _lighthouse_session = None
+_partner_token = None
+PARTNER_PREFIX = "/operatorplatform/"
 
 
 def _post_json(url, body):
@@ -60,6 +64,42 @@ def _mc_login(base_url):
         with _post_json(f"{base_url}/api/v1/login", {"username": MC_ADMIN, "password": MC_PASSWORD}) as response:
             _mc_token = json.load(response)["token"]
     return _mc_token
+
+
+def _partner_login(base_url):
+    """A federation partner's token, as a guest gets one: an operator org and
+    a federation host made by the superuser, its client credentials
+    exchanged at /oauth2/token."""
+    global _partner_token
+    if _partner_token is None:
+        admin = _mc_login(base_url)
+
+        def call(path, body):
+            request = urllib.request.Request(
+                f"{base_url}/api/v1{path}",
+                data=json.dumps(body).encode(),
+                headers={"Content-Type": "application/json", "Authorization": f"Bearer {admin}"},
+            )
+            try:
+                with urllib.request.urlopen(request) as response:
+                    return json.load(response)
+            except urllib.error.HTTPError:
+                return None
+
+        call("/auth/org/create", {"Name": "contract-fedop", "Type": "operator"})
+        host = {"Name": "contract-fedhost", "OperatorId": "contract-fedop", "Regions": ["local"], "MyInfo": {"MCC": "123", "MNC": ["111"]}}
+        info = call("/auth/federation/provider/create", host) or call(
+            "/auth/federation/provider/generateapikey", {"Name": "contract-fedhost"}
+        )
+        basic = base64.b64encode(f"{info['ClientId']}:{info['ClientKey']}".encode()).decode()
+        request = urllib.request.Request(
+            f"{base_url}/oauth2/token",
+            data=b"grant_type=client_credentials",
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Basic {basic}"},
+        )
+        with urllib.request.urlopen(request) as response:
+            _partner_token = json.load(response)["access_token"]
+    return _partner_token
 
 
 def _lighthouse_login(base_url):
@@ -97,6 +137,10 @@ def before_call(ctx, case, **kwargs):
         # the example's shape and leaves the superuser alone.
         if case.body.get("password") == MC_PASSWORD_PLACEHOLDER:
             case.body = {**case.body, "username": "contract-nobody"}
+        return
+    if case.path.startswith(PARTNER_PREFIX):
+        token = _partner_login(os.environ["STEWARD_CONTRACT_URL"])
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
         return
     if case.path.startswith("/api/v1/auth/"):
         base_url = os.environ["STEWARD_CONTRACT_URL"]

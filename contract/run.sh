@@ -45,7 +45,7 @@ run_against() {
   (
     cd "$root/contract"
     failed=0
-    for surface in ${SURFACES:-scalelite storj argo mc lighthouse}; do
+    for surface in ${SURFACES:-scalelite storj argo mc mc_federation lighthouse}; do
       echo "== schemathesis ($database): $surface"
       "$venv/bin/schemathesis" --config-file "$root/contract/schemathesis.toml" \
         run "http://127.0.0.1:$port/openapi/$surface.json" \

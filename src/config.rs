@@ -115,6 +115,11 @@ pub struct McFile {
     /// credentials a federation host hands out (STEWARD_MC_PUBLIC_URL,
     /// default http://<the listen address>).
     pub public_url: Option<String>,
+    /// Serve the federation partner API (`/operatorplatform/federation/v1`)
+    /// on this address of its own, as MC's federation listener
+    /// (STEWARD_MC_FEDERATION_LISTEN, e.g. "127.0.0.1:9801"). Unset: it is
+    /// served on `listen`.
+    pub federation_listen: Option<String>,
 }
 
 // No Debug: the file's values include secrets.
@@ -235,6 +240,7 @@ pub struct McConfig {
     pub regions: Vec<String>,
     pub secrets_key: Option<[u8; 32]>,
     pub public_url: Option<String>,
+    pub federation_listen: Option<SocketAddr>,
 }
 
 impl Default for McConfig {
@@ -249,6 +255,7 @@ impl Default for McConfig {
             regions: vec![DEFAULT_MC_REGION.to_owned()],
             secrets_key: None,
             public_url: None,
+            federation_listen: None,
         }
     }
 }
@@ -266,6 +273,7 @@ impl std::fmt::Debug for McConfig {
             .field("regions", &self.regions)
             .field("secrets_key", &self.secrets_key.as_ref().map(|_| "<set>"))
             .field("public_url", &self.public_url)
+            .field("federation_listen", &self.federation_listen)
             .finish()
     }
 }
@@ -449,6 +457,15 @@ impl Config {
                     return Err(invalid("STEWARD_MC_PUBLIC_URL", "must start with http:// or https://"));
                 }
                 url => url.map(|url| url.trim().trim_end_matches('/').to_owned()),
+            },
+            federation_listen: match var("STEWARD_MC_FEDERATION_LISTEN")
+                .or(file.mc.federation_listen.filter(|l| !l.trim().is_empty()))
+            {
+                Some(text) => Some(
+                    text.parse()
+                        .map_err(|_| invalid("STEWARD_MC_FEDERATION_LISTEN", format!("{text:?} is not host:port")))?,
+                ),
+                None => None,
             },
         };
 
@@ -660,6 +677,16 @@ mod tests {
         let given = resolve(&[("STEWARD_MC_PUBLIC_URL", "https://mc.example.com/")]).unwrap();
         assert_eq!(given.mc.public_url.as_deref(), Some("https://mc.example.com"));
         assert_eq!(resolve(&[("STEWARD_MC_PUBLIC_URL", "mc.example.com")]).unwrap_err().key, "STEWARD_MC_PUBLIC_URL");
+    }
+
+    #[test]
+    fn mc_federation_listen_is_an_address() {
+        let resolve = |pairs: &[(&str, &str)]| Config::resolve(FileConfig::default(), &env(pairs));
+        assert_eq!(resolve(&[("STEWARD_MC_FEDERATION_LISTEN", "")]).unwrap().mc.federation_listen, None);
+        let given = resolve(&[("STEWARD_MC_FEDERATION_LISTEN", "127.0.0.1:9801")]).unwrap();
+        assert_eq!(given.mc.federation_listen, Some("127.0.0.1:9801".parse().unwrap()));
+        let refused = resolve(&[("STEWARD_MC_FEDERATION_LISTEN", "nowhere")]).unwrap_err();
+        assert_eq!(refused.key, "STEWARD_MC_FEDERATION_LISTEN");
     }
 
     #[test]

@@ -159,8 +159,16 @@ fn random_secret() -> String {
 }
 
 /// The app serving on `addr` (the bound address, which the MC surface
-/// names to federation partners unless STEWARD_MC_PUBLIC_URL says otherwise).
-pub fn app(config: &Config, db: DatabaseConnection, bootstrap: &Bootstrap, addr: SocketAddr) -> server::App {
+/// names to federation partners unless STEWARD_MC_PUBLIC_URL says
+/// otherwise), with the partner API on `federation_addr` if it has its own.
+pub fn app(
+    config: &Config,
+    db: DatabaseConnection,
+    bootstrap: &Bootstrap,
+    addr: SocketAddr,
+    federation_addr: Option<SocketAddr>,
+) -> server::App {
+    let public_url = config.mc.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
     let mc_key = surfaces::mc::token::SigningKey::new(bootstrap.mc_jwt_secret.as_bytes());
     let mc_outbox = surfaces::mc::mail::DevMailer::new(config.mail.log_bodies);
     let mc_mailer: std::sync::Arc<dyn surfaces::mc::mail::Mailer> = match &bootstrap.mc_smtp {
@@ -183,7 +191,8 @@ pub fn app(config: &Config, db: DatabaseConnection, bootstrap: &Bootstrap, addr:
                 bad_auth_delay: config.mc.bad_auth_delay,
                 superuser: config.mc.admin_user.clone(),
                 secrets: sealing::Sealer::new(&bootstrap.mc_secrets_key),
-                public_url: config.mc.public_url.clone().unwrap_or_else(|| format!("http://{addr}")),
+                federation_url: federation_addr.map_or_else(|| public_url.clone(), |at| format!("http://{at}")),
+                public_url,
             },
             mc_mailer.clone(),
         ),
@@ -231,8 +240,43 @@ impl Bound {
     /// Serves until `shutdown` resolves, then lets in-flight requests
     /// finish (up to 30 s).
     pub async fn serve(self, app: server::App, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
-        poem::Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(server::endpoint(app), shutdown, Some(Duration::from_secs(30)))
-            .await
+        self.serve_with(None, app, shutdown).await
+    }
+
+    /// [`Bound::serve`], with the federation partner API on `federation`
+    /// when it has an address of its own.
+    pub async fn serve_with(
+        self,
+        federation: Option<Bound>,
+        app: server::App,
+        shutdown: impl Future<Output = ()>,
+    ) -> std::io::Result<()> {
+        let grace = Some(Duration::from_secs(30));
+        let Some(federation) = federation else {
+            return poem::Server::new_with_acceptor(self.acceptor)
+                .run_with_graceful_shutdown(server::endpoint(app), shutdown, grace)
+                .await;
+        };
+        let application = std::sync::Arc::new(server::endpoint(app));
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let signal = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        };
+        let main = poem::Server::new_with_acceptor(self.acceptor).run_with_graceful_shutdown(
+            server::Listener { application: application.clone(), federation: false },
+            signal(stopped.clone()),
+            grace,
+        );
+        let partner = poem::Server::new_with_acceptor(federation.acceptor).run_with_graceful_shutdown(
+            server::Listener { application, federation: true },
+            signal(stopped),
+            grace,
+        );
+        let trigger = async move {
+            shutdown.await;
+            let _ = stop.send(true);
+            Ok(())
+        };
+        tokio::try_join!(main, partner, trigger).map(|_| ())
     }
 }

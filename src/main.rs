@@ -179,9 +179,19 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
             }
         });
     }
+    let federation = match config.mc.federation_listen {
+        Some(addr) => Some(steward::bind(addr).await?),
+        None => None,
+    };
+    let federation_addr = federation.as_ref().map(|bound| bound.addr);
     print_banner(config, &bootstrap, bound.addr);
-    let app = steward::app(config, db, &bootstrap, bound.addr);
-    bound.serve(app, shutdown_signal()).await?;
+    if let Some(addr) = federation_addr {
+        println!(
+            "  mc federation partner API: http://{addr}/operatorplatform/federation/v1 (STEWARD_MC_FEDERATION_LISTEN)"
+        );
+    }
+    let app = steward::app(config, db, &bootstrap, bound.addr, federation_addr);
+    bound.serve_with(federation, app, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
 }

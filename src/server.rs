@@ -51,6 +51,7 @@ pub struct Services {
     pub storj: OpenApiService<storj::api::StorjApiRoutes, ()>,
     pub argo: OpenApiService<argo::api::ArgoApiRoutes, ()>,
     pub mc: OpenApiService<mc::api::McApiRoutes, ()>,
+    pub mc_federation: OpenApiService<mc::partner::api::McFederationApiRoutes, ()>,
     pub lighthouse: OpenApiService<lighthouse::api::LighthouseApiRoutes, ()>,
 }
 
@@ -66,9 +67,11 @@ impl Services {
         mc: mc::Mc,
         lighthouse: lighthouse::Lighthouse,
     ) -> Self {
+        let mc = Arc::new(mc);
         Self {
             lighthouse: service(lighthouse::api::LighthouseApiRoutes(Arc::new(lighthouse))),
-            mc: service(mc::api::McApiRoutes(Arc::new(mc))),
+            mc_federation: service(mc::partner::api::McFederationApiRoutes(mc.clone())),
+            mc: service(mc::api::McApiRoutes(mc)),
             scalelite: service(scalelite::api::ScaleliteApiRoutes(Arc::new(scalelite))),
             storj: service(storj::api::StorjApiRoutes(Arc::new(storj))),
             argo: service(argo::api::ArgoApiRoutes(Arc::new(argo))),
@@ -82,6 +85,7 @@ impl Services {
             "storj" => Some(self.storj.spec()),
             "argo" => Some(self.argo.spec()),
             "mc" => Some(self.mc.spec()),
+            "mc_federation" => Some(self.mc_federation.spec()),
             "lighthouse" => Some(self.lighthouse.spec()),
             _ => None,
         }
@@ -94,6 +98,7 @@ impl Services {
                 ("storj", self.storj.boxed()),
                 ("argo", self.argo.around(argo::errors::xml_when_asked).boxed()),
                 ("mc", self.mc.around(mc::rate_limited).around(mc::events::recorded).boxed()),
+                ("mc_federation", self.mc_federation.boxed()),
                 ("lighthouse", self.lighthouse.around(lighthouse::session_edges).boxed()),
             ],
         }
@@ -152,6 +157,31 @@ pub fn endpoint(app: App) -> impl Endpoint<Output = Response> {
     // MC's WebSocket twins replay their requests through the application.
     let twins = get(mc::ws::twin).data(application.clone()).data(mc_keys);
     Route::new().at("/ws/api/v1/auth/*path", twins).nest("/", Shared(application)).with(RequestId::default())
+}
+
+/// Which of the application's paths a listener answers, when the partner
+/// API has an address of its own (`STEWARD_MC_FEDERATION_LISTEN`): that
+/// listener only its paths, the main one all others; each answers the
+/// rest 404 (the federation listener in its own wire, as MC's did).
+pub struct Listener<E> {
+    pub application: Arc<E>,
+    pub federation: bool,
+}
+
+fn is_federation_path(path: &str) -> bool {
+    path == "/operatorplatform" || path.starts_with("/operatorplatform/")
+}
+
+impl<E: Endpoint<Output = Response>> Endpoint for Listener<E> {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> poem::Result<Response> {
+        match (self.federation, is_federation_path(req.uri().path())) {
+            (true, true) | (false, false) => self.application.call(req).await,
+            (true, false) => Ok(mc::partner::errors::FedError::new(StatusCode::NOT_FOUND, "Not Found").into_response()),
+            (false, true) => Err(poem::error::NotFoundError.into()),
+        }
+    }
 }
 
 /// The application, shared with the WebSocket twins.

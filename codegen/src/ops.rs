@@ -547,6 +547,9 @@ fn request_body(
 }
 
 fn caller(document: &Document, op: &Operation) -> Result<Option<syn::Path>, Error> {
+    if let Some(path) = &op.steward.caller {
+        return syn::parse_str(path).map(Some).map_err(|_| Error::Unsupported(format!("x-steward-caller {path}")));
+    }
     let requirements = op.spec.security.as_deref().unwrap_or(&document.security);
     // An empty requirement object ({}) in the list makes authentication optional.
     let secured = !requirements.is_empty() && requirements.iter().all(|r| !r.is_empty());

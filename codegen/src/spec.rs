@@ -127,6 +127,12 @@ pub struct OperationExtensions {
     /// otherwise than the operation (read by the surface, like event-orgs).
     #[serde(default, rename = "x-steward-event-name")]
     pub event_name: Option<String>,
+    /// This operation's own caller type, overriding the document's, passed
+    /// to the handler whatever the security requirement (for credentials
+    /// the handler checks itself, such as an OAuth client's optional Basic
+    /// authentication).
+    #[serde(default, rename = "x-steward-caller")]
+    pub caller: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -50,6 +50,13 @@ pub const SPECS: &[Spec] = &[
         prefixes: &[mc::PATH_PREFIX],
     },
     Spec {
+        name: "mc_federation",
+        title: "EdgeXR MC federation partner API (GSMA east-west)",
+        yaml: mc::partner::SPEC_YAML,
+        json: mc::partner::SPEC_JSON,
+        prefixes: &mc::partner::PATH_PREFIXES,
+    },
+    Spec {
         name: "lighthouse",
         title: "Lighthouse API v0.2",
         yaml: lighthouse::SPEC_YAML,

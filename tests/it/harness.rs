@@ -41,6 +41,9 @@ pub struct Options {
     /// MC's rate limits (off by default: tests create users faster than
     /// MC's two per second per address).
     pub mc_rate_limit: bool,
+    /// The federation partner API on an address of its own
+    /// (`STEWARD_MC_FEDERATION_LISTEN`); see `TestServer::federation_addr`.
+    pub mc_federation_listener: bool,
 }
 
 impl Default for Options {
@@ -52,12 +55,15 @@ impl Default for Options {
             mc_verify_email: false,
             smtp_port: None,
             mc_rate_limit: false,
+            mc_federation_listener: false,
         }
     }
 }
 
 pub struct TestServer {
     pub addr: SocketAddr,
+    /// The federation partner API's own address, when it has one.
+    pub federation_addr: Option<SocketAddr>,
     pub client: reqwest::Client,
     pub database_url: String,
     /// Mails the MC surface sent.
@@ -150,12 +156,17 @@ impl TestServer {
         let generated = (bootstrap.storj_token_generated.clone(), bootstrap.argo_key_generated.clone());
         let bound = steward::bind(config.listen).await.expect("bind");
         let addr = bound.addr;
-        let app = steward::app(&config, db, &bootstrap, addr);
+        let federation = match options.mc_federation_listener {
+            true => Some(steward::bind("127.0.0.1:0".parse().expect("loopback")).await.expect("bind")),
+            false => None,
+        };
+        let federation_addr = federation.as_ref().map(|bound| bound.addr);
+        let app = steward::app(&config, db, &bootstrap, addr, federation_addr);
         let outbox = app.mc_outbox.clone();
         let (shutdown, signal) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             bound
-                .serve(app, async {
+                .serve_with(federation, app, async {
                     let _ = signal.await;
                 })
                 .await
@@ -163,6 +174,7 @@ impl TestServer {
         });
         TestServer {
             addr,
+            federation_addr,
             client: reqwest::Client::new(),
             database_url,
             outbox,

@@ -67,6 +67,7 @@ async fn runtime_spec(surface: &str) -> Value {
                 superuser: "mexadmin".into(),
                 secrets: steward::sealing::Sealer::new(&[0; 32]),
                 public_url: "http://127.0.0.1:8080".into(),
+                federation_url: "http://127.0.0.1:8080".into(),
             },
             std::sync::Arc::new(steward::surfaces::mc::mail::DevMailer::default()),
         ),

@@ -114,7 +114,7 @@ fn cookie(token: &str, exp: i64) -> String {
     format!("token={token}; Path=/; Expires={expires}; HttpOnly; Secure; SameSite=Strict")
 }
 
-async fn api_key_login(mc: &Mc, api_key: mc_api_key::Model, key: &str) -> Result<Claims, McError> {
+pub(super) async fn api_key_login(mc: &Mc, api_key: mc_api_key::Model, key: &str) -> Result<Claims, McError> {
     let matches: bool = api_key_hash(key).as_bytes().ct_eq(api_key.key_hash.as_bytes()).into();
     let owner = store::user_by_name(&mc.db, &api_key.username).await?;
     let Some(owner) = owner.filter(|_| matches) else {

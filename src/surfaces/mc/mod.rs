@@ -13,6 +13,7 @@ mod federation;
 mod login;
 pub mod mail;
 mod orgs;
+pub mod partner;
 pub mod pool_access;
 pub mod ratelimit;
 pub mod rbac;
@@ -65,6 +66,9 @@ pub struct Settings {
     pub secrets: crate::sealing::Sealer,
     /// The URL partners reach this server by (no trailing slash).
     pub public_url: String,
+    /// The URL of the partner API (`public_url`, or the federation
+    /// listener's when it has an address of its own).
+    pub federation_url: String,
 }
 
 pub struct Mc {

@@ -102,7 +102,7 @@ pub struct NotifyKey {
     pub tokenurl: String,
 }
 
-fn seal(mc: &Mc, key: &NotifyKey) -> Result<String, McError> {
+pub fn seal(mc: &Mc, key: &NotifyKey) -> Result<String, McError> {
     let plain = serde_json::to_string(key).unwrap_or_default();
     mc.settings.secrets.seal(&plain).map_err(|e| McError::internal("Failed to store the partner's key", e))
 }
@@ -246,7 +246,7 @@ pub async fn create(mc: &Mc, caller: &McCaller, body: FederationProvider) -> Res
     Ok(FederationProviderInfo {
         client_id,
         client_key: secret,
-        target_addr: mc.settings.public_url.clone(),
+        target_addr: mc.settings.federation_url.clone(),
         token_url: format!("{}/oauth2/token", mc.settings.public_url),
     })
 }

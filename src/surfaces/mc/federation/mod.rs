@@ -5,7 +5,7 @@
 //! come (see docs/mc-federation-wire.md).
 
 mod countries;
-mod hosts;
+pub(crate) mod hosts;
 mod zone_bases;
 mod zones;
 

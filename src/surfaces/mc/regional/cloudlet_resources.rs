@@ -135,6 +135,12 @@ fn infra_snapshot(vms: &[Vm]) -> Vec<InfraResource> {
     ]
 }
 
+/// The fake infrastructure's limit on a resource (`InfraMaxValue`; 0 when
+/// it reports none).
+pub fn infra_max(name: &str) -> u64 {
+    infra_snapshot(&[]).into_iter().find(|r| text(&r.name) == name).and_then(|r| r.infra_max_value).unwrap_or(0)
+}
+
 /// The limits a cloudlet sets on a resource: its quota, and the alert
 /// threshold (the quota's, else the cloudlet's default).
 fn limits(cloudlet: &Cloudlet, name: &str) -> (u64, i32) {

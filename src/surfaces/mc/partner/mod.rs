@@ -1,0 +1,94 @@
+//! The federation partner API a guest calls on this MC (GSMA east-west,
+//! `openapi/mc_federation.yaml`): the OAuth token endpoint (`token.rs`),
+//! the federation (`federation.rs`) and zone registrations (`zones.rs`),
+//! authenticated by the partner's token (`caller.rs`), answering in the
+//! federation wire (`errors.rs`).
+
+pub mod caller;
+pub mod errors;
+mod federation;
+pub mod token;
+mod zones;
+
+use super::Mc;
+use errors::FedError;
+
+/// Generated from `openapi/mc_federation.yaml` by build.rs.
+#[allow(clippy::large_enum_variant, clippy::too_many_arguments)]
+pub mod api {
+    include!(concat!(env!("OUT_DIR"), "/mc_federation.rs"));
+}
+
+pub const SPEC_YAML: &str = include_str!("../../../../openapi/mc_federation.yaml");
+pub const SPEC_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/mc_federation.json"));
+/// The paths the partner API owns (the token endpoint is on MC's main address).
+pub const PATH_PREFIXES: [&str; 2] = ["/oauth2/token", "/operatorplatform/federation/v1"];
+
+#[async_trait::async_trait]
+impl api::McFederationApi for Mc {
+    async fn oauth2_token(
+        &self,
+        caller: token::OAuthClient,
+        request: api::Oauth2TokenRequest,
+    ) -> Result<api::Oauth2TokenResponse, FedError> {
+        token::token(self, caller, &request.body).await.map(api::Oauth2TokenResponse::Prerendered)
+    }
+
+    async fn create_federation(
+        &self,
+        caller: caller::PartnerCaller,
+        request: api::CreateFederationRequest,
+    ) -> Result<api::CreateFederationResponse, FedError> {
+        federation::create(self, &caller, request.body).await.map(api::CreateFederationResponse::Ok)
+    }
+
+    async fn get_federation_details(
+        &self,
+        caller: caller::PartnerCaller,
+        request: api::GetFederationDetailsRequest,
+    ) -> Result<api::GetFederationDetailsResponse, FedError> {
+        federation::details(self, &caller, &request.federation_context_id)
+            .await
+            .map(api::GetFederationDetailsResponse::Ok)
+    }
+
+    async fn delete_federation_details(
+        &self,
+        caller: caller::PartnerCaller,
+        request: api::DeleteFederationDetailsRequest,
+    ) -> Result<api::DeleteFederationDetailsResponse, FedError> {
+        federation::delete(self, &caller, &request.federation_context_id)
+            .await
+            .map(|()| api::DeleteFederationDetailsResponse::Ok)
+    }
+
+    async fn zone_subscribe(
+        &self,
+        caller: caller::PartnerCaller,
+        request: api::ZoneSubscribeRequest,
+    ) -> Result<api::ZoneSubscribeResponse, FedError> {
+        zones::subscribe(self, &caller, &request.federation_context_id, request.body)
+            .await
+            .map(api::ZoneSubscribeResponse::Ok)
+    }
+
+    async fn get_zone_data(
+        &self,
+        caller: caller::PartnerCaller,
+        request: api::GetZoneDataRequest,
+    ) -> Result<api::GetZoneDataResponse, FedError> {
+        zones::data(self, &caller, &request.federation_context_id, &request.zone_id)
+            .await
+            .map(api::GetZoneDataResponse::Ok)
+    }
+
+    async fn zone_unsubscribe(
+        &self,
+        caller: caller::PartnerCaller,
+        request: api::ZoneUnsubscribeRequest,
+    ) -> Result<api::ZoneUnsubscribeResponse, FedError> {
+        zones::unsubscribe(self, &caller, &request.federation_context_id, &request.zone_id)
+            .await
+            .map(|()| api::ZoneUnsubscribeResponse::Ok)
+    }
+}

@@ -1,0 +1,332 @@
+//! The federation partner API a guest calls on a host (`/oauth2/token`,
+//! `/operatorplatform/federation/v1/...`): MC's token endpoint, the
+//! federation and zone registrations, in the federation wire.
+
+use serde_json::{Value, json};
+
+use crate::harness::TestServer;
+use crate::mc_client::*;
+use crate::mc_federation_hosts::{federation, host};
+use crate::mc_federation_zones::{base, operator, zonebase};
+use crate::on_both_databases;
+use crate::scalelite_client::{Reply, send};
+
+const ROOT: &str = "/operatorplatform/federation/v1";
+
+async fn oauth(server: &TestServer, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> Reply {
+    let mut request = server.client.post(server.url("/oauth2/token")).form(form);
+    if let Some((id, secret)) = basic {
+        request = request.basic_auth(id, Some(secret));
+    }
+    send(request).await
+}
+
+async fn partner(server: &TestServer, method: &str, path: &str, token: &str, body: Option<&Value>) -> Reply {
+    let url = server.url(&format!("{ROOT}{path}"));
+    let mut request = server.client.request(method.parse().unwrap(), url).bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    send(request).await
+}
+
+/// The answer's `detail`, after checking its status and wire.
+fn detail(reply: &Reply, status: u16) -> String {
+    assert_eq!(reply.status, status, "{}", reply.body);
+    assert_eq!(reply.content_type, "application/json; charset=UTF-8");
+    assert!(reply.body.ends_with("}\n"), "{:?}", reply.body);
+    reply.json()["detail"].as_str().unwrap_or_else(|| panic!("no detail: {}", reply.body)).to_owned()
+}
+
+/// A host `dmuus-partner1` sharing zone `dmuuscloud1`; its credentials.
+async fn hosting(server: &TestServer) -> (String, String) {
+    let admin = admin(server).await;
+    let olga = operator(server, &admin, "dmuus").await;
+    assert_eq!(zonebase(server, "create", &olga, &base("dmuuscloud1", "dmuus")).await.status, 200);
+    let info = host(server, "create", &olga, &federation("dmuus-partner1", "dmuus")).await.json();
+    let share = json!({"FedHost": "dmuus-partner1", "Zones": ["dmuuscloud1"]});
+    assert_eq!(call(server, "/auth/federation/provider/zone/share", Some(&olga), Some(&share)).await.status, 200);
+    (info["ClientId"].as_str().unwrap().to_owned(), info["ClientKey"].as_str().unwrap().to_owned())
+}
+
+async fn partner_token(server: &TestServer, id: &str, key: &str) -> String {
+    let reply = oauth(server, &[("grant_type", "client_credentials"), ("scope", "fed-mgmt")], Some((id, key))).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply.json()["access_token"].as_str().unwrap().to_owned()
+}
+
+fn registration() -> Value {
+    json!({"origOPFederationId": "fed-guest-1", "origOPCountryCode": "SA",
+           "origOPMobileNetworkCodes": {"mcc": "456", "mncs": ["444", "555"]}, "origOPFixedNetworkCodes": ["blah"],
+           "initialDate": "2026-12-04T10:00:00Z",
+           "partnerStatusLink": "https://guest.example.com/operatorplatform/fedcallbacks/v1/onPartnerStatusEvent",
+           "partnerCallbackCredentials": {"tokenUrl": "https://guest.example.com/oauth2/token", "clientId": "cb-id", "clientSecret": "CALLBACK-SECRET"}})
+}
+
+on_both_databases!(mc_partner_tokens_follow_go_oauth2, |server| {
+    let (id, key) = hosting(&server).await;
+    let reply = oauth(&server, &[("grant_type", "client_credentials"), ("scope", "fed-mgmt")], Some((&id, &key))).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.content_type, "application/json;charset=UTF-8");
+    assert!(reply.body.ends_with("}\n"));
+    let body = reply.json();
+    let keys: Vec<&str> = body.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["access_token", "expires_in", "scope", "token_type"]);
+    assert_eq!(
+        (&body["expires_in"], &body["token_type"], &body["scope"]),
+        (&json!(1800), &json!("Bearer"), &json!("fed-mgmt"))
+    );
+    // Form credentials work too; no scope, none echoed.
+    let form =
+        oauth(&server, &[("grant_type", "client_credentials"), ("client_id", &id), ("client_secret", &key)], None)
+            .await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert!(form.json().get("scope").is_none());
+    // The partner's token does not open MC's own API.
+    let token = body["access_token"].as_str().unwrap();
+    assert_eq!(message(&call(&server, "/auth/user/current", Some(token), None).await, 401), "Invalid or expired jwt");
+
+    let refused = |reply: Reply, error: &str| {
+        assert_eq!(reply.status, 401, "{}", reply.body);
+        assert_eq!(reply.json()["error"], error, "{}", reply.body);
+    };
+    refused(oauth(&server, &[("client_id", &id)], None).await, "unsupported_grant_type");
+    refused(oauth(&server, &[("grant_type", "client_credentials")], None).await, "invalid_client");
+    refused(oauth(&server, &[("grant_type", "password")], Some((&id, &key))).await, "unauthorized_client");
+    refused(oauth(&server, &[("grant_type", "client_credentials")], Some((&id, "wrong"))).await, "invalid_client");
+    refused(oauth(&server, &[("grant_type", "client_credentials")], Some(("nobody", &key))).await, "invalid_client");
+    let error = oauth(&server, &[("grant_type", "client_credentials")], Some((&id, "wrong"))).await;
+    assert_eq!(error.body, "{\"error\":\"invalid_client\",\"error_description\":\"Client authentication failed\"}\n");
+
+    // Any user's API key may be exchanged; its token is that key's.
+    let admin = admin(&server).await;
+    let probe = json!({"Org": "", "Description": "probe", "permissions": [{"resource": "users", "action": "view"}]});
+    let made = call(&server, "/auth/user/create/apikey", Some(&admin), Some(&probe)).await.json();
+    let user_token = partner_token(&server, made["Id"].as_str().unwrap(), made["ApiKey"].as_str().unwrap()).await;
+    let current = call(&server, "/auth/org/show", Some(&user_token), Some(&json!({}))).await;
+    assert_eq!(current.status, 200, "{}", current.body);
+    // ... which is no federation's.
+    let refused = partner(&server, "GET", "/some-context/partner", &user_token, None).await;
+    assert_eq!(detail(&refused, 400), "Unable to split into two by ::");
+});
+
+on_both_databases!(mc_partner_federation_is_created_read_and_ended, |server| {
+    let (id, key) = hosting(&server).await;
+    let token = partner_token(&server, &id, &key).await;
+    let created = partner(&server, "POST", "/partner", &token, Some(&registration())).await;
+    assert_eq!(created.status, 200, "{}", created.body);
+    assert!(created.body.ends_with("}\n"));
+    let answer = created.json();
+    let context = answer["federationContextId"].as_str().unwrap().to_owned();
+    let keys: Vec<&str> = answer.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "federationContextId",
+            "offeredAvailabilityZones",
+            "partnerOPCountryCode",
+            "partnerOPFederationId",
+            "partnerOPFixedNetworkCodes",
+            "partnerOPMobileNetworkCodes",
+            "platformCaps"
+        ]
+    );
+    assert_eq!(
+        answer["offeredAvailabilityZones"],
+        json!([{"geographyDetails": "None", "geolocation": "31.5,-91", "zoneId": "dmuuscloud1"}])
+    );
+    assert_eq!(answer["partnerOPFederationId"], "085d364c07fb4fe0b09979127f7c3d68");
+    assert_eq!(answer["partnerOPMobileNetworkCodes"], json!({"mcc": "123", "mncs": ["111", "222", "333"]}));
+    assert_eq!(answer["platformCaps"], json!(["homeRouting", "Anchoring"]));
+
+    // The host shows its partner, registered; the callback key is sealed.
+    let admin = admin(&server).await;
+    let shown = call(&server, "/auth/federation/provider/show", Some(&admin), Some(&json!({}))).await.json()[0].clone();
+    assert_eq!(shown["Status"], "Registered");
+    assert_eq!(shown["FederationContextId"], context.as_str());
+    assert_eq!(shown["PartnerInfo"]["FederationId"], "fed-guest-1");
+    assert_eq!(shown["PartnerInfo"]["MNC"], json!(["444", "555"]));
+    assert_eq!(shown["PartnerInfo"]["InitialDate"], "2026-12-04T10:00:00Z");
+    assert_eq!(
+        (&shown["PartnerNotifyClientId"], &shown["PartnerNotifyTokenUrl"]),
+        (&json!("***"), &json!("https://guest.example.com/oauth2/token"))
+    );
+    assert!(
+        !call(&server, "/auth/federation/provider/show", Some(&admin), Some(&json!({})))
+            .await
+            .body
+            .contains("CALLBACK-SECRET")
+    );
+
+    // Again by the same partner is fine; by another, refused.
+    assert_eq!(partner(&server, "POST", "/partner", &token, Some(&registration())).await.status, 200);
+    let mut other = registration();
+    other["origOPFederationId"] = json!("another-guest");
+    assert_eq!(
+        detail(&partner(&server, "POST", "/partner", &token, Some(&other)).await, 400),
+        "Federation provider already in use by another consumer"
+    );
+    // A registered host is not deleted from MC's side.
+    let olga = login(&server, "dmuus-op", STRONG).await;
+    let refused = host(&server, "delete", &olga, &json!({"Name": "dmuus-partner1"})).await;
+    assert_eq!(message(&refused, 400), "Cannot delete Host when it is still registered by Guest");
+
+    let read = partner(&server, "GET", &format!("/{context}/partner"), &token, None).await;
+    assert_eq!(read.status, 200, "{}", read.body);
+    assert_eq!(
+        read.body,
+        "{\"allowedFixedNetworkIds\":[\"foo\",\"bar\",\"foobar\"],\"allowedMobileNetworkIds\":{\"mcc\":\"123\",\"mncs\":[\"111\",\"222\",\"333\"]},\
+         \"edgeDiscoveryServiceEndPoint\":{\"port\":0},\"lcmServiceEndPoint\":{\"port\":0},\
+         \"offeredAvailabilityZones\":[{\"geographyDetails\":\"None\",\"geolocation\":\"31.5,-91\",\"zoneId\":\"dmuuscloud1\"}]}\n"
+    );
+    let mismatch = partner(&server, "GET", "/not-mine/partner", &token, None).await;
+    assert_eq!(detail(&mismatch, 400), "Mismatch between access token and federation context id");
+
+    let ended = partner(&server, "DELETE", &format!("/{context}/partner"), &token, None).await;
+    assert_eq!((ended.status, ended.body.as_str()), (200, ""));
+    let shown = call(&server, "/auth/federation/provider/show", Some(&admin), Some(&json!({}))).await.json()[0].clone();
+    assert_eq!((&shown["Status"], &shown["PartnerInfo"]["FederationId"]), (&json!("Unregistered"), &json!("")));
+    // Now another partner may federate.
+    assert_eq!(partner(&server, "POST", "/partner", &token, Some(&other)).await.status, 200);
+});
+
+on_both_databases!(mc_partner_requests_are_checked_in_mcs_order, |server| {
+    let (id, key) = hosting(&server).await;
+    let token = partner_token(&server, &id, &key).await;
+    let refused = |body: Value| {
+        let (server, token) = (&server, token.clone());
+        async move { detail(&partner(server, "POST", "/partner", &token, Some(&body)).await, 400) }
+    };
+    let with = |changes: Value| {
+        let mut body = registration();
+        for (key, value) in changes.as_object().unwrap() {
+            body[key] = value.clone();
+        }
+        body
+    };
+    assert_eq!(refused(with(json!({"origOPFederationId": ""}))).await, "OrigOPFederationId is required");
+    assert_eq!(
+        refused(with(json!({"origOPFederationId": "Bad_Id"}))).await,
+        "OrigOPFederationId Bad_Id does not match format ^[a-z0-9]([-a-z0-9]{0,62}[a-z0-9])?$"
+    );
+    assert_eq!(
+        refused(with(json!({"origOPCountryCode": "sa"}))).await,
+        "OrigOPCountryCode sa does not match format ^[A-Z]{2}$"
+    );
+    assert_eq!(
+        refused(with(json!({"origOPMobileNetworkCodes": {"mcc": "45"}}))).await,
+        "Mcc 45 does not match format ^\\d{3}$"
+    );
+    assert_eq!(
+        refused(with(json!({"partnerCallbackCredentials": {"tokenUrl": "https://x/t", "clientId": "c"}}))).await,
+        "ClientSecret is required"
+    );
+    assert_eq!(
+        refused(with(json!({"partnerStatusLink": "http://guest.example.com/cb"}))).await,
+        "Invalid scheme \"http\" in callback link http://guest.example.com/cb, must be https"
+    );
+    let malformed = refused(json!([1])).await;
+    assert!(malformed.starts_with("Invalid JSON data"), "{malformed}");
+
+    // Tokens: none, not ours, a deleted key's.
+    let none = send(server.client.get(server.url(&format!("{ROOT}/x/partner")))).await;
+    assert_eq!(detail(&none, 401), "No bearer token found");
+    assert_eq!(detail(&partner(&server, "GET", "/x/partner", "not-a-jwt", None).await, 401), "Invalid or expired jwt");
+    let olga = login(&server, "dmuus-op", STRONG).await;
+    let unshare = json!({"FedHost": "dmuus-partner1", "Zones": ["dmuuscloud1"]});
+    assert_eq!(call(&server, "/auth/federation/provider/zone/unshare", Some(&olga), Some(&unshare)).await.status, 200);
+    assert_eq!(host(&server, "delete", &olga, &json!({"Name": "dmuus-partner1"})).await.status, 200);
+    assert_eq!(detail(&partner(&server, "GET", "/x/partner", &token, None).await, 401), "Invalid or expired jwt");
+});
+
+on_both_databases!(mc_partner_zones_are_registered_read_and_deregistered, |server| {
+    let (id, key) = hosting(&server).await;
+    let token = partner_token(&server, &id, &key).await;
+    let context =
+        partner(&server, "POST", "/partner", &token, Some(&registration())).await.json()["federationContextId"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    let zones = format!("/{context}/zones");
+    let subscribe =
+        json!({"acceptedAvailabilityZones": ["dmuuscloud1"], "availZoneNotifLink": "https://guest.example.com/zones"});
+    let registered = partner(&server, "POST", &zones, &token, Some(&subscribe)).await;
+    assert_eq!(registered.status, 200, "{}", registered.body);
+    let zone_data = json!({"computeResourceQuotaLimits": [{"cpuArchType": "ISA_X86_64", "memory": 40960, "numCPU": "50"}],
+        "flavoursSupported": [
+            {"cpuArchType": "ISA_X86_64", "flavourId": "x1.small", "memorySize": 4096, "numCPU": 2, "storageSize": 40,
+             "supportedOSTypes": [{"architecture": "x86", "distribution": "OTHER", "license": "NOT_SPECIFIED", "version": "OTHER"}]},
+            {"cpuArchType": "ISA_X86_64", "flavourId": "x1.tiny", "memorySize": 1024, "numCPU": 1, "storageSize": 20,
+             "supportedOSTypes": [{"architecture": "x86", "distribution": "OTHER", "license": "NOT_SPECIFIED", "version": "OTHER"}]}],
+        "reservedComputeResources": [{"cpuArchType": "ISA_X86_64", "diskStorage": 0, "memory": 0, "numCPU": "0"}],
+        "zoneId": "dmuuscloud1"});
+    assert_eq!(registered.json(), json!({"acceptedZoneResourceInfo": [zone_data.clone()]}));
+    let admin = admin(&server).await;
+    let shown = call(&server, "/auth/federation/provider/zone/show", Some(&admin), Some(&json!({}))).await.json();
+    assert_eq!(
+        (&shown[0]["Status"], &shown[0]["PartnerNotifyZoneURI"]),
+        (&json!("Registered"), &json!("https://guest.example.com/zones"))
+    );
+    let read = partner(&server, "GET", &format!("{zones}/dmuuscloud1"), &token, None).await;
+    assert_eq!(read.json(), zone_data);
+    assert_eq!(
+        detail(&partner(&server, "GET", &format!("{zones}/nowhere"), &token, None).await, 404),
+        "Zone nowhere not found"
+    );
+
+    // Registered zones hold the federation and the share.
+    let olga = login(&server, "dmuus-op", STRONG).await;
+    let unshare = json!({"FedHost": "dmuus-partner1", "Zones": ["dmuuscloud1"]});
+    let held = call(&server, "/auth/federation/provider/zone/unshare", Some(&olga), Some(&unshare)).await;
+    assert_eq!(
+        message(&held, 400),
+        "Cannot unshare registered zones dmuuscloud1, please ask consumer to deregister it"
+    );
+    let ending = partner(&server, "DELETE", &format!("/{context}/partner"), &token, None).await;
+    assert!(detail(&ending, 400).starts_with("Cannot delete partner federation as zone \"dmuuscloud1\""));
+    let host_delete = host(&server, "delete", &olga, &json!({"Name": "dmuus-partner1"})).await;
+    assert_eq!(
+        message(&host_delete, 400),
+        "Cannot delete Host when the following zones are still registered: dmuuscloud1"
+    );
+
+    // Refusals: no zones, a zone not shared.
+    assert_eq!(
+        detail(&partner(&server, "POST", &zones, &token, Some(&json!({}))).await, 400),
+        "Must specify accepted availability zones"
+    );
+    let unknown =
+        partner(&server, "POST", &zones, &token, Some(&json!({"acceptedAvailabilityZones": ["nowhere"]}))).await;
+    assert_eq!(detail(&unknown, 404), "Zone nowhere not found");
+
+    let gone = partner(&server, "DELETE", &format!("{zones}/dmuuscloud1"), &token, None).await;
+    assert_eq!((gone.status, gone.body.as_str()), (200, ""));
+    assert_eq!(partner(&server, "DELETE", &format!("{zones}/nowhere"), &token, None).await.status, 200);
+    let shown = call(&server, "/auth/federation/provider/zone/show", Some(&admin), Some(&json!({}))).await.json();
+    assert_eq!((&shown[0]["Status"], &shown[0]["PartnerNotifyZoneURI"]), (&json!("Unregistered"), &json!("")));
+    assert_eq!(call(&server, "/auth/federation/provider/zone/unshare", Some(&olga), Some(&unshare)).await.status, 200);
+});
+
+on_both_databases!(
+    mc_partner_api_can_have_an_address_of_its_own,
+    crate::harness::Options { mc_federation_listener: true, ..crate::harness::Options::default() },
+    |server| {
+        let apart = server.federation_addr.expect("a federation listener");
+        let (id, key) = hosting(&server).await;
+        // The credentials name the federation listener; tokens come from the main one.
+        let admin = admin(&server).await;
+        create_org(&server, &admin, "bare", "operator").await;
+        let other = host(&server, "create", &admin, &federation("bare-fed", "bare")).await.json();
+        assert_eq!(other["TargetAddr"], format!("http://{apart}"));
+        assert_eq!(other["TokenUrl"], server.url("/oauth2/token"));
+        let token = partner_token(&server, &id, &key).await;
+        let url = |path: &str| format!("http://{apart}{ROOT}{path}");
+        let created = send(server.client.post(url("/partner")).bearer_auth(&token).json(&registration())).await;
+        assert_eq!(created.status, 200, "{}", created.body);
+        // The main address no longer answers the partner API ...
+        assert_eq!(partner(&server, "POST", "/partner", &token, Some(&registration())).await.status, 404);
+        // ... and the federation address answers nothing else, in its wire.
+        let elsewhere = send(server.client.post(format!("http://{apart}/api/v1/login"))).await;
+        assert_eq!(detail(&elsewhere, 404), "Not Found");
+    }
+);
