@@ -30,6 +30,7 @@ const SPECS = [
   { name: 'storj', label: 'Storj satellite admin API' },
   { name: 'argo', label: 'ARGO web-api tenants admin' },
   { name: 'mc', label: 'EdgeXR Master Controller API (identity)' },
+  { name: 'mc_federation', label: 'EdgeXR MC federation partner API (GSMA east-west)' },
   { name: 'lighthouse', label: 'Lighthouse API v0.2' },
 ];
 
