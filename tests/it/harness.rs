@@ -211,22 +211,77 @@ impl Drop for TestServer {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
-        if let Cleanup::PostgresDatabase(name) = &self.cleanup {
-            let name = name.clone();
-            // A separate runtime: Drop may run while the test's runtime is
-            // shutting down, or after a panic.
-            let _ = std::thread::spawn(move || {
-                let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
-                    return;
-                };
-                runtime.block_on(async {
-                    if let Ok(admin) = Database::connect(POSTGRES_ADMIN_URL).await {
-                        let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
-                    }
-                });
-            })
-            .join();
+        drop_database(&self.cleanup);
+    }
+}
+
+/// Drops a throwaway PostgreSQL database (a SQLite file goes with its
+/// directory).
+fn drop_database(cleanup: &Cleanup) {
+    if let Cleanup::PostgresDatabase(name) = cleanup {
+        let name = name.clone();
+        // A separate runtime: Drop may run while the test's runtime is
+        // shutting down, or after a panic.
+        let _ = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                return;
+            };
+            runtime.block_on(async {
+                if let Ok(admin) = Database::connect(POSTGRES_ADMIN_URL).await {
+                    let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A `steward serve` process of its own over a fresh database, its MC
+/// superuser's password set, killed (and its database dropped) on drop.
+pub struct Process {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    child: std::process::Child,
+    cleanup: Cleanup,
+}
+
+impl Process {
+    pub async fn spawn(backend: Backend) -> Option<Self> {
+        let (database_url, cleanup) = fresh_database(backend).await?;
+        // A free port: taken, noted, released for the process.
+        let addr = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port");
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_steward"))
+            .arg("serve")
+            .env("STEWARD_LISTEN", addr.to_string())
+            .env("STEWARD_DATABASE_URL", &database_url)
+            .env("STEWARD_MC_ADMIN_PASSWORD", MC_ADMIN_PASSWORD)
+            .env("STEWARD_MC_BAD_AUTH_DELAY_MS", MC_BAD_AUTH_DELAY_MS.to_string())
+            .env("STEWARD_MC_RATE_LIMIT", "false")
+            .env("STEWARD_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("steward serve");
+        let process = Self { addr, client: reqwest::Client::new(), child, cleanup };
+        for _ in 0..300 {
+            let ready = process.client.get(process.url("/readyz")).send().await;
+            if ready.is_ok_and(|r| r.status().is_success()) {
+                return Some(process);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
+        panic!("steward serve on {addr} did not become ready");
+    }
+
+    pub fn url(&self, path_and_query: &str) -> String {
+        format!("http://{}{path_and_query}", self.addr)
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        drop_database(&self.cleanup);
     }
 }
 

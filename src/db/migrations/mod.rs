@@ -13,6 +13,7 @@ mod m0010_lighthouse;
 mod m0011_mc_events_receivers;
 mod m0012_mc_federation_zones;
 mod m0013_mc_federation_providers;
+mod m0014_mc_federation_consumers;
 
 use sea_orm_migration::prelude::*;
 
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011_mc_events_receivers::Migration),
             Box::new(m0012_mc_federation_zones::Migration),
             Box::new(m0013_mc_federation_providers::Migration),
+            Box::new(m0014_mc_federation_consumers::Migration),
         ]
     }
 }

@@ -18,7 +18,7 @@ use super::{countries, fed_authorized};
 use crate::db::entities::{mc_api_key, mc_federation_provider, mc_org, mc_provider_zone};
 
 /// MC's `setMyFedId` default, used until an operator names its own.
-const DEFAULT_FEDERATION_ID: &str = "085d364c07fb4fe0b09979127f7c3d68";
+pub const DEFAULT_FEDERATION_ID: &str = "085d364c07fb4fe0b09979127f7c3d68";
 pub const UNREGISTERED: &str = "Unregistered";
 pub const REGISTERED: &str = "Registered";
 const KEY_DESCRIPTION: &str = "Federation Provider access key";
@@ -66,7 +66,7 @@ impl StoredFederator {
         serde_json::to_string(self).unwrap_or_default()
     }
 
-    fn shown(self) -> Federator {
+    pub fn shown(self) -> Federator {
         Federator {
             federation_id: Some(self.federation_id),
             country_code: Some(self.country_code),
@@ -144,7 +144,7 @@ fn check_notify_key(id: &str, key: &str) -> Result<(), McError> {
 }
 
 /// `fedewapi.MobileNetworkIds.Validate`: three ASCII digits.
-fn check_mcc(mcc: &str) -> Result<(), McError> {
+pub fn check_mcc(mcc: &str) -> Result<(), McError> {
     match mcc.len() == 3 && mcc.bytes().all(|b| b.is_ascii_digit()) {
         true => Ok(()),
         false => Err(McError::bad_request(format!("Mcc {mcc} does not match format ^\\d{{3}}$"))),

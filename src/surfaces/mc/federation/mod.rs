@@ -4,7 +4,9 @@
 //! the host side, the guest side and the partner's east-west API are to
 //! come (see docs/mc-federation-wire.md).
 
+mod client;
 mod countries;
+mod guests;
 pub(crate) mod hosts;
 mod zone_bases;
 mod zones;
@@ -22,6 +24,65 @@ async fn fed_authorized(mc: &Mc, caller: &McCaller, operator: &str) -> Result<()
         return Err(McError::forbidden());
     }
     mc.require_org(operator, "operator").await
+}
+
+#[async_trait::async_trait]
+impl api::FederationGuestApi for Mc {
+    async fn create_federation_guest(
+        &self,
+        caller: McCaller,
+        request: api::CreateFederationGuestRequest,
+    ) -> Result<api::CreateFederationGuestResponse, McError> {
+        guests::create(self, &caller, request.body)
+            .await
+            .map(|name| api::CreateFederationGuestResponse::Ok(message(&format!("Federation Guest {name} created"))))
+    }
+
+    async fn delete_federation_guest(
+        &self,
+        caller: McCaller,
+        request: api::DeleteFederationGuestRequest,
+    ) -> Result<api::DeleteFederationGuestResponse, McError> {
+        guests::delete(self, &caller, request.body)
+            .await
+            .map(|name| api::DeleteFederationGuestResponse::Ok(message(&format!("Federation Guest {name} deleted"))))
+    }
+
+    async fn show_federation_guest(
+        &self,
+        caller: McCaller,
+        request: api::ShowFederationGuestRequest,
+    ) -> Result<api::ShowFederationGuestResponse, McError> {
+        guests::show(self, &caller, request.body).await.map(api::ShowFederationGuestResponse::Ok)
+    }
+
+    async fn show_guest_zone(
+        &self,
+        caller: McCaller,
+        request: api::ShowGuestZoneRequest,
+    ) -> Result<api::ShowGuestZoneResponse, McError> {
+        guests::show_zones(self, &caller, request.body).await.map(api::ShowGuestZoneResponse::Ok)
+    }
+
+    async fn register_guest_zone(
+        &self,
+        caller: McCaller,
+        request: api::RegisterGuestZoneRequest,
+    ) -> Result<api::RegisterGuestZoneResponse, McError> {
+        guests::register_zone_request(self, &caller, request.body)
+            .await
+            .map(|()| api::RegisterGuestZoneResponse::Ok(message("Partner federator zones registered successfully")))
+    }
+
+    async fn deregister_guest_zone(
+        &self,
+        caller: McCaller,
+        request: api::DeregisterGuestZoneRequest,
+    ) -> Result<api::DeregisterGuestZoneResponse, McError> {
+        guests::deregister_zone_request(self, &caller, request.body).await.map(|()| {
+            api::DeregisterGuestZoneResponse::Ok(message("Partner federator zones deregistered successfully"))
+        })
+    }
 }
 
 #[async_trait::async_trait]

@@ -1,0 +1,96 @@
+//! Steward as a host's client (MC's `federationmgmt.Client`): a token by
+//! client credentials at the host's token URL, then JSON calls to its
+//! east-west API, a failure read as the host's ProblemDetails.
+
+use serde_json::Value;
+
+use super::super::errors::McError;
+
+/// How long one call to a host may take (MC allowed an hour).
+const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+pub struct PartnerClient {
+    http: reqwest::Client,
+    addr: String,
+    token: String,
+}
+
+fn http() -> Result<reqwest::Client, McError> {
+    reqwest::Client::builder().timeout(TIMEOUT).build().map_err(|e| McError::internal("HTTP client", e))
+}
+
+impl PartnerClient {
+    /// A token from `token_url` for the client `id` (HTTP Basic, scope
+    /// `fed-mgmt`, as golang.org/x/oauth2's clientcredentials asks).
+    pub async fn connect(addr: &str, token_url: &str, id: &str, secret: &str) -> Result<Self, McError> {
+        let http = http()?;
+        let failed = |why: String| McError::bad_request(format!("failed to get federation token for {addr}: {why}"));
+        let reply = http
+            .post(token_url)
+            .basic_auth(id, Some(secret))
+            .form(&[("grant_type", "client_credentials"), ("scope", "fed-mgmt")])
+            .send()
+            .await
+            .map_err(|e| failed(format!("Post {token_url:?}: {e}")))?;
+        let status = reply.status();
+        let body: Value = reply.json().await.unwrap_or_default();
+        if !status.is_success() {
+            let text = |key: &str| body.get(key).and_then(Value::as_str).unwrap_or("").to_owned();
+            return Err(failed(format!("oauth2: {:?} {:?}", text("error"), text("error_description"))));
+        }
+        let token = body.get("access_token").and_then(Value::as_str).unwrap_or("").to_owned();
+        if token.is_empty() {
+            return Err(failed("oauth2: server response missing access_token".to_owned()));
+        }
+        Ok(Self { http, addr: addr.trim_end_matches('/').to_owned(), token })
+    }
+
+    /// `method path` on the host; its JSON answer (`Null` when empty).
+    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Result<Value, McError> {
+        let url = format!("{}{path}", self.addr);
+        let failed = |why: String| McError::bad_request(format!("{method} {url} failed: {why}"));
+        let mut request = self
+            .http
+            .request(method.clone(), &url)
+            .bearer_auth(&self.token)
+            .header("x-api-key", &self.token)
+            .header("accept", "application/json");
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let reply = request.send().await.map_err(|e| failed(e.to_string()))?;
+        let status = reply.status().as_u16();
+        let text = reply.text().await.map_err(|e| failed(e.to_string()))?;
+        if !matches!(status, 200..=202) {
+            return Err(failed(problem(&text)));
+        }
+        Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+}
+
+/// A ProblemDetails body as MC reports it (title, detail and cause joined),
+/// else the body itself.
+fn problem(text: &str) -> String {
+    let Ok(Value::Object(body)) = serde_json::from_str::<Value>(text) else { return text.to_owned() };
+    let parts: Vec<&str> = ["title", "detail", "cause"]
+        .iter()
+        .filter_map(|key| body.get(*key).and_then(Value::as_str))
+        .filter(|part| !part.is_empty())
+        .collect();
+    match parts.is_empty() {
+        true => text.to_owned(),
+        false => parts.join(", "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problems_are_read_as_mc_reads_them() {
+        assert_eq!(problem(r#"{"detail":"Zone x not found"}"#), "Zone x not found");
+        assert_eq!(problem(r#"{"title":"Bad","detail":"no"}"#), "Bad, no");
+        assert_eq!(problem("plain"), "plain");
+    }
+}

@@ -1,0 +1,190 @@
+//! Two Steward processes federate over loopback, as the original's
+//! end-to-end federation test does with two MCs: the host lends a zone of
+//! its cloudlets, the guest registers with the host's credentials, makes
+//! the zone a `federation` cloudlet of its own, and everything is torn
+//! down in order. Once with both on SQLite, once with both on PostgreSQL.
+
+use serde_json::{Value, json};
+
+use crate::harness::{Backend, MC_ADMIN, MC_ADMIN_PASSWORD, Process};
+use crate::scalelite_client::{Reply, send};
+
+async fn post(mc: &Process, path: &str, token: &str, body: &Value) -> Reply {
+    send(mc.client.post(mc.url(&format!("/api/v1{path}"))).bearer_auth(token).json(body)).await
+}
+
+async fn admin(mc: &Process) -> String {
+    let login = json!({"username": MC_ADMIN, "password": MC_ADMIN_PASSWORD});
+    let reply = send(mc.client.post(mc.url("/api/v1/login")).json(&login)).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply.json()["token"].as_str().unwrap().to_owned()
+}
+
+/// The call's `message`, which must be `expected` under 200.
+async fn done(mc: &Process, path: &str, token: &str, body: Value, expected: &str) {
+    let reply = post(mc, path, token, &body).await;
+    assert_eq!(
+        (reply.status, reply.json()["message"].as_str().unwrap_or("")),
+        (200, expected),
+        "{path}: {}",
+        reply.body
+    );
+}
+
+async fn walk(backend: Backend) {
+    let Some(host) = Process::spawn(backend).await else { return };
+    let Some(guest) = Process::spawn(backend).await else { return };
+    let (h, g) = (admin(&host).await, admin(&guest).await);
+
+    // The host: an operator, its cloudlet, a zone base, a federation, a share.
+    done(&host, "/auth/org/create", &h, json!({"Name": "dmuus", "Type": "operator"}), "Organization created").await;
+    let cloudlet = json!({"Region": "local", "Cloudlet": {"key": {"organization": "dmuus", "name": "dmuus-cloud-1"},
+        "location": {"latitude": 31, "longitude": -91}, "num_dynamic_ips": 254, "platform_type": "fakeedgebox"}});
+    let made = post(&host, "/auth/ctrl/CreateCloudlet", &h, &cloudlet).await;
+    assert_eq!(made.status, 200, "{}", made.body);
+    let base = json!({"ZoneId": "dmuuscloud1", "OperatorId": "dmuus", "Region": "local", "CountryCode": "US", "Cloudlets": ["dmuus-cloud-1"]});
+    done(&host, "/auth/federation/provider/zonebase/create", &h, base, "Created zone successfully").await;
+    let federation = json!({"Name": "dmuus-partner1", "OperatorId": "dmuus", "Regions": ["local"],
+        "MyInfo": {"CountryCode": "SA", "MCC": "123", "MNC": ["111", "222", "333"], "FixedNetworkIds": ["foo", "bar", "foobar"]}});
+    let created = post(&host, "/auth/federation/provider/create", &h, &federation).await;
+    assert_eq!(created.status, 200, "{}", created.body);
+    let credentials = created.json();
+    let share = json!({"FedHost": "dmuus-partner1", "Zones": ["dmuuscloud1"]});
+    done(
+        &host,
+        "/auth/federation/provider/zone/share",
+        &h,
+        share.clone(),
+        "Zones shared as part of federation \"dmuus-partner1\" successfully",
+    )
+    .await;
+
+    // The guest federates with the host's credentials, at once registered.
+    done(&guest, "/auth/org/create", &g, json!({"Name": "partner1", "Type": "operator"}), "Organization created").await;
+    let joining = json!({"Name": "dmuus-partner1", "OperatorId": "partner1",
+        "PartnerAddr": credentials["TargetAddr"], "PartnerTokenUrl": credentials["TokenUrl"],
+        "ProviderClientId": credentials["ClientId"], "ProviderClientKey": credentials["ClientKey"],
+        "MyInfo": {"CountryCode": "SA", "MCC": "456", "MNC": ["444", "555", "666"], "FixedNetworkIds": ["blah", "bloh", "bluh"]}});
+    done(&guest, "/auth/federation/consumer/create", &g, joining, "Federation Guest dmuus-partner1 created").await;
+    let shown = post(&guest, "/auth/federation/consumer/show", &g, &json!({})).await.json()[0].clone();
+    assert_eq!((&shown["Status"], &shown["Public"]), (&json!("Registered"), &json!(true)), "{shown}");
+    assert_eq!(shown["PartnerInfo"]["MNC"], json!(["111", "222", "333"]));
+    assert_eq!(shown["ProviderClientKey"], "");
+    let zones = post(&guest, "/auth/federation/consumer/zone/show", &g, &json!({})).await.json();
+    assert_eq!(
+        zones,
+        json!([{"ZoneId": "dmuuscloud1", "ConsumerName": "dmuus-partner1", "OperatorId": "partner1", "Region": "",
+                "GeoLocation": "31,-91", "GeographyDetails": "None", "Status": "Unregistered"}])
+    );
+    let hosted = post(&host, "/auth/federation/provider/show", &h, &json!({})).await.json()[0].clone();
+    assert_eq!((&hosted["Status"], &hosted["PartnerInfo"]["MCC"]), (&json!("Registered"), &json!("456")));
+
+    // The guest registers the zone: a federation cloudlet in its region.
+    let register = json!({"FedGuest": "dmuus-partner1", "Region": "local", "Zones": ["dmuuscloud1"]});
+    done(
+        &guest,
+        "/auth/federation/consumer/zone/register",
+        &g,
+        register.clone(),
+        "Partner federator zones registered successfully",
+    )
+    .await;
+    let zones = post(&guest, "/auth/federation/consumer/zone/show", &g, &json!({})).await.json();
+    assert_eq!((&zones[0]["Status"], &zones[0]["Region"]), (&json!("Registered"), &json!("local")));
+    let again = post(&guest, "/auth/federation/consumer/zone/register", &g, &register).await;
+    assert_eq!((again.status, again.json()["message"].clone()), (400, json!("All zones already registered")));
+    let cloudlets = send(
+        guest
+            .client
+            .post(guest.url("/api/v1/auth/ctrl/ShowCloudlet"))
+            .bearer_auth(&g)
+            .json(&json!({"Region": "local"})),
+    )
+    .await;
+    assert_eq!(cloudlets.status, 200, "{}", cloudlets.body);
+    let federated: Vec<Value> = cloudlets
+        .body
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .map(|line| line["data"].clone())
+        .filter(|cloudlet| cloudlet["platform_type"] == "federation")
+        .collect();
+    assert_eq!(federated.len(), 1, "{}", cloudlets.body);
+    assert_eq!(
+        federated[0]["key"],
+        json!({"organization": "dmuus-partner1", "name": "dmuuscloud1", "federated_organization": "partner1"})
+    );
+    assert_eq!(federated[0]["federation_config"]["federation_name"], "dmuus-partner1");
+    let host_zones = post(&host, "/auth/federation/provider/zone/show", &h, &json!({})).await.json();
+    assert_eq!(host_zones[0]["Status"], "Registered");
+    // The host will not unshare a zone its guest uses.
+    let refused = post(&host, "/auth/federation/provider/zone/unshare", &h, &share).await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+
+    // Torn down in order: zone, guest, share, host, base.
+    let deregister = json!({"FedGuest": "dmuus-partner1", "Zones": ["dmuuscloud1"]});
+    done(
+        &guest,
+        "/auth/federation/consumer/zone/deregister",
+        &g,
+        deregister,
+        "Partner federator zones deregistered successfully",
+    )
+    .await;
+    let cloudlets = send(
+        guest
+            .client
+            .post(guest.url("/api/v1/auth/ctrl/ShowCloudlet"))
+            .bearer_auth(&g)
+            .json(&json!({"Region": "local"})),
+    )
+    .await;
+    assert!(!cloudlets.body.contains("\"federation\""), "{}", cloudlets.body);
+    let host_zones = post(&host, "/auth/federation/provider/zone/show", &h, &json!({})).await.json();
+    assert_eq!(host_zones[0]["Status"], "Unregistered");
+    done(
+        &guest,
+        "/auth/federation/consumer/delete",
+        &g,
+        json!({"Name": "dmuus-partner1"}),
+        "Federation Guest dmuus-partner1 deleted",
+    )
+    .await;
+    assert_eq!(post(&guest, "/auth/federation/consumer/show", &g, &json!({})).await.json(), json!([]));
+    let hosted = post(&host, "/auth/federation/provider/show", &h, &json!({})).await.json()[0].clone();
+    assert_eq!(hosted["Status"], "Unregistered");
+    done(
+        &host,
+        "/auth/federation/provider/zone/unshare",
+        &h,
+        share,
+        "Zones unshared from federation \"dmuus-partner1\" successfully",
+    )
+    .await;
+    done(
+        &host,
+        "/auth/federation/provider/delete",
+        &h,
+        json!({"Name": "dmuus-partner1"}),
+        "Federation Host dmuus-partner1 deleted",
+    )
+    .await;
+    done(
+        &host,
+        "/auth/federation/provider/zonebase/delete",
+        &h,
+        json!({"ZoneId": "dmuuscloud1", "OperatorId": "dmuus"}),
+        "Deleted federation zone successfully",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mc_two_instances_federate_on_sqlite() {
+    walk(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mc_two_instances_federate_on_postgres() {
+    walk(Backend::Postgres).await;
+}
