@@ -8,6 +8,7 @@ use super::super::errors::McError;
 
 /// How long one call to a host may take (MC allowed an hour).
 const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 pub struct PartnerClient {
     http: reqwest::Client,
@@ -16,7 +17,11 @@ pub struct PartnerClient {
 }
 
 fn http() -> Result<reqwest::Client, McError> {
-    reqwest::Client::builder().timeout(TIMEOUT).build().map_err(|e| McError::internal("HTTP client", e))
+    reqwest::Client::builder()
+        .timeout(TIMEOUT)
+        .connect_timeout(CONNECT_TIMEOUT)
+        .build()
+        .map_err(|e| McError::internal("HTTP client", e))
 }
 
 impl PartnerClient {
