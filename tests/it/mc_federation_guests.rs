@@ -150,6 +150,35 @@ on_both_databases!(mc_federation_guests_show_public_guests_to_everyone_in_part, 
     // Zones are shown to cloudlets:view in the operator only.
     assert_eq!(message(&guest(&server, "zone/show", &dev, &json!({})).await, 403), "Forbidden");
     assert_eq!(guest(&server, "zone/show", &admin, &json!({})).await.json().as_array().unwrap().len(), 1);
+    // Updates: the allowed fields, as given.
+    let update = json!({"Name": "g-fed", "AutoRegisterRegion": "local", "MyInfo": {"MNC": ["777"]}});
+    assert_eq!(message(&guest(&server, "update", &admin, &update).await, 200), "Federation Guest g-fed updated");
+    let full = guest(&server, "show", &admin, &json!({})).await.json()[0].clone();
+    assert_eq!((&full["AutoRegisterRegion"], &full["MyInfo"]["MNC"]), (&json!("local"), &json!(["777"])));
+    let refused = guest(&server, "update", &admin, &json!({"Name": "g-fed", "ProviderClientId": "x"})).await;
+    assert_eq!(message(&refused, 400), "Update ProviderClientId not allowed");
+    assert_eq!(message(&guest(&server, "generatenotifykey", &admin, &json!({})).await, 400), "Not implemented yet");
+
+    // The host replaces its key: the guest cannot reach it until it is set.
+    let olga = login(&server, "dmuus-op", STRONG).await;
+    let fresh = host(&server, "generateapikey", &olga, &json!({"Name": "h-fed"})).await.json();
+    let stale = guest(&server, "delete", &admin, &json!({"Name": "g-fed"})).await;
+    assert!(message(&stale, 400).starts_with("Failed to get federation token for "), "{}", stale.body);
+    let set = |operator: &str| json!({"Name": "g-fed", "OperatorId": operator, "ProviderClientId": fresh["ClientId"], "ProviderClientKey": fresh["ClientKey"]});
+    assert_eq!(
+        message(&guest(&server, "setapikey", &admin, &json!({"Name": "g-fed"})).await, 400),
+        "Missing operator ID"
+    );
+    // Another operator's manager cannot set this guest's key.
+    let otto = operator(&server, &admin, "att").await;
+    assert_eq!(message(&guest(&server, "setapikey", &otto, &set("att")).await, 403), "Forbidden");
+    let mut short = set("partner1");
+    short["ProviderClientKey"] = json!("short");
+    let refused = guest(&server, "setapikey", &admin, &short).await;
+    assert_eq!(message(&refused, 400), "Invalid API key, valid length is 8 to 128 characters");
+    let done = guest(&server, "setapikey", &admin, &set("partner1")).await;
+    assert_eq!(message(&done, 200), "Federation Guest g-fed api key set");
+
     // Deleting ends the federation at the host.
     assert_eq!(
         message(&guest(&server, "delete", &admin, &json!({"Name": "g-fed"})).await, 200),

@@ -625,3 +625,104 @@ async fn deregister_zones(
     }
     Ok(())
 }
+
+pub async fn update(mc: &Mc, caller: &McCaller, body: FederationConsumer) -> Result<String, McError> {
+    let found = lookup(&mc.db, None, text(&body.name)).await?;
+    fed_authorized(mc, caller, &found.operator_id).await?;
+    // Only these may be sent (MC checks the body's keys).
+    let refused = [
+        ("ID", body.id.is_some()),
+        ("FederationContextId", body.federation_context_id.is_some()),
+        ("MyInfo.FederationId", body.my_info.as_ref().is_some_and(|my| my.federation_id.is_some())),
+        ("PartnerInfo", body.partner_info.is_some()),
+        ("Status", body.status.is_some()),
+        ("ProviderClientId", body.provider_client_id.is_some()),
+        ("ProviderClientKey", body.provider_client_key.is_some()),
+        ("NotifyClientId", body.notify_client_id.is_some()),
+        ("CreatedAt", body.created_at.is_some()),
+        ("UpdatedAt", body.updated_at.is_some()),
+    ];
+    if let Some((field, _)) = refused.iter().find(|(_, sent)| *sent) {
+        return Err(McError::bad_request(format!("Update {field} not allowed")));
+    }
+    let txn = crate::db::begin_write(&mc.db).await?;
+    let guest = mc_federation_consumer::Entity::find_by_id(found.id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or_else(|| McError::bad_request(format!("FederationConsumer {:?} not found", found.name)))?;
+    let mut my_info = StoredFederator::parse(&guest.my_info);
+    if let Some(given) = &body.my_info {
+        for (value, target) in [
+            (&given.country_code, &mut my_info.country_code),
+            (&given.mcc, &mut my_info.mcc),
+            (&given.discovery_end_point, &mut my_info.discovery_end_point),
+        ] {
+            if let Some(value) = value {
+                *target = value.clone();
+            }
+        }
+        if let Some(mnc) = &given.mnc {
+            my_info.mnc = Some(mnc.clone());
+        }
+        if let Some(fixed) = &given.fixed_network_ids {
+            my_info.fixed_network_ids = Some(fixed.clone());
+        }
+    }
+    let name = guest.name.clone();
+    let mut row = guest.into_active_model();
+    row.my_info = Set(my_info.column());
+    if let Some(public) = body.public {
+        row.public = Set(public);
+    }
+    if let Some(addr) = &body.partner_addr {
+        row.partner_addr = Set(addr.clone());
+    }
+    if let Some(url) = &body.partner_token_url {
+        row.partner_token_url = Set(url.clone());
+    }
+    if let Some(auto) = body.auto_register_zones {
+        row.auto_register_zones = Set(auto);
+    }
+    if let Some(region) = &body.auto_register_region {
+        row.auto_register_region = Set(region.clone());
+    }
+    row.updated_at = Set(store::now());
+    row.update(&txn).await?;
+    mc.audited.record(&txn, &change(caller.username(), "update federation guest", &name)).await?;
+    txn.commit().await?;
+    Ok(name)
+}
+
+pub async fn set_api_key(mc: &Mc, caller: &McCaller, body: FederationConsumer) -> Result<String, McError> {
+    let operator = text(&body.operator_id);
+    if operator.is_empty() {
+        return Err(McError::bad_request("Missing operator ID"));
+    }
+    fed_authorized(mc, caller, operator).await?;
+    let found = lookup(&mc.db, body.id, text(&body.name)).await?;
+    // MC checked only the operator named; the guest must be that operator's.
+    if found.operator_id != operator {
+        return Err(McError::forbidden());
+    }
+    let (id, key) = (text(&body.provider_client_id), text(&body.provider_client_key));
+    if id.is_empty() {
+        return Err(McError::bad_request("Provider client id not specified"));
+    }
+    if key.is_empty() {
+        return Err(McError::bad_request("Provider client key not specified"));
+    }
+    if !(8..=128).contains(&key.len()) {
+        return Err(McError::bad_request("Invalid API key, valid length is 8 to 128 characters"));
+    }
+    let sealed = mc.settings.secrets.seal(key).map_err(|e| McError::internal("Failed to store the host's key", e))?;
+    let txn = crate::db::begin_write(&mc.db).await?;
+    let mut row = found.clone().into_active_model();
+    row.provider_client_id = Set(id.to_owned());
+    row.provider_key_sealed = Set(sealed);
+    row.updated_at = Set(store::now());
+    row.update(&txn).await?;
+    mc.audited.record(&txn, &change(caller.username(), "set federation guest api key", &found.name)).await?;
+    txn.commit().await?;
+    Ok(found.name)
+}

@@ -48,6 +48,35 @@ impl api::FederationGuestApi for Mc {
             .map(|name| api::DeleteFederationGuestResponse::Ok(message(&format!("Federation Guest {name} deleted"))))
     }
 
+    async fn update_federation_guest(
+        &self,
+        caller: McCaller,
+        request: api::UpdateFederationGuestRequest,
+    ) -> Result<api::UpdateFederationGuestResponse, McError> {
+        guests::update(self, &caller, request.body)
+            .await
+            .map(|name| api::UpdateFederationGuestResponse::Ok(message(&format!("Federation Guest {name} updated"))))
+    }
+
+    async fn set_federation_guest_api_key(
+        &self,
+        caller: McCaller,
+        request: api::SetFederationGuestApiKeyRequest,
+    ) -> Result<api::SetFederationGuestApiKeyResponse, McError> {
+        guests::set_api_key(self, &caller, request.body).await.map(|name| {
+            api::SetFederationGuestApiKeyResponse::Ok(message(&format!("Federation Guest {name} api key set")))
+        })
+    }
+
+    /// MC registered it and answered every call so.
+    async fn generate_federation_guest_notify_key(
+        &self,
+        _caller: McCaller,
+        _request: api::GenerateFederationGuestNotifyKeyRequest,
+    ) -> Result<api::GenerateFederationGuestNotifyKeyResponse, McError> {
+        Err(McError::bad_request("Not implemented yet"))
+    }
+
     async fn show_federation_guest(
         &self,
         caller: McCaller,
