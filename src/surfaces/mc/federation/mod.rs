@@ -27,6 +27,17 @@ async fn fed_authorized(mc: &Mc, caller: &McCaller, operator: &str) -> Result<()
 }
 
 #[async_trait::async_trait]
+impl api::FederationApi for Mc {
+    async fn show_federation(
+        &self,
+        caller: McCaller,
+        request: api::ShowFederationRequest,
+    ) -> Result<api::ShowFederationResponse, McError> {
+        guests::show(self, &caller, request.body).await.map(api::ShowFederationResponse::Ok)
+    }
+}
+
+#[async_trait::async_trait]
 impl api::FederationGuestApi for Mc {
     async fn create_federation_guest(
         &self,
@@ -75,14 +86,6 @@ impl api::FederationGuestApi for Mc {
         _request: api::GenerateFederationGuestNotifyKeyRequest,
     ) -> Result<api::GenerateFederationGuestNotifyKeyResponse, McError> {
         Err(McError::bad_request("Not implemented yet"))
-    }
-
-    async fn show_federation_guest(
-        &self,
-        caller: McCaller,
-        request: api::ShowFederationGuestRequest,
-    ) -> Result<api::ShowFederationGuestResponse, McError> {
-        guests::show(self, &caller, request.body).await.map(api::ShowFederationGuestResponse::Ok)
     }
 
     async fn show_guest_zone(
