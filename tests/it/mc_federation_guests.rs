@@ -86,6 +86,9 @@ on_both_databases!(mc_federation_guests_refuse_in_mcs_order_and_keep_nothing_ref
         ),
         "{taken}"
     );
+    // The guest's operator org is in use while it federates.
+    let org_delete = call(&server, "/auth/org/delete", Some(&admin), Some(&json!({"Name": "partner1"}))).await;
+    assert_eq!(message(&org_delete, 400), "Org partner1 in use by FederationConsumer");
     // Zones: unknown, then region checks.
     let register = |zones: Value, region: &str| json!({"FedGuest": "g-fed", "Region": region, "Zones": zones});
     assert_eq!(
@@ -117,6 +120,30 @@ on_both_databases!(mc_federation_guests_refuse_in_mcs_order_and_keep_nothing_ref
         "FederationConsumer \"nope\" not found"
     );
     assert_eq!(message(&guest(&server, "delete", &stranger, &json!({"Name": "g-fed"})).await, 403), "Forbidden");
+
+    // A host gone from under its guest: ignorepartner lets each side go.
+    let olga = login(&server, "dmuus-op", STRONG).await;
+    let refused = host(&server, "delete", &olga, &json!({"Name": "h-fed"})).await;
+    assert_eq!(message(&refused, 400), "Cannot delete Host when it is still registered by Guest");
+    let forced = call(
+        &server,
+        "/auth/federation/provider/delete?ignorepartner=true",
+        Some(&olga),
+        Some(&json!({"Name": "h-fed"})),
+    )
+    .await;
+    assert_eq!(message(&forced, 200), "Federation Host h-fed deleted");
+    let stuck = guest(&server, "delete", &admin, &json!({"Name": "g-fed"})).await;
+    assert!(message(&stuck, 400).starts_with("Failed to get federation token for "), "{}", stuck.body);
+    let forced = call(
+        &server,
+        "/auth/federation/consumer/delete?ignorepartner=true",
+        Some(&admin),
+        Some(&json!({"Name": "g-fed"})),
+    )
+    .await;
+    assert_eq!(message(&forced, 200), "Federation Guest g-fed deleted");
+    assert_eq!(guest(&server, "show", &admin, &json!({})).await.json(), json!([]));
 });
 
 on_both_databases!(mc_federation_guests_show_public_guests_to_everyone_in_part, |server| {

@@ -304,7 +304,12 @@ on_both_databases!(mc_partner_zones_are_registered_read_and_deregistered, |serve
     assert_eq!(partner(&server, "DELETE", &format!("{zones}/nowhere"), &token, None).await.status, 200);
     let shown = call(&server, "/auth/federation/provider/zone/show", Some(&admin), Some(&json!({}))).await.json();
     assert_eq!((&shown[0]["Status"], &shown[0]["PartnerNotifyZoneURI"]), (&json!("Unregistered"), &json!("")));
-    assert_eq!(call(&server, "/auth/federation/provider/zone/unshare", Some(&olga), Some(&unshare)).await.status, 200);
+    // The partner's status link is told of an unshare; it is not there.
+    let unheard = call(&server, "/auth/federation/provider/zone/unshare", Some(&olga), Some(&unshare)).await;
+    assert!(message(&unheard, 400).starts_with("Failed to notify partner: "), "{}", unheard.body);
+    let forced =
+        call(&server, "/auth/federation/provider/zone/unshare?ignorepartner=true", Some(&olga), Some(&unshare)).await;
+    assert_eq!(forced.status, 200, "{}", forced.body);
 });
 
 on_both_databases!(
@@ -330,3 +335,37 @@ on_both_databases!(
         assert_eq!(detail(&elsewhere, 404), "Not Found");
     }
 );
+
+on_both_databases!(mc_partner_callbacks_are_checked_in_mcs_order, |server| {
+    let (id, key) = hosting(&server).await;
+    let token = partner_token(&server, &id, &key).await;
+    let callback = |body: Value| {
+        let (server, token) = (&server, token.clone());
+        async move {
+            let url = server.url("/operatorplatform/fedcallbacks/v1/onPartnerStatusEvent");
+            send(server.client.post(url).bearer_auth(&token).json(&body)).await
+        }
+    };
+    let context = "6a0f0d4e-2f1b-4d8e-9c3a-5b7e1f2a3c4d";
+    assert_eq!(detail(&callback(json!({})).await, 400), "FederationContextId is required");
+    assert_eq!(
+        detail(&callback(json!({"federationContextId": "Bad"})).await, 400),
+        "FederationContextId Bad does not match format ^[a-z0-9]([-a-z0-9]{0,62}[a-z0-9])?$"
+    );
+    assert_eq!(detail(&callback(json!({"federationContextId": context})).await, 400), "ObjectType is required");
+    let object = callback(json!({"federationContextId": context, "objectType": "CARS"})).await;
+    assert_eq!(detail(&object, 400), "PartnerPostRequest objectType value \"CARS\" is not a valid enum value");
+    let operation =
+        callback(json!({"federationContextId": context, "objectType": "ZONES", "operationType": "MOVE"})).await;
+    assert_eq!(detail(&operation, 400), "PartnerPostRequest operationType value \"MOVE\" is not a valid enum value");
+    let zone = json!({"federationContextId": context, "objectType": "ZONES", "operationType": "ADD",
+                      "addZones": [{"zoneId": "z1", "geolocation": "123,1", "geographyDetails": "None"}]});
+    assert!(detail(&callback(zone).await, 400).starts_with("Geolocation 123,1 does not match format"));
+    // A host's token is no guest's.
+    let valid = json!({"federationContextId": context, "objectType": "ZONES", "operationType": "ADD"});
+    assert_eq!(detail(&callback(valid.clone()).await, 400), "Expected owner consumer but was provider");
+    let anonymous =
+        send(server.client.post(server.url("/operatorplatform/fedcallbacks/v1/onPartnerStatusEvent")).json(&valid))
+            .await;
+    assert_eq!(detail(&anonymous, 401), "No bearer token found");
+});

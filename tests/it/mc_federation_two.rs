@@ -117,6 +117,41 @@ async fn walk(backend: Backend) {
     assert_eq!(federated[0]["federation_config"]["federation_name"], "dmuus-partner1");
     let host_zones = post(&host, "/auth/federation/provider/zone/show", &h, &json!({})).await.json();
     assert_eq!(host_zones[0]["Status"], "Registered");
+    // The host shares another zone: its guest hears of it at once; and
+    // of its unsharing.
+    let second =
+        json!({"ZoneId": "dmuuscloud2", "OperatorId": "dmuus", "Region": "local", "Cloudlets": ["dmuus-cloud-1"]});
+    done(&host, "/auth/federation/provider/zonebase/create", &h, second, "Created zone successfully").await;
+    let more = json!({"FedHost": "dmuus-partner1", "Zones": ["dmuuscloud2"]});
+    done(
+        &host,
+        "/auth/federation/provider/zone/share",
+        &h,
+        more.clone(),
+        "Zones shared as part of federation \"dmuus-partner1\" successfully",
+    )
+    .await;
+    let zones = post(&guest, "/auth/federation/consumer/zone/show", &g, &json!({"ZoneId": "dmuuscloud2"})).await.json();
+    assert_eq!((&zones[0]["Status"], &zones[0]["GeoLocation"]), (&json!("Unregistered"), &json!("31,-91")), "{zones}");
+    done(
+        &host,
+        "/auth/federation/provider/zone/unshare",
+        &h,
+        more,
+        "Zones unshared from federation \"dmuus-partner1\" successfully",
+    )
+    .await;
+    let zones = post(&guest, "/auth/federation/consumer/zone/show", &g, &json!({"ZoneId": "dmuuscloud2"})).await.json();
+    assert_eq!(zones, json!([]));
+    done(
+        &host,
+        "/auth/federation/provider/zonebase/delete",
+        &h,
+        json!({"ZoneId": "dmuuscloud2", "OperatorId": "dmuus"}),
+        "Deleted federation zone successfully",
+    )
+    .await;
+
     // The host will not unshare a zone its guest uses.
     let refused = post(&host, "/auth/federation/provider/zone/unshare", &h, &share).await;
     assert_eq!(refused.status, 400, "{}", refused.body);

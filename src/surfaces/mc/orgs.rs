@@ -200,6 +200,15 @@ pub async fn delete(mc: &Mc, caller: &McCaller, body: OrganizationInput) -> Resu
     Ok(())
 }
 
+/// [`delete_in`] where the caller may delete orgs (users:manage there):
+/// MC's `DeleteOrgObj` for an org made as a side effect.
+pub async fn delete_in_as(txn: &DatabaseTransaction, mc: &Mc, caller: &McCaller, name: &str) -> Result<(), McError> {
+    if !mc.rights(&caller.subject()).await?.allows(name, rbac::USERS, rbac::MANAGE) {
+        return Err(McError::bad_request(format!("Not allowed to delete org {name}")));
+    }
+    delete_in(txn, mc, caller, name).await
+}
+
 /// Deletes the org `name` (as stored) in the caller's transaction, unless
 /// something still uses it (400, nothing changed).
 pub async fn delete_in(txn: &DatabaseTransaction, mc: &Mc, caller: &McCaller, name: &str) -> Result<(), McError> {

@@ -47,7 +47,12 @@ impl PartnerClient {
         if token.is_empty() {
             return Err(failed("oauth2: server response missing access_token".to_owned()));
         }
-        Ok(Self { http, addr: addr.trim_end_matches('/').to_owned(), token })
+        // An address without a scheme is an https one (MC's client).
+        let addr = match addr.contains("://") {
+            true => addr.trim_end_matches('/').to_owned(),
+            false => format!("https://{}", addr.trim_end_matches('/')),
+        };
+        Ok(Self { http, addr, token })
     }
 
     /// `method path` on the host; its JSON answer (`Null` when empty).

@@ -45,7 +45,7 @@ async fn client(mc: &Mc, guest: &mc_federation_consumer::Model) -> Result<Partne
 }
 
 /// `lookupFederationConsumer`: by ID, else by name (ignoring case).
-async fn lookup(
+pub async fn lookup(
     db: &impl ConnectionTrait,
     id: Option<i64>,
     name: &str,
@@ -73,7 +73,7 @@ pub async fn create(mc: &Mc, caller: &McCaller, body: FederationConsumer) -> Res
     if name.is_empty() {
         return Err(McError::bad_request("Please provide a name for this federation provider"));
     }
-    let addr = text(&body.partner_addr).trim_end_matches('/').to_owned();
+    let addr = text(&body.partner_addr).to_owned();
     if addr.is_empty() {
         return Err(McError::bad_request("Missing partner EWBI address"));
     }
@@ -116,7 +116,7 @@ pub async fn create(mc: &Mc, caller: &McCaller, body: FederationConsumer) -> Res
         mnc: given.mnc.clone(),
         fixed_network_ids: given.fixed_network_ids.clone(),
         discovery_end_point: text(&given.discovery_end_point).to_owned(),
-        initial_date: store::ZERO_TIME.to_owned(),
+        initial_date: super::hosts::go_date(&given.initial_date)?,
     };
     if my_info.federation_id.is_empty() {
         my_info.federation_id = DEFAULT_FEDERATION_ID.to_owned();
@@ -133,7 +133,11 @@ pub async fn create(mc: &Mc, caller: &McCaller, body: FederationConsumer) -> Res
 
     let txn = crate::db::begin_write(&mc.db).await?;
     mc_org::Entity::find_by_id(operator.to_owned()).lock_exclusive().one(&txn).await?;
-    orgs::create_in(&txn, mc, caller, name, orgs::OPERATOR, orgs::Details::default()).await.map_err(|e| {
+    let created = match store::check_name(name) {
+        Ok(()) => orgs::create_in(&txn, mc, caller, name, orgs::OPERATOR, orgs::Details::default()).await,
+        Err(invalid) => Err(McError::bad_request(invalid)),
+    };
+    created.map_err(|e| {
         McError::bad_request(format!(
             "failed to create operator org {name:?} base on consumer name to house partner zones: {}",
             e.message
@@ -230,6 +234,15 @@ async fn register(
     if context.is_empty() {
         return Err(McError::bad_request("Invalid data from partner, federationContextId is required"));
     }
+    // The IDs go into later requests' paths: GSMA's label pattern only.
+    let offered = answer.get("offeredAvailabilityZones").and_then(Value::as_array).cloned().unwrap_or_default();
+    let zone_ids = offered.iter().map(|zone| zone.get("zoneId").and_then(Value::as_str).unwrap_or(""));
+    if let Some(bad) = std::iter::once(context.as_str()).chain(zone_ids).find(|id| !super::super::partner::is_label(id))
+    {
+        return Err(McError::bad_request(format!(
+            "Invalid data from partner, {bad:?} does not match format ^[a-z0-9]([-a-z0-9]{{0,62}}[a-z0-9])?$"
+        )));
+    }
     let strings = |value: Option<&Value>| -> Option<Vec<String>> {
         value.and_then(Value::as_array).map(|items| items.iter().filter_map(Value::as_str).map(str::to_owned).collect())
     };
@@ -250,7 +263,20 @@ async fn register(
     row.status = Set(REGISTERED.to_owned());
     row.updated_at = Set(store::now());
     row.update(&txn).await?;
-    for zone in answer.get("offeredAvailabilityZones").and_then(Value::as_array).into_iter().flatten() {
+    insert_zones(&txn, guest, &offered).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// `AddConsumerZones`' rows: each zone offered (GSMA `ZoneDetails`) kept
+/// unregistered, one already known skipped; the zones new here.
+pub async fn insert_zones(
+    txn: &sea_orm::DatabaseTransaction,
+    guest: &mc_federation_consumer::Model,
+    zones: &[Value],
+) -> Result<Vec<String>, McError> {
+    let mut added = Vec::new();
+    for zone in zones {
         let text = |key: &str| zone.get(key).and_then(Value::as_str).unwrap_or("").to_owned();
         let row = mc_consumer_zone::ActiveModel {
             zone_id: Set(text("zoneId")),
@@ -267,9 +293,77 @@ async fn register(
         ])
         .do_nothing()
         .to_owned();
-        mc_consumer_zone::Entity::insert(row).on_conflict(conflict).exec_without_returning(&txn).await?;
+        if mc_consumer_zone::Entity::insert(row).on_conflict(conflict).exec_without_returning(txn).await? == 1 {
+            added.push(text("zoneId"));
+        }
     }
+    Ok(added)
+}
+
+/// The host's `ZONES` notification (`PartnerStatusEvent`): zones added
+/// (registered at once with `AutoRegisterZones`), removed (deregistered
+/// first), or set to exactly those given.
+pub async fn zones_changed(
+    mc: &Mc,
+    caller: &McCaller,
+    guest: &mc_federation_consumer::Model,
+    operation: &str,
+    add: &[Value],
+    remove: &[String],
+) -> Result<(), McError> {
+    match operation {
+        "ADD" => add_zones(mc, caller, guest, add).await,
+        "REMOVE" => remove_zones(mc, caller, guest, remove.to_vec()).await,
+        "UPDATE" => {
+            let before = zones_of(&mc.db, guest).await?;
+            add_zones(mc, caller, guest, add).await?;
+            let kept: Vec<&str> = add.iter().filter_map(|zone| zone.get("zoneId").and_then(Value::as_str)).collect();
+            let gone = before.into_iter().map(|zone| zone.zone_id).filter(|id| !kept.contains(&id.as_str())).collect();
+            remove_zones(mc, caller, guest, gone).await
+        }
+        other => Err(McError::bad_request(format!("Unsupported operationtype {other:?}"))),
+    }
+}
+
+async fn add_zones(
+    mc: &Mc,
+    caller: &McCaller,
+    guest: &mc_federation_consumer::Model,
+    add: &[Value],
+) -> Result<(), McError> {
+    let txn = crate::db::begin_write(&mc.db).await?;
+    let added = insert_zones(&txn, guest, add).await?;
     txn.commit().await?;
+    if guest.auto_register_zones && !added.is_empty() {
+        // Registration needs the host; its failure is only logged (MC's).
+        if let Err(error) = register_guest_zones(mc, caller, guest, &guest.auto_register_region, added).await {
+            tracing::info!(guest = %guest.name, reason = %error.message, "auto-registering zones failed");
+        }
+    }
+    Ok(())
+}
+
+/// `RemoveConsumerZones`: deregistered where registered, then forgotten.
+async fn remove_zones(
+    mc: &Mc,
+    caller: &McCaller,
+    guest: &mc_federation_consumer::Model,
+    zones: Vec<String>,
+) -> Result<(), McError> {
+    if zones.is_empty() {
+        return Ok(());
+    }
+    deregister_zones(mc, caller, guest, zones.clone(), false).await.map_err(|e| {
+        McError::bad_request(format!(
+            "Some zones are registered and could not be automatically deregistered: {}",
+            e.message
+        ))
+    })?;
+    mc_consumer_zone::Entity::delete_many()
+        .filter(mc_consumer_zone::Column::ConsumerName.eq(&guest.name))
+        .filter(mc_consumer_zone::Column::ZoneId.is_in(zones))
+        .exec(&mc.db)
+        .await?;
     Ok(())
 }
 
@@ -294,7 +388,7 @@ async fn forget(
         .await?;
     mc_federation_consumer::Entity::delete_by_id(guest.id).exec(txn).await?;
     apikeys::delete_key_rows(txn, &guest.notify_client_id).await?;
-    if let Err(refused) = orgs::delete_in(txn, mc, caller, &guest.name).await {
+    if let Err(refused) = orgs::delete_in_as(txn, mc, caller, &guest.name).await {
         match refused.status {
             poem::http::StatusCode::BAD_REQUEST => {
                 tracing::info!(org = %guest.name, reason = %refused.message, "kept a federation guest's operator org");
@@ -306,7 +400,12 @@ async fn forget(
     Ok(())
 }
 
-pub async fn delete(mc: &Mc, caller: &McCaller, body: FederationConsumer) -> Result<String, McError> {
+pub async fn delete(
+    mc: &Mc,
+    caller: &McCaller,
+    body: FederationConsumer,
+    ignore_partner: bool,
+) -> Result<String, McError> {
     let guest = lookup(&mc.db, body.id, text(&body.name)).await?;
     fed_authorized(mc, caller, &guest.operator_id).await?;
     if guest.status == REGISTERED {
@@ -317,11 +416,13 @@ pub async fn delete(mc: &Mc, caller: &McCaller, body: FederationConsumer) -> Res
             .map(|zone| zone.zone_id)
             .collect();
         if !registered.is_empty() {
-            deregister_zones(mc, caller, &guest, registered).await?;
+            deregister_zones(mc, caller, &guest, registered, ignore_partner).await?;
         }
-        let partner = client(mc, &guest).await?;
-        let path = format!("{API_ROOT}/{}/partner", guest.federation_context_id);
-        partner.send(Method::DELETE, &path, None).await?;
+        if !ignore_partner {
+            let partner = client(mc, &guest).await?;
+            let path = format!("{API_ROOT}/{}/partner", guest.federation_context_id);
+            partner.send(Method::DELETE, &path, None).await?;
+        }
     }
     let txn = crate::db::begin_write(&mc.db).await?;
     forget(mc, caller, &txn, &guest).await?;
@@ -466,7 +567,18 @@ async fn register_zones(
 ) -> Result<(), McError> {
     let guest = lookup(&mc.db, None, guest).await?;
     fed_authorized(mc, caller, &guest.operator_id).await?;
-    let known = zones_of(&mc.db, &guest).await?;
+    register_guest_zones(mc, caller, &guest, region, zones).await
+}
+
+/// `RegisterConsumerZones` once the caller may: at the host, then here.
+async fn register_guest_zones(
+    mc: &Mc,
+    caller: &McCaller,
+    guest: &mc_federation_consumer::Model,
+    region: &str,
+    zones: Vec<String>,
+) -> Result<(), McError> {
+    let known = zones_of(&mc.db, guest).await?;
     let mut wanted = Vec::new();
     for zone_id in &zones {
         let Some(zone) = known.iter().find(|zone| &zone.zone_id == zone_id) else {
@@ -486,24 +598,39 @@ async fn register_zones(
     if wanted.is_empty() {
         return Err(McError::bad_request("All zones already registered"));
     }
-    let partner = client(mc, &guest).await?;
+    let partner = client(mc, guest).await?;
     let body = json!({
         "acceptedAvailabilityZones": wanted.iter().map(|zone| zone.zone_id.clone()).collect::<Vec<_>>(),
         "availZoneNotifLink": format!("{}/operatorplatform/fedcallbacks/v1", mc.settings.federation_url),
     });
     let path = format!("{API_ROOT}/{}/zones", guest.federation_context_id);
     let answer = partner.send(Method::POST, &path, Some(&body)).await?;
-    let Some(accepted) = answer.get("acceptedZoneResourceInfo").and_then(Value::as_array) else {
+    let accepted = answer.get("acceptedZoneResourceInfo").and_then(Value::as_array).cloned().unwrap_or_default();
+    if accepted.is_empty() {
         return Err(McError::bad_request("Zone registration response missing accepted zone resource info"));
-    };
-    let txn = crate::db::begin_write(&mc.db).await?;
-    for info in accepted {
+    }
+    for info in &accepted {
         let zone_id = info.get("zoneId").and_then(Value::as_str).unwrap_or("");
         if zone_id.is_empty() {
             return Err(McError::bad_request("Zone registration response zone info missing ZoneId"));
         }
+        for (list, what) in [
+            ("reservedComputeResources", "reserved compute resources"),
+            ("computeResourceQuotaLimits", "compute resource quota limits"),
+            ("flavoursSupported", "flavours supported"),
+        ] {
+            if info.get(list).and_then(Value::as_array).is_none_or(Vec::is_empty) {
+                return Err(McError::bad_request(format!(
+                    "Zone registration response zone info for {zone_id} missing {what} data"
+                )));
+            }
+        }
+    }
+    let txn = crate::db::begin_write(&mc.db).await?;
+    for info in &accepted {
+        let zone_id = info.get("zoneId").and_then(Value::as_str).unwrap_or("");
         let Some(zone) = wanted.iter().find(|zone| zone.zone_id == zone_id) else { continue };
-        let cloudlet = federation_cloudlet(&guest, zone, info)?;
+        let cloudlet = federation_cloudlet(guest, zone, info)?;
         super::super::regional::insert_new(mc, &txn, caller, region, &CLOUDLET, &cloudlet).await?;
         let mut row = zone.clone().into_active_model();
         row.status = Set(REGISTERED.to_owned());
@@ -514,17 +641,35 @@ async fn register_zones(
     Ok(())
 }
 
+/// `ParseGeoLocation`: `<lat>,<long>` in decimal, within bounds.
+fn geo_location(text: &str) -> Result<(f64, f64), McError> {
+    if text.is_empty() {
+        return Err(McError::bad_request("Missing geo location"));
+    }
+    let Some((lat, long)) = text.split_once(',') else {
+        return Err(McError::bad_request(format!(
+            "Invalid geo location format {text:?}. Valid format: <LatInDecimal,LongInDecimal>"
+        )));
+    };
+    let parse = |value: &str, what: &str| {
+        value.trim().parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| {
+            McError::bad_request(format!("Invalid {what} {:?}, must be a valid decimal number", value.trim()))
+        })
+    };
+    let (latitude, longitude) = (parse(lat, "latitude")?, parse(long, "longitude")?);
+    if !(-90.0..=90.0).contains(&latitude) || !(-180.0..=180.0).contains(&longitude) {
+        return Err(McError::bad_request(format!("Latitude/Longitude out of bounds: {text:?}")));
+    }
+    Ok((latitude, longitude))
+}
+
 /// The cloudlet standing for a host's zone (`fz:483-560`).
 fn federation_cloudlet(
     guest: &mc_federation_consumer::Model,
     zone: &mc_consumer_zone::Model,
     info: &Value,
 ) -> Result<Value, McError> {
-    let (latitude, longitude) = zone
-        .geo_location
-        .split_once(',')
-        .and_then(|(lat, long)| Some((lat.trim().parse::<f64>().ok()?, long.trim().parse::<f64>().ok()?)))
-        .ok_or_else(|| McError::bad_request(format!("Invalid geo location format {:?}", zone.geo_location)))?;
+    let (latitude, longitude) = geo_location(&zone.geo_location)?;
     let number = |value: &Value, key: &str| -> u64 {
         match value.get(key) {
             Some(Value::String(text)) => text.parse().unwrap_or(0),
@@ -578,6 +723,7 @@ pub async fn deregister_zone_request(
     mc: &Mc,
     caller: &McCaller,
     request: FederatedZoneRegRequest,
+    ignore_partner: bool,
 ) -> Result<(), McError> {
     let zones = request.zones.clone().unwrap_or_default();
     if zones.is_empty() {
@@ -585,7 +731,7 @@ pub async fn deregister_zone_request(
     }
     let guest = lookup(&mc.db, None, text(&request.fed_guest)).await?;
     fed_authorized(mc, caller, &guest.operator_id).await?;
-    deregister_zones(mc, caller, &guest, zones).await
+    deregister_zones(mc, caller, &guest, zones, ignore_partner).await
 }
 
 /// `DeregisterConsumerZones`: each registered zone's cloudlet deleted, the
@@ -595,23 +741,28 @@ async fn deregister_zones(
     caller: &McCaller,
     guest: &mc_federation_consumer::Model,
     zones: Vec<String>,
+    ignore_partner: bool,
 ) -> Result<(), McError> {
     let known = zones_of(&mc.db, guest).await?;
-    let mut partner = None;
+    // Every zone is looked up before anything changes.
+    let mut registered = Vec::new();
     for zone_id in &zones {
         let Some(zone) = known.iter().find(|zone| &zone.zone_id == zone_id) else {
             return Err(McError::bad_request("Zone not found"));
         };
-        if zone.status != REGISTERED {
-            continue;
+        if zone.status == REGISTERED {
+            registered.push(zone);
         }
+    }
+    let mut partner = None;
+    for zone in registered {
         let key = json!({"key": {"organization": guest.name, "name": zone.zone_id, "federated_organization": guest.operator_id}});
         match super::super::regional::delete(mc, caller, &zone.region, &CLOUDLET, &key, |_| Ok(())).await {
             Ok(()) => {}
             Err(error) if error.message.ends_with("not found") => {}
             Err(error) => return Err(error),
         }
-        if partner.is_none() {
+        if partner.is_none() && !ignore_partner {
             partner = Some(client(mc, guest).await?);
         }
         if let Some(partner) = &partner {
@@ -667,6 +818,9 @@ pub async fn update(mc: &Mc, caller: &McCaller, body: FederationConsumer) -> Res
         }
         if let Some(fixed) = &given.fixed_network_ids {
             my_info.fixed_network_ids = Some(fixed.clone());
+        }
+        if given.initial_date.is_some() {
+            my_info.initial_date = super::hosts::go_date(&given.initial_date)?;
         }
     }
     let name = guest.name.clone();

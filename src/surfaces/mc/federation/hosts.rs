@@ -15,7 +15,7 @@ use super::super::errors::McError;
 use super::super::store::{self, text};
 use super::super::{Mc, apikeys, change, login, orgs};
 use super::{countries, fed_authorized};
-use crate::db::entities::{mc_api_key, mc_federation_provider, mc_org, mc_provider_zone};
+use crate::db::entities::{mc_api_key, mc_federation_consumer, mc_federation_provider, mc_org, mc_provider_zone};
 
 /// MC's `setMyFedId` default, used until an operator names its own.
 pub const DEFAULT_FEDERATION_ID: &str = "085d364c07fb4fe0b09979127f7c3d68";
@@ -83,7 +83,7 @@ impl StoredFederator {
 }
 
 /// A Go `time.Time` from JSON (RFC 3339), as Go prints it back in UTC.
-fn go_date(value: &Option<String>) -> Result<String, McError> {
+pub fn go_date(value: &Option<String>) -> Result<String, McError> {
     let Some(given) = value else { return Ok(store::ZERO_TIME.to_owned()) };
     time::OffsetDateTime::parse(given, &time::format_description::well_known::Rfc3339)
         .map(|at| store::go_time(Some(at)))
@@ -208,7 +208,11 @@ pub async fn create(mc: &Mc, caller: &McCaller, body: FederationProvider) -> Res
     // The operator org stays until this commits (an org delete takes the
     // same lock, then finds it in use).
     mc_org::Entity::find_by_id(operator.to_owned()).lock_exclusive().one(&txn).await?;
-    orgs::create_in(&txn, mc, caller, name, orgs::DEVELOPER, orgs::Details::default()).await.map_err(|e| {
+    let created = match store::check_name(name) {
+        Ok(()) => orgs::create_in(&txn, mc, caller, name, orgs::DEVELOPER, orgs::Details::default()).await,
+        Err(invalid) => Err(McError::bad_request(invalid)),
+    };
+    created.map_err(|e| {
         McError::bad_request(format!(
             "failed to create developer org {name:?} based on provider name to house partner images and apps: {}",
             e.message
@@ -395,8 +399,9 @@ pub async fn delete(
         .await?;
     mc_federation_provider::Entity::delete_by_id(provider.id).exec(&txn).await?;
     apikeys::delete_key_rows(&txn, &provider.provider_client_id).await?;
-    // MC deleted the developer org too, only logging why it could not.
-    if let Err(refused) = orgs::delete_in(&txn, mc, caller, &provider.name).await {
+    // MC deleted the developer org too, as the caller (who may not be
+    // allowed to), only logging why it could not.
+    if let Err(refused) = orgs::delete_in_as(&txn, mc, caller, &provider.name).await {
         match refused.status {
             poem::http::StatusCode::BAD_REQUEST => {
                 tracing::info!(org = %provider.name, reason = %refused.message, "kept a federation host's developer org");
@@ -523,7 +528,18 @@ pub async fn org_in_use(db: &impl ConnectionTrait, org: &str) -> Result<Option<S
         )
         .one(db)
         .await?;
-    Ok(hosting.map(|_| format!("org {org} in use by FederationProvider")))
+    if hosting.is_some() {
+        return Ok(Some(format!("org {org} in use by FederationProvider")));
+    }
+    let guesting = mc_federation_consumer::Entity::find()
+        .filter(
+            sea_orm::Condition::any()
+                .add(mc_federation_consumer::Column::OperatorId.eq(org))
+                .add(mc_federation_consumer::Column::NameKey.eq(store::name_key(org))),
+        )
+        .one(db)
+        .await?;
+    Ok(guesting.map(|_| format!("org {org} in use by FederationConsumer")))
 }
 
 #[cfg(test)]

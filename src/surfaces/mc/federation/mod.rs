@@ -4,9 +4,9 @@
 //! the host side, the guest side and the partner's east-west API are to
 //! come (see docs/mc-federation-wire.md).
 
-mod client;
+pub(crate) mod client;
 mod countries;
-mod guests;
+pub(crate) mod guests;
 pub(crate) mod hosts;
 mod zone_bases;
 mod zones;
@@ -16,6 +16,11 @@ pub use hosts::org_in_use;
 use super::caller::McCaller;
 use super::errors::McError;
 use super::{Mc, api, message};
+
+/// MC's `ignorepartner` query parameter: exactly `true` skips the partner.
+fn ignore_partner(given: &Option<String>) -> bool {
+    given.as_deref() == Some("true")
+}
 
 /// MC's `fedAuthorized`: cloudlets:manage in the operator org, which must
 /// be an operator org (callers have refused an empty one in their own words).
@@ -54,7 +59,7 @@ impl api::FederationGuestApi for Mc {
         caller: McCaller,
         request: api::DeleteFederationGuestRequest,
     ) -> Result<api::DeleteFederationGuestResponse, McError> {
-        guests::delete(self, &caller, request.body)
+        guests::delete(self, &caller, request.body, ignore_partner(&request.ignorepartner))
             .await
             .map(|name| api::DeleteFederationGuestResponse::Ok(message(&format!("Federation Guest {name} deleted"))))
     }
@@ -111,9 +116,9 @@ impl api::FederationGuestApi for Mc {
         caller: McCaller,
         request: api::DeregisterGuestZoneRequest,
     ) -> Result<api::DeregisterGuestZoneResponse, McError> {
-        guests::deregister_zone_request(self, &caller, request.body).await.map(|()| {
-            api::DeregisterGuestZoneResponse::Ok(message("Partner federator zones deregistered successfully"))
-        })
+        guests::deregister_zone_request(self, &caller, request.body, ignore_partner(&request.ignorepartner)).await.map(
+            |()| api::DeregisterGuestZoneResponse::Ok(message("Partner federator zones deregistered successfully")),
+        )
     }
 }
 
@@ -142,7 +147,7 @@ impl api::FederationHostApi for Mc {
         caller: McCaller,
         request: api::DeleteFederationHostRequest,
     ) -> Result<api::DeleteFederationHostResponse, McError> {
-        hosts::delete(self, &caller, request.body, false)
+        hosts::delete(self, &caller, request.body, ignore_partner(&request.ignorepartner))
             .await
             .map(|name| api::DeleteFederationHostResponse::Ok(message(&format!("Federation Host {name} deleted"))))
     }
@@ -188,7 +193,7 @@ impl api::FederationHostApi for Mc {
         caller: McCaller,
         request: api::UnshareHostZoneRequest,
     ) -> Result<api::UnshareHostZoneResponse, McError> {
-        zones::unshare(self, &caller, request.body).await.map(|name| {
+        zones::unshare(self, &caller, request.body, ignore_partner(&request.ignorepartner)).await.map(|name| {
             api::UnshareHostZoneResponse::Ok(message(&format!("Zones unshared from federation {name:?} successfully")))
         })
     }

@@ -4,6 +4,8 @@
 //! authenticated by the partner's token (`caller.rs`), answering in the
 //! federation wire (`errors.rs`).
 
+mod callbacks;
+pub use callbacks::is_label;
 pub mod caller;
 pub mod errors;
 mod federation;
@@ -22,7 +24,8 @@ pub mod api {
 pub const SPEC_YAML: &str = include_str!("../../../../openapi/mc_federation.yaml");
 pub const SPEC_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/mc_federation.json"));
 /// The paths the partner API owns (the token endpoint is on MC's main address).
-pub const PATH_PREFIXES: [&str; 2] = ["/oauth2/token", "/operatorplatform/federation/v1"];
+pub const PATH_PREFIXES: [&str; 3] =
+    ["/oauth2/token", "/operatorplatform/federation/v1", "/operatorplatform/fedcallbacks/v1"];
 
 #[async_trait::async_trait]
 impl api::McFederationApi for Mc {
@@ -80,6 +83,14 @@ impl api::McFederationApi for Mc {
         zones::data(self, &caller, &request.federation_context_id, &request.zone_id)
             .await
             .map(api::GetZoneDataResponse::Ok)
+    }
+
+    async fn partner_status_event(
+        &self,
+        caller: caller::PartnerCaller,
+        request: api::PartnerStatusEventRequest,
+    ) -> Result<api::PartnerStatusEventResponse, FedError> {
+        callbacks::partner_status_event(self, caller, request.body).await.map(|()| api::PartnerStatusEventResponse::Ok)
     }
 
     async fn zone_unsubscribe(
