@@ -120,6 +120,10 @@ pub struct McFile {
     /// (STEWARD_MC_FEDERATION_LISTEN, e.g. "127.0.0.1:9801"). Unset: it is
     /// served on `listen`.
     pub federation_listen: Option<String>,
+    /// The URL partners reach the federation partner API by
+    /// (STEWARD_MC_FEDERATION_URL), e.g. behind a TLS proxy. Unset:
+    /// http://<federation_listen> when that is set, else public_url.
+    pub federation_url: Option<String>,
 }
 
 // No Debug: the file's values include secrets.
@@ -241,6 +245,7 @@ pub struct McConfig {
     pub secrets_key: Option<[u8; 32]>,
     pub public_url: Option<String>,
     pub federation_listen: Option<SocketAddr>,
+    pub federation_url: Option<String>,
 }
 
 impl Default for McConfig {
@@ -256,6 +261,7 @@ impl Default for McConfig {
             secrets_key: None,
             public_url: None,
             federation_listen: None,
+            federation_url: None,
         }
     }
 }
@@ -274,6 +280,7 @@ impl std::fmt::Debug for McConfig {
             .field("secrets_key", &self.secrets_key.as_ref().map(|_| "<set>"))
             .field("public_url", &self.public_url)
             .field("federation_listen", &self.federation_listen)
+            .field("federation_url", &self.federation_url)
             .finish()
     }
 }
@@ -452,12 +459,14 @@ impl Config {
                 "STEWARD_MC_SECRETS_KEY",
                 var("STEWARD_MC_SECRETS_KEY").or(file.mc.secrets_key.filter(|k| !k.is_empty())),
             )?,
-            public_url: match var("STEWARD_MC_PUBLIC_URL").or(file.mc.public_url.filter(|u| !u.trim().is_empty())) {
-                Some(url) if !url.starts_with("http://") && !url.starts_with("https://") => {
-                    return Err(invalid("STEWARD_MC_PUBLIC_URL", "must start with http:// or https://"));
-                }
-                url => url.map(|url| url.trim().trim_end_matches('/').to_owned()),
-            },
+            public_url: http_url(
+                "STEWARD_MC_PUBLIC_URL",
+                var("STEWARD_MC_PUBLIC_URL").or(file.mc.public_url.filter(|u| !u.trim().is_empty())),
+            )?,
+            federation_url: http_url(
+                "STEWARD_MC_FEDERATION_URL",
+                var("STEWARD_MC_FEDERATION_URL").or(file.mc.federation_url.filter(|u| !u.trim().is_empty())),
+            )?,
             federation_listen: match var("STEWARD_MC_FEDERATION_LISTEN")
                 .or(file.mc.federation_listen.filter(|l| !l.trim().is_empty()))
             {
@@ -579,6 +588,16 @@ fn parse_bool(key: &str, text: &str) -> Result<bool, ConfigError> {
     }
 }
 
+/// An http(s) URL, without its trailing slash.
+fn http_url(key: &str, value: Option<String>) -> Result<Option<String>, ConfigError> {
+    match value {
+        Some(url) if !url.starts_with("http://") && !url.starts_with("https://") => {
+            Err(invalid(key, "must start with http:// or https://"))
+        }
+        url => Ok(url.map(|url| url.trim().trim_end_matches('/').to_owned())),
+    }
+}
+
 /// An AES-256 key given as 64 hex digits.
 fn aes_key(key: &str, value: Option<String>) -> Result<Option<[u8; 32]>, ConfigError> {
     let Some(text) = value else { return Ok(None) };
@@ -677,6 +696,9 @@ mod tests {
         let given = resolve(&[("STEWARD_MC_PUBLIC_URL", "https://mc.example.com/")]).unwrap();
         assert_eq!(given.mc.public_url.as_deref(), Some("https://mc.example.com"));
         assert_eq!(resolve(&[("STEWARD_MC_PUBLIC_URL", "mc.example.com")]).unwrap_err().key, "STEWARD_MC_PUBLIC_URL");
+        let federation = resolve(&[("STEWARD_MC_FEDERATION_URL", "https://fed.example.com:9801/")]).unwrap();
+        assert_eq!(federation.mc.federation_url.as_deref(), Some("https://fed.example.com:9801"));
+        assert_eq!(resolve(&[("STEWARD_MC_FEDERATION_URL", "x")]).unwrap_err().key, "STEWARD_MC_FEDERATION_URL");
     }
 
     #[test]

@@ -191,7 +191,11 @@ pub fn app(
                 bad_auth_delay: config.mc.bad_auth_delay,
                 superuser: config.mc.admin_user.clone(),
                 secrets: sealing::Sealer::new(&bootstrap.mc_secrets_key),
-                federation_url: federation_addr.map_or_else(|| public_url.clone(), |at| format!("http://{at}")),
+                federation_url: match (&config.mc.federation_url, federation_addr) {
+                    (Some(url), _) => url.clone(),
+                    (None, Some(at)) => format!("http://{at}"),
+                    (None, None) => public_url.clone(),
+                },
                 public_url,
             },
             mc_mailer.clone(),
