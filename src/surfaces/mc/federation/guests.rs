@@ -464,24 +464,22 @@ pub async fn show(
     filter: Option<FederationConsumerFilter>,
 ) -> Result<Vec<FederationConsumer>, McError> {
     let filter = filter.unwrap_or_default();
-    let allowed = mc.rights(&caller.subject()).await?.orgs_with("cloudlets", super::super::rbac::VIEW);
-    let admin = allowed.contains("");
+    let visible = super::Visible::to(mc, caller).await?;
     let rows =
         mc_federation_consumer::Entity::find().order_by_asc(mc_federation_consumer::Column::Id).all(&mc.db).await?;
-    let same = |wanted: &Option<String>, value: &str| wanted.as_deref().is_none_or(|w| w.is_empty() || w == value);
     Ok(rows
         .into_iter()
         .filter(|row| {
             filter.id.is_none_or(|id| id == 0 || id == row.id)
                 && filter.name.as_deref().is_none_or(|n| n.is_empty() || n.eq_ignore_ascii_case(&row.name))
-                && same(&filter.operator_id, &row.operator_id)
-                && same(&filter.partner_addr, &row.partner_addr)
-                && same(&filter.federation_context_id, &row.federation_context_id)
-                && same(&filter.status, &row.status)
-                && same(&filter.provider_client_id, &row.provider_client_id)
+                && super::same(&filter.operator_id, &row.operator_id)
+                && super::same(&filter.partner_addr, &row.partner_addr)
+                && super::same(&filter.federation_context_id, &row.federation_context_id)
+                && super::same(&filter.status, &row.status)
+                && super::same(&filter.provider_client_id, &row.provider_client_id)
         })
         .filter_map(|row| {
-            let full = admin || allowed.contains(&row.operator_id);
+            let full = visible.sees(&row.operator_id);
             (full || row.public).then(|| shown(row, full))
         })
         .collect())
@@ -504,28 +502,26 @@ pub async fn show_zones(
     filter: Option<ConsumerZoneFilter>,
 ) -> Result<Vec<ConsumerZone>, McError> {
     let filter = filter.unwrap_or_default();
-    let allowed = mc.rights(&caller.subject()).await?.orgs_with("cloudlets", super::super::rbac::VIEW);
-    let admin = allowed.contains("");
+    let visible = super::Visible::to(mc, caller).await?;
     let rows = mc_consumer_zone::Entity::find()
         .order_by_asc(mc_consumer_zone::Column::ConsumerName)
         .order_by_asc(mc_consumer_zone::Column::ZoneId)
         .all(&mc.db)
         .await?;
-    let same = |wanted: &Option<String>, value: &str| wanted.as_deref().is_none_or(|w| w.is_empty() || w == value);
     Ok(rows
         .into_iter()
-        .filter(|row| admin || allowed.contains(&row.operator_id))
+        .filter(|row| visible.sees(&row.operator_id))
         .filter(|row| {
-            same(&filter.zone_id, &row.zone_id)
+            super::same(&filter.zone_id, &row.zone_id)
                 && filter
                     .consumer_name
                     .as_deref()
                     .is_none_or(|n| n.is_empty() || n.eq_ignore_ascii_case(&row.consumer_name))
-                && same(&filter.operator_id, &row.operator_id)
-                && same(&filter.region, &row.region)
-                && same(&filter.geo_location, &row.geo_location)
-                && same(&filter.geography_details, &row.geography_details)
-                && same(&filter.status, &row.status)
+                && super::same(&filter.operator_id, &row.operator_id)
+                && super::same(&filter.region, &row.region)
+                && super::same(&filter.geo_location, &row.geo_location)
+                && super::same(&filter.geography_details, &row.geography_details)
+                && super::same(&filter.status, &row.status)
         })
         .map(|row| ConsumerZone {
             zone_id: Some(row.zone_id),

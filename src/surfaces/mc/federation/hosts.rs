@@ -420,13 +420,12 @@ pub async fn show(
     filter: Option<FederationProviderFilter>,
 ) -> Result<Vec<FederationProvider>, McError> {
     let filter = filter.unwrap_or_default();
-    let allowed = mc.rights(&caller.subject()).await?.orgs_with("cloudlets", super::super::rbac::VIEW);
-    let admin = allowed.contains("");
+    let visible = super::Visible::to(mc, caller).await?;
     let rows =
         mc_federation_provider::Entity::find().order_by_asc(mc_federation_provider::Column::Id).all(&mc.db).await?;
     Ok(rows
         .into_iter()
-        .filter(|row| admin || allowed.contains(&row.operator_id))
+        .filter(|row| visible.sees(&row.operator_id))
         .map(shown)
         .filter(|host| matches(host, &filter))
         .collect())

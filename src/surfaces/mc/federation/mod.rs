@@ -17,6 +17,27 @@ use super::caller::McCaller;
 use super::errors::McError;
 use super::{Mc, api, message};
 
+/// The operator orgs whose federation objects a caller sees: those where
+/// it holds cloudlets:view (MC's `newShowAuthz`), every one for admins.
+struct Visible {
+    orgs: std::collections::BTreeSet<String>,
+}
+
+impl Visible {
+    async fn to(mc: &Mc, caller: &McCaller) -> Result<Self, McError> {
+        Ok(Self { orgs: mc.rights(&caller.subject()).await?.orgs_with("cloudlets", super::rbac::VIEW) })
+    }
+
+    fn sees(&self, operator: &str) -> bool {
+        self.orgs.contains("") || self.orgs.contains(operator)
+    }
+}
+
+/// A show filter's field: unset or empty matches everything, else equal.
+fn same(wanted: &Option<String>, value: &str) -> bool {
+    wanted.as_deref().is_none_or(|w| w.is_empty() || w == value)
+}
+
 /// MC's `ignorepartner` query parameter: exactly `true` skips the partner.
 fn ignore_partner(given: &Option<String>) -> bool {
     given.as_deref() == Some("true")

@@ -213,21 +213,19 @@ pub async fn show(
     filter: Option<ProviderZoneBaseFilter>,
 ) -> Result<Vec<ProviderZoneBase>, McError> {
     let filter = filter.unwrap_or_default();
-    let allowed = mc.rights(&caller.subject()).await?.orgs_with("cloudlets", super::super::rbac::VIEW);
-    let admin = allowed.contains("");
+    let visible = super::Visible::to(mc, caller).await?;
     let rows =
         mc_provider_zone_base::Entity::find().order_by_asc(mc_provider_zone_base::Column::ZoneId).all(&mc.db).await?;
-    let same = |wanted: &Option<String>, value: &str| wanted.as_deref().is_none_or(|w| w.is_empty() || w == value);
     Ok(rows
         .into_iter()
-        .filter(|row| admin || allowed.contains(&row.operator_id))
+        .filter(|row| visible.sees(&row.operator_id))
         .filter(|row| {
-            same(&filter.zone_id, &row.zone_id)
-                && same(&filter.operator_id, &row.operator_id)
-                && same(&filter.country_code, &row.country_code)
-                && same(&filter.geo_location, &row.geo_location)
-                && same(&filter.geography_details, &row.geography_details)
-                && same(&filter.region, &row.region)
+            super::same(&filter.zone_id, &row.zone_id)
+                && super::same(&filter.operator_id, &row.operator_id)
+                && super::same(&filter.country_code, &row.country_code)
+                && super::same(&filter.geo_location, &row.geo_location)
+                && super::same(&filter.geography_details, &row.geography_details)
+                && super::same(&filter.region, &row.region)
         })
         .map(shown)
         .collect())

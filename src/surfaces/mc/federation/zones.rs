@@ -166,26 +166,24 @@ pub async fn show(
     filter: Option<ProviderZoneFilter>,
 ) -> Result<Vec<ProviderZone>, McError> {
     let filter = filter.unwrap_or_default();
-    let allowed = mc.rights(&caller.subject()).await?.orgs_with("cloudlets", super::super::rbac::VIEW);
-    let admin = allowed.contains("");
+    let visible = super::Visible::to(mc, caller).await?;
     let rows = mc_provider_zone::Entity::find()
         .order_by_asc(mc_provider_zone::Column::ProviderName)
         .order_by_asc(mc_provider_zone::Column::ZoneId)
         .all(&mc.db)
         .await?;
-    let same = |wanted: &Option<String>, value: &str| wanted.as_deref().is_none_or(|w| w.is_empty() || w == value);
     Ok(rows
         .into_iter()
-        .filter(|row| admin || allowed.contains(&row.operator_id))
+        .filter(|row| visible.sees(&row.operator_id))
         .filter(|row| {
-            same(&filter.zone_id, &row.zone_id)
+            super::same(&filter.zone_id, &row.zone_id)
                 && filter
                     .provider_name
                     .as_deref()
                     .is_none_or(|w| w.is_empty() || w.eq_ignore_ascii_case(&row.provider_name))
-                && same(&filter.operator_id, &row.operator_id)
-                && same(&filter.status, &row.status)
-                && same(&filter.partner_notify_zone_uri, &row.partner_notify_zone_uri)
+                && super::same(&filter.operator_id, &row.operator_id)
+                && super::same(&filter.status, &row.status)
+                && super::same(&filter.partner_notify_zone_uri, &row.partner_notify_zone_uri)
         })
         .map(|row| ProviderZone {
             zone_id: Some(row.zone_id),

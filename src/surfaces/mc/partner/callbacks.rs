@@ -99,15 +99,7 @@ async fn lookup_consumer(
     context_id: &str,
 ) -> Result<mc_federation_consumer::Model, FedError> {
     let user = caller.claims.apikeyusername.as_str();
-    let Some((kind, id)) = user.split_once("::") else {
-        return Err(FedError::bad_request("unable to split into two by ::"));
-    };
-    let id: i64 = id.parse().map_err(|e| {
-        FedError::bad_request(format!("failed to parse ID of fedkey username {user}: strconv.ParseUint: {e}"))
-    })?;
-    if kind != "consumer" {
-        return Err(FedError::bad_request(format!("expected owner consumer but was {kind}")));
-    }
+    let id = caller.federation_id("consumer")?;
     let Some(guest) = mc_federation_consumer::Entity::find_by_id(id).one(&mc.db).await? else {
         return Err(FedError::bad_request(format!("federation consumer {user:?} not found")));
     };

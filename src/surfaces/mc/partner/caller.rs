@@ -48,3 +48,21 @@ impl<'a> FromRequest<'a> for PartnerCaller {
         authenticate(request).await.map(|claims| Self { claims }).map_err(Into::into)
     }
 }
+
+impl PartnerCaller {
+    /// `ParseFedKeyUser` of the token's API-key user (`<kind>::<ID>`): the
+    /// federation's ID, which must be of `kind` (`provider`, `consumer`).
+    pub fn federation_id(&self, kind: &str) -> Result<i64, FedError> {
+        let user = self.claims.apikeyusername.as_str();
+        let Some((owner, id)) = user.split_once("::") else {
+            return Err(FedError::bad_request("unable to split into two by ::"));
+        };
+        let id: i64 = id.parse().map_err(|e| {
+            FedError::bad_request(format!("failed to parse ID of fedkey username {user}: strconv.ParseUint: {e}"))
+        })?;
+        if owner != kind {
+            return Err(FedError::bad_request(format!("expected owner {kind} but was {owner}")));
+        }
+        Ok(id)
+    }
+}

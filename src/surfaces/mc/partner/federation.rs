@@ -30,15 +30,7 @@ pub async fn lookup_provider(
     lock: bool,
 ) -> Result<mc_federation_provider::Model, FedError> {
     let user = caller.claims.apikeyusername.as_str();
-    let Some((kind, id)) = user.split_once("::") else {
-        return Err(FedError::bad_request("unable to split into two by ::"));
-    };
-    let id: i64 = id.parse().map_err(|e| {
-        FedError::bad_request(format!("failed to parse ID of fedkey username {user}: strconv.ParseUint: {e}"))
-    })?;
-    if kind != "provider" {
-        return Err(FedError::bad_request(format!("expected owner provider but was {kind}")));
-    }
+    let id = caller.federation_id("provider")?;
     let mut query = mc_federation_provider::Entity::find_by_id(id);
     if lock {
         query = query.lock_exclusive();
@@ -50,17 +42,6 @@ pub async fn lookup_provider(
         return Err(FedError::bad_request("mismatch between access token and federation context id"));
     }
     Ok(provider)
-}
-
-/// A regular-expression-free `^[a-z0-9]([-a-z0-9]{0,62}[a-z0-9])?$`.
-fn is_federation_id(id: &str) -> bool {
-    let bytes = id.as_bytes();
-    let inner = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit();
-    !bytes.is_empty()
-        && bytes.len() <= 64
-        && bytes.first().is_some_and(inner)
-        && bytes.last().is_some_and(inner)
-        && bytes.iter().all(|b| inner(b) || *b == b'-')
 }
 
 fn check_mobile_codes(codes: &Option<MobileNetworkIds>) -> Result<(), FedError> {
@@ -78,7 +59,7 @@ fn validate(request: &FederationRequestData) -> Result<(), FedError> {
     if id.is_empty() {
         return Err(FedError::bad_request("origOPFederationId is required"));
     }
-    if !is_federation_id(id) {
+    if !super::is_label(id) {
         return Err(FedError::bad_request(format!(
             "origOPFederationId {id} does not match format ^[a-z0-9]([-a-z0-9]{{0,62}}[a-z0-9])?$"
         )));
@@ -303,10 +284,10 @@ mod tests {
     #[test]
     fn federation_ids_follow_the_gsma_pattern() {
         for good in ["085d364c07fb4fe0b09979127f7c3d68", "a", "a-b1"] {
-            assert!(is_federation_id(good), "{good}");
+            assert!(super::super::is_label(good), "{good}");
         }
         for bad in ["", "-a", "a-", "Abc", "a_b", &"a".repeat(65)] {
-            assert!(!is_federation_id(bad), "{bad}");
+            assert!(!super::super::is_label(bad), "{bad}");
         }
     }
 
