@@ -471,7 +471,7 @@ pub async fn show(
         .into_iter()
         .filter(|row| {
             filter.id.is_none_or(|id| id == 0 || id == row.id)
-                && filter.name.as_deref().is_none_or(|n| n.is_empty() || n.eq_ignore_ascii_case(&row.name))
+                && super::same_name(&filter.name, &row.name)
                 && super::same(&filter.operator_id, &row.operator_id)
                 && super::same(&filter.partner_addr, &row.partner_addr)
                 && super::same(&filter.federation_context_id, &row.federation_context_id)
@@ -513,10 +513,7 @@ pub async fn show_zones(
         .filter(|row| visible.sees(&row.operator_id))
         .filter(|row| {
             super::same(&filter.zone_id, &row.zone_id)
-                && filter
-                    .consumer_name
-                    .as_deref()
-                    .is_none_or(|n| n.is_empty() || n.eq_ignore_ascii_case(&row.consumer_name))
+                && super::same_name(&filter.consumer_name, &row.consumer_name)
                 && super::same(&filter.operator_id, &row.operator_id)
                 && super::same(&filter.region, &row.region)
                 && super::same(&filter.geo_location, &row.geo_location)

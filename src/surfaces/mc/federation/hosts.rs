@@ -434,9 +434,7 @@ pub async fn show(
 /// The filter's set fields, each equal (MNC, arrays and times not
 /// compared, as MC drops them).
 fn matches(host: &FederationProvider, filter: &FederationProviderFilter) -> bool {
-    let same = |wanted: &Option<String>, value: &Option<String>| {
-        wanted.as_deref().is_none_or(|w| w.is_empty() || Some(w) == value.as_deref())
-    };
+    let same = |wanted: &Option<String>, value: &Option<String>| super::same(wanted, value.as_deref().unwrap_or(""));
     let same_federator = |wanted: &Option<Federator>, value: &Option<Federator>| {
         let (Some(wanted), Some(value)) = (wanted, value) else { return true };
         same(&wanted.federation_id, &value.federation_id)
@@ -445,10 +443,7 @@ fn matches(host: &FederationProvider, filter: &FederationProviderFilter) -> bool
             && same(&wanted.discovery_end_point, &value.discovery_end_point)
     };
     filter.id.is_none_or(|id| id == 0 || Some(id) == host.id)
-        && filter
-            .name
-            .as_deref()
-            .is_none_or(|n| n.is_empty() || host.name.as_deref().is_some_and(|h| h.eq_ignore_ascii_case(n)))
+        && super::same_name(&filter.name, host.name.as_deref().unwrap_or(""))
         && same(&filter.operator_id, &host.operator_id)
         && same(&filter.federation_context_id, &host.federation_context_id)
         && same_federator(&filter.my_info, &host.my_info)

@@ -38,6 +38,11 @@ fn same(wanted: &Option<String>, value: &str) -> bool {
     wanted.as_deref().is_none_or(|w| w.is_empty() || w == value)
 }
 
+/// A show filter's name field: as `same`, ignoring case (MC's citext names).
+fn same_name(wanted: &Option<String>, value: &str) -> bool {
+    wanted.as_deref().is_none_or(|w| w.is_empty() || w.eq_ignore_ascii_case(value))
+}
+
 /// MC's `ignorepartner` query parameter: exactly `true` skips the partner.
 fn ignore_partner(given: &Option<String>) -> bool {
     given.as_deref() == Some("true")

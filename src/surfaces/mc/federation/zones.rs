@@ -177,10 +177,7 @@ pub async fn show(
         .filter(|row| visible.sees(&row.operator_id))
         .filter(|row| {
             super::same(&filter.zone_id, &row.zone_id)
-                && filter
-                    .provider_name
-                    .as_deref()
-                    .is_none_or(|w| w.is_empty() || w.eq_ignore_ascii_case(&row.provider_name))
+                && super::same_name(&filter.provider_name, &row.provider_name)
                 && super::same(&filter.operator_id, &row.operator_id)
                 && super::same(&filter.status, &row.status)
                 && super::same(&filter.partner_notify_zone_uri, &row.partner_notify_zone_uri)
