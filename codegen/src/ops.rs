@@ -539,6 +539,13 @@ fn request_body(
             extractor_ty: quote!(crate::wire::FormPairs),
             is_json: false,
         },
+        // Multipart parts as sent, for the same reason (Go's FormValue and
+        // FormFile semantics).
+        ("multipart/form-data", _, _) => Body {
+            field_ty: quote!(crate::wire::MultipartParts),
+            extractor_ty: quote!(crate::wire::MultipartBody),
+            is_json: false,
+        },
         (other, _, _) => {
             let optional = if required { "" } else { "optional " };
             return Err(Error::Unsupported(format!("{op_id}: {optional}request content type {other}")));

@@ -169,6 +169,76 @@ impl<'a> poem_openapi::ApiExtractor<'a> for FormPairs {
     }
 }
 
+/// A `multipart/form-data` body as its parts, in order: each part's name,
+/// its file name when it carries one, and its content as text (empty when
+/// there is no multipart body, as Go's `FormValue` reads one).
+#[derive(Debug, Clone, Default)]
+pub struct MultipartParts(pub Vec<MultipartPart>);
+
+/// The extractor of a `multipart/form-data` body (see `MultipartParts`).
+pub struct MultipartBody(pub MultipartParts);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MultipartPart {
+    pub name: String,
+    pub file_name: Option<String>,
+    pub value: String,
+}
+
+impl MultipartParts {
+    /// The first part of that name's content, or `""` (Go's `FormValue`).
+    pub fn value(&self, name: &str) -> &str {
+        self.0.iter().find(|part| part.name == name).map_or("", |part| part.value.as_str())
+    }
+
+    /// Whether a file was sent in a part of that name (Go's `FormFile`).
+    pub fn has_file(&self, name: &str) -> bool {
+        self.0.iter().any(|part| part.name == name && part.file_name.is_some())
+    }
+}
+
+impl<'a> poem_openapi::ApiExtractor<'a> for MultipartBody {
+    const TYPES: &'static [poem_openapi::ApiExtractorType] = &[poem_openapi::ApiExtractorType::RequestObject];
+
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn request_meta() -> Option<poem_openapi::registry::MetaRequest> {
+        Some(poem_openapi::registry::MetaRequest {
+            description: None,
+            content: vec![poem_openapi::registry::MetaMediaType {
+                content_type: "multipart/form-data",
+                schema: poem_openapi::registry::MetaSchemaRef::Inline(Box::new(
+                    poem_openapi::registry::MetaSchema::new("object"),
+                )),
+            }],
+            required: false,
+        })
+    }
+
+    async fn from_request(
+        request: &'a poem::Request,
+        body: &mut poem::RequestBody,
+        _param_opts: poem_openapi::ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        let is_multipart = request.content_type().is_some_and(|ct| {
+            ct.split(';').next().is_some_and(|media| media.trim().eq_ignore_ascii_case("multipart/form-data"))
+        });
+        if !is_multipart {
+            return Ok(Self(MultipartParts::default()));
+        }
+        let mut multipart = <poem::web::Multipart as poem::FromRequest>::from_request(request, body).await?;
+        let mut parts = Vec::new();
+        while let Some(field) = multipart.next_field().await? {
+            let name = field.name().unwrap_or_default().to_owned();
+            let file_name = field.file_name().map(str::to_owned);
+            let bytes = field.bytes().await?;
+            parts.push(MultipartPart { name, file_name, value: String::from_utf8_lossy(&bytes).into_owned() });
+        }
+        Ok(Self(MultipartParts(parts)))
+    }
+}
+
 /// The query string exactly as sent.
 #[derive(Debug, Clone)]
 pub struct RawQuery(pub String);

@@ -222,7 +222,8 @@ mod go_json;
 
 pub use constraints::{Constrained, ShownValue, Violation, check};
 pub use extract::{
-    Deferred, DeferredJson, FormPairs, LenientJson, OptionalJson, RawQuery, form_urlencoded_pairs, json_request_meta,
+    Deferred, DeferredJson, FormPairs, LenientJson, MultipartBody, MultipartPart, MultipartParts, OptionalJson,
+    RawQuery, form_urlencoded_pairs, json_request_meta,
 };
 pub use go_json::{
     CanonicalKeys, Canonicalizer, FieldKeys, GoEnum, Mismatch, canonicalize_keys, go_camel_case, go_enum, go_sets,

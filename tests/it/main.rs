@@ -24,6 +24,7 @@ mod mc_developer_day;
 mod mc_events;
 mod mc_federation_guests;
 mod mc_federation_hosts;
+mod mc_federation_images;
 mod mc_federation_partner;
 mod mc_federation_two;
 mod mc_federation_zones;

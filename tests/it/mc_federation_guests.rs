@@ -15,7 +15,7 @@ async fn guest(server: &TestServer, op: &str, token: &str, body: &Value) -> crat
 }
 
 /// A host `h-fed` of `dmuus` sharing `dmuuscloud1`; the guest's body for it.
-async fn hosted(server: &TestServer, admin: &str) -> Value {
+pub async fn hosted(server: &TestServer, admin: &str) -> Value {
     let olga = operator(server, admin, "dmuus").await;
     assert_eq!(zonebase(server, "create", &olga, &base("dmuuscloud1", "dmuus")).await.status, 200);
     let info = host(server, "create", &olga, &federation("h-fed", "dmuus")).await.json();

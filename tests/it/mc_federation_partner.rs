@@ -369,3 +369,125 @@ on_both_databases!(mc_partner_callbacks_are_checked_in_mcs_order, |server| {
             .await;
     assert_eq!(detail(&anonymous, 401), "No bearer token found");
 });
+
+/// A multipart upload of `fields` to `{context}/files`.
+async fn upload(server: &TestServer, context: &str, token: &str, fields: &[(&str, &str)]) -> Reply {
+    let form = fields
+        .iter()
+        .fold(reqwest::multipart::Form::new(), |form, (name, value)| form.text(name.to_string(), value.to_string()));
+    let url = server.url(&format!("{ROOT}/{context}/files"));
+    send(server.client.post(url).bearer_auth(token).multipart(form)).await
+}
+
+fn file_fields() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("fileId", "file-1"),
+        ("appProviderId", "fedappco"),
+        ("fileName", "k8sapp"),
+        ("fileVersionInfo", "1.0"),
+        ("fileType", "DOCKER"),
+        (
+            "imgOSType",
+            r#"{"architecture":"x86_64","distribution":"OTHER","license":"NOT_SPECIFIED","version":"OTHER"}"#,
+        ),
+        ("imgInsSetArch", "ISA_X86_64"),
+        ("checksum", "sha256:abc"),
+        ("repoType", "PUBLICREPO"),
+        ("fileRepoLocation", r#"{"repoURL":"registry.example.com/FedAppCo"}"#),
+    ]
+}
+
+on_both_databases!(mc_partner_files_are_uploaded_read_and_removed, |server| {
+    let (id, key) = hosting(&server).await;
+    let token = partner_token(&server, &id, &key).await;
+    let context =
+        partner(&server, "POST", "/partner", &token, Some(&registration())).await.json()["federationContextId"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    let with = |changes: &[(&'static str, &'static str)]| {
+        let mut fields: Vec<(&str, &str)> =
+            file_fields().into_iter().filter(|(name, _)| !changes.iter().any(|(changed, _)| changed == name)).collect();
+        fields.extend(changes.iter().filter(|(_, value)| !value.is_empty()));
+        fields
+    };
+    let refused = |fields: Vec<(&'static str, &'static str)>| {
+        let (server, token, context) = (&server, token.clone(), context.clone());
+        async move { detail(&upload(server, &context, &token, &fields).await, 400) }
+    };
+    assert_eq!(refused(with(&[("fileType", "")])).await, "FileType is required");
+    assert_eq!(
+        refused(with(&[("fileType", "HELM")])).await,
+        "Image type \"HELM\" not supported, must be one of QCOW2, DOCKER, OVA"
+    );
+    let mut inline =
+        reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::text("x").file_name("a.img"));
+    for (name, value) in file_fields() {
+        inline = inline.text(name, value);
+    }
+    let url = server.url(&format!("{ROOT}/{context}/files"));
+    assert_eq!(
+        detail(&send(server.client.post(&url).bearer_auth(&token).multipart(inline)).await, 400),
+        "Inline file upload not supported yet, use repolocation instead"
+    );
+    assert_eq!(
+        refused(with(&[("fileRepoLocation", "")])).await,
+        "FileRepoLocation must be specified, inline upload not supported"
+    );
+    assert_eq!(
+        refused(with(&[("fileRepoLocation", "{x")])).await,
+        "Failed to json unmarshal fileRepoLocation: invalid character 'x' looking for beginning of object key string"
+    );
+    assert_eq!(
+        refused(with(&[("imgOSType", "")])).await,
+        "Failed to json unmarshal imgOSType: unexpected end of JSON input"
+    );
+    assert_eq!(refused(with(&[("fileId", "")])).await, "FileId is required");
+    assert_eq!(
+        refused(with(&[("appProviderId", "FedAppCo")])).await,
+        "AppProviderId FedAppCo does not match format ^[a-z0-9]([-a-z0-9]{0,62}[a-z0-9])?$"
+    );
+    assert_eq!(
+        refused(with(&[("fileName", "k8s app")])).await,
+        "FileName k8s app does not match format ^[A-Za-z0-9_][A-Za-z0-9_\\.-]{0,127}$"
+    );
+    assert_eq!(refused(with(&[("fileVersionInfo", "")])).await, "FileVersionInfo is required");
+    assert_eq!(
+        refused(with(&[(
+            "imgOSType",
+            r#"{"architecture":"arm","distribution":"OTHER","license":"NOT_SPECIFIED","version":"OTHER"}"#
+        )]))
+        .await,
+        "OSType architecture value \"arm\" is not a valid enum value"
+    );
+    assert_eq!(refused(with(&[("fileRepoLocation", "{}")])).await, "RepoLocation's repo URL must be specified");
+    assert_eq!(
+        refused(with(&[("fileRepoLocation", r#"{"repoURL":"r.example.com","userName":"u"}"#)])).await,
+        "Repolocation username specified but no password"
+    );
+    assert_eq!(
+        refused(with(&[("repoType", "UPLOAD")])).await,
+        "Copying images into this platform's registry is not supported, use a PUBLICREPO repository without credentials"
+    );
+    let mismatch = upload(&server, "not-mine", &token, &file_fields()).await;
+    assert_eq!(detail(&mismatch, 400), "Mismatch between access token and federation context id");
+
+    let uploaded = upload(&server, &context, &token, &file_fields()).await;
+    assert_eq!((uploaded.status, uploaded.body.as_str()), (200, ""));
+    assert_eq!(refused(file_fields()).await, "FileID file-1 already exists");
+    let viewed = partner(&server, "GET", &format!("/{context}/files/file-1"), &token, None).await;
+    assert_eq!(viewed.status, 200, "{}", viewed.body);
+    assert_eq!(
+        viewed.body,
+        "{\"appProviderId\":\"fedappco\",\"checksum\":\"sha256:abc\",\"fileId\":\"file-1\",\"fileName\":\"k8sapp\",\"fileType\":\"DOCKER\",\"fileVersionInfo\":\"1.0\",\"imgInsSetArch\":\"ISA_X86_64\",\"imgOSType\":{\"architecture\":\"x86_64\",\"distribution\":\"OTHER\",\"license\":\"NOT_SPECIFIED\",\"version\":\"OTHER\"}}\n"
+    );
+    let admin = admin(&server).await;
+    let shown = call(&server, "/auth/federation/provider/image/show", Some(&admin), Some(&json!({}))).await.json();
+    assert_eq!(shown[0]["Path"], "registry.example.com/FedAppCo/k8sapp:1.0");
+    let missing = partner(&server, "GET", &format!("/{context}/files/nope"), &token, None).await;
+    assert_eq!(detail(&missing, 404), "Specified file ID not found");
+    let removed = partner(&server, "DELETE", &format!("/{context}/files/file-1"), &token, None).await;
+    assert_eq!((removed.status, removed.body.as_str()), (200, ""));
+    let again = partner(&server, "DELETE", &format!("/{context}/files/file-1"), &token, None).await;
+    assert_eq!(detail(&again, 404), "Specified file ID file-1 not found");
+});

@@ -14,6 +14,7 @@ mod m0011_mc_events_receivers;
 mod m0012_mc_federation_zones;
 mod m0013_mc_federation_providers;
 mod m0014_mc_federation_consumers;
+mod m0015_mc_federation_apps;
 
 use sea_orm_migration::prelude::*;
 
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0012_mc_federation_zones::Migration),
             Box::new(m0013_mc_federation_providers::Migration),
             Box::new(m0014_mc_federation_consumers::Migration),
+            Box::new(m0015_mc_federation_apps::Migration),
         ]
     }
 }

@@ -58,24 +58,41 @@ impl PartnerClient {
     /// `method path` on the host; its JSON answer (`Null` when empty).
     pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Result<Value, McError> {
         let url = format!("{}{path}", self.addr);
-        let failed = |why: String| McError::bad_request(format!("{method} {url} failed: {why}"));
-        let mut request = self
-            .http
-            .request(method.clone(), &url)
-            .bearer_auth(&self.token)
-            .header("x-api-key", &self.token)
-            .header("accept", "application/json");
+        let mut request = self.request(method.clone(), &url);
         if let Some(body) = body {
             request = request.json(body);
         }
-        let reply = request.send().await.map_err(|e| failed(e.to_string()))?;
-        let status = reply.status().as_u16();
-        let text = reply.text().await.map_err(|e| failed(e.to_string()))?;
-        if !matches!(status, 200..=202) {
-            return Err(failed(problem(&text)));
-        }
-        Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+        answer(request, &method, &url).await
     }
+
+    /// A multipart `POST path` of text `fields` (MC's `MultiPartFormData`).
+    pub async fn post_form(&self, path: &str, fields: Vec<(&'static str, String)>) -> Result<Value, McError> {
+        let url = format!("{}{path}", self.addr);
+        let form =
+            fields.into_iter().fold(reqwest::multipart::Form::new(), |form, (name, value)| form.text(name, value));
+        answer(self.request(reqwest::Method::POST, &url).multipart(form), &reqwest::Method::POST, &url).await
+    }
+
+    fn request(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, url)
+            .bearer_auth(&self.token)
+            .header("x-api-key", &self.token)
+            .header("accept", "application/json")
+    }
+}
+
+/// The host's answer to `request`: its JSON (`Null` when empty), or its
+/// refusal as MC words it (`<METHOD> <url> failed: <problem>`).
+async fn answer(request: reqwest::RequestBuilder, method: &reqwest::Method, url: &str) -> Result<Value, McError> {
+    let failed = |why: String| McError::bad_request(format!("{method} {url} failed: {why}"));
+    let reply = request.send().await.map_err(|e| failed(e.to_string()))?;
+    let status = reply.status().as_u16();
+    let text = reply.text().await.map_err(|e| failed(e.to_string()))?;
+    if !matches!(status, 200..=202) {
+        return Err(failed(problem(&text)));
+    }
+    Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
 /// A ProblemDetails body as MC reports it (title, detail and cause joined),

@@ -25,7 +25,7 @@ use super::{countries, fed_authorized};
 use crate::db::entities::{mc_api_key, mc_consumer_zone, mc_federation_consumer, mc_org};
 
 const KEY_DESCRIPTION: &str = "Federation Consumer access key";
-const API_ROOT: &str = "/operatorplatform/federation/v1";
+pub(super) const API_ROOT: &str = "/operatorplatform/federation/v1";
 
 /// The user the host's callbacks authenticate as (`GetFedApiKeyUser`).
 fn api_key_user(id: i64) -> String {
@@ -39,7 +39,7 @@ fn unseal(mc: &Mc, guest: &mc_federation_consumer::Model) -> Result<String, McEr
         .map_err(|e| McError::internal("Failed to read the host's key", e))
 }
 
-async fn client(mc: &Mc, guest: &mc_federation_consumer::Model) -> Result<PartnerClient, McError> {
+pub(super) async fn client(mc: &Mc, guest: &mc_federation_consumer::Model) -> Result<PartnerClient, McError> {
     let key = unseal(mc, guest)?;
     PartnerClient::connect(&guest.partner_addr, &guest.partner_token_url, &guest.provider_client_id, &key).await
 }

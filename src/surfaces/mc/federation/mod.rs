@@ -1,12 +1,16 @@
-//! MC's federation (`/auth/federation/*`). Served so far: the host's
-//! federations (`hosts.rs`), zone bases (`zone_bases.rs`) and shared zones
-//! (`zones.rs`); the rest of
-//! the host side, the guest side and the partner's east-west API are to
-//! come (see docs/mc-federation-wire.md).
+//! MC's federation (`/auth/federation/*`): the host's federations
+//! (`hosts.rs`), zone bases (`zone_bases.rs`), shared zones (`zones.rs`)
+//! and what partners pushed to them (`host_data.rs`); the guest's
+//! federations and zones (`guests.rs`) and the images its developers send
+//! (`guest_images.rs`), calling the host through `client.rs`. The host's
+//! side of the east-west API is `super::partner` (see
+//! docs/mc-federation-wire.md and docs/mc-federation-apps-wire.md).
 
 pub(crate) mod client;
 mod countries;
+mod guest_images;
 pub(crate) mod guests;
+mod host_data;
 pub(crate) mod hosts;
 mod zone_bases;
 mod zones;
@@ -30,6 +34,11 @@ impl Visible {
 
     fn sees(&self, operator: &str) -> bool {
         self.orgs.contains("") || self.orgs.contains(operator)
+    }
+
+    /// As `sees`, for an org named by a federation's (citext) name.
+    fn sees_name(&self, org: &str) -> bool {
+        self.orgs.contains("") || self.orgs.iter().any(|allowed| allowed.eq_ignore_ascii_case(org))
     }
 }
 
@@ -65,6 +74,37 @@ impl api::FederationApi for Mc {
         request: api::ShowFederationRequest,
     ) -> Result<api::ShowFederationResponse, McError> {
         guests::show(self, &caller, request.body).await.map(api::ShowFederationResponse::Ok)
+    }
+
+    async fn create_guest_image(
+        &self,
+        caller: McCaller,
+        request: api::CreateGuestImageRequest,
+    ) -> Result<api::CreateGuestImageResponse, McError> {
+        guest_images::create(self, &caller, request.body).await.map(|created| {
+            api::CreateGuestImageResponse::Ok(message(&match created {
+                guest_images::Created::Image(id) => format!("Image {id} created"),
+                guest_images::Created::Duplicate => guest_images::EXACT_DUPLICATE.to_owned(),
+            }))
+        })
+    }
+
+    async fn delete_guest_image(
+        &self,
+        caller: McCaller,
+        request: api::DeleteGuestImageRequest,
+    ) -> Result<api::DeleteGuestImageResponse, McError> {
+        guest_images::delete(self, &caller, request.body, ignore_partner(&request.ignorepartner))
+            .await
+            .map(|id| api::DeleteGuestImageResponse::Ok(message(&format!("Image {id} deleted"))))
+    }
+
+    async fn show_guest_image(
+        &self,
+        caller: McCaller,
+        request: api::ShowGuestImageRequest,
+    ) -> Result<api::ShowGuestImageResponse, McError> {
+        guest_images::show(self, &caller, request.body).await.map(api::ShowGuestImageResponse::Ok)
     }
 }
 
@@ -260,6 +300,24 @@ impl api::FederationHostApi for Mc {
         zone_bases::update(self, &caller, request.body)
             .await
             .map(|()| api::UpdateHostZoneBaseResponse::Ok(message("Updated Host Zone Base")))
+    }
+
+    async fn show_host_image(
+        &self,
+        caller: McCaller,
+        request: api::ShowHostImageRequest,
+    ) -> Result<api::ShowHostImageResponse, McError> {
+        host_data::show_images(self, &caller, request.body).await.map(api::ShowHostImageResponse::Ok)
+    }
+
+    async fn unsafe_delete_host_image(
+        &self,
+        caller: McCaller,
+        request: api::UnsafeDeleteHostImageRequest,
+    ) -> Result<api::UnsafeDeleteHostImageResponse, McError> {
+        host_data::unsafe_delete_image(self, &caller, request.body)
+            .await
+            .map(|()| api::UnsafeDeleteHostImageResponse::Ok)
     }
 
     async fn show_host_zone_base(

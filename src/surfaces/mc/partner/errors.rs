@@ -126,6 +126,17 @@ impl std::fmt::Display for FedError {
 
 impl std::error::Error for FedError {}
 
+/// A partner-side failure answered on MC's own API (unsafe deletes run the
+/// partner's removals): same status, MC's envelope.
+impl From<FedError> for McError {
+    fn from(error: FedError) -> Self {
+        match error {
+            FedError::Problem { status, message } => McError::new(status, message),
+            FedError::OAuth { status, description, .. } => McError::new(status, description),
+        }
+    }
+}
+
 impl From<McError> for FedError {
     fn from(error: McError) -> Self {
         Self::Problem { status: error.status, message: error.message }

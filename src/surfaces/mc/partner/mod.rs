@@ -9,6 +9,7 @@ pub use callbacks::is_label;
 pub mod caller;
 pub mod errors;
 mod federation;
+pub mod files;
 pub mod token;
 mod zones;
 
@@ -91,6 +92,36 @@ impl api::McFederationApi for Mc {
         request: api::PartnerStatusEventRequest,
     ) -> Result<api::PartnerStatusEventResponse, FedError> {
         callbacks::partner_status_event(self, caller, request.body).await.map(|()| api::PartnerStatusEventResponse::Ok)
+    }
+
+    async fn upload_file(
+        &self,
+        caller: caller::PartnerCaller,
+        request: api::UploadFileRequest,
+    ) -> Result<api::UploadFileResponse, FedError> {
+        files::upload(self, &caller, &request.federation_context_id, request.body)
+            .await
+            .map(|()| api::UploadFileResponse::Ok)
+    }
+
+    async fn view_file(
+        &self,
+        caller: caller::PartnerCaller,
+        request: api::ViewFileRequest,
+    ) -> Result<api::ViewFileResponse, FedError> {
+        files::view(self, &caller, &request.federation_context_id, &request.file_id)
+            .await
+            .map(api::ViewFileResponse::Ok)
+    }
+
+    async fn remove_file(
+        &self,
+        caller: caller::PartnerCaller,
+        request: api::RemoveFileRequest,
+    ) -> Result<api::RemoveFileResponse, FedError> {
+        files::remove(self, &caller, &request.federation_context_id, &request.file_id)
+            .await
+            .map(|()| api::RemoveFileResponse::Ok)
     }
 
     async fn zone_unsubscribe(
