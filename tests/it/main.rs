@@ -22,6 +22,7 @@ mod mc_cluster_insts;
 mod mc_controllers;
 mod mc_developer_day;
 mod mc_events;
+mod mc_federation_apps;
 mod mc_federation_guests;
 mod mc_federation_hosts;
 mod mc_federation_images;

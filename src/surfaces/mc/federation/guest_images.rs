@@ -21,11 +21,11 @@ use crate::db::entities::{mc_consumer_app, mc_consumer_image, mc_federation_cons
 const SENDING: &str = "Sending";
 pub const EXACT_DUPLICATE: &str = "Exact duplicate of image already exists";
 
-/// What `create` did: a new image (its ID), or nothing for an exact
-/// duplicate of one there.
+/// What `create` did: a new image, or none for an exact duplicate of one
+/// there (which onboarding reuses); each the image's ID.
 pub enum Created {
     Image(String),
-    Duplicate,
+    Duplicate(String),
 }
 
 /// The unique key of MC's `consumerimageindex` (org and federation citext).
@@ -103,10 +103,10 @@ pub async fn send(mc: &Mc, caller: &McCaller, request: ImageRequest) -> Result<C
     let key = image_key(&request.organization, &request.federation_name, &name);
     let found =
         mc_consumer_image::Entity::find().filter(mc_consumer_image::Column::ImageKey.eq(&key)).one(&mc.db).await?;
-    if found.is_some_and(|found| {
+    if let Some(found) = found.filter(|found| {
         found.source_path == request.source_path && found.r#type == request.kind && found.checksum == request.checksum
     }) {
-        return Ok(Created::Duplicate);
+        return Ok(Created::Duplicate(found.id));
     }
     let id = uuid::Uuid::new_v4().to_string();
     let row = mc_consumer_image::ActiveModel {

@@ -8,6 +8,7 @@
 
 pub(crate) mod client;
 mod countries;
+mod guest_apps;
 mod guest_images;
 pub(crate) mod guests;
 mod host_data;
@@ -84,7 +85,7 @@ impl api::FederationApi for Mc {
         guest_images::create(self, &caller, request.body).await.map(|created| {
             api::CreateGuestImageResponse::Ok(message(&match created {
                 guest_images::Created::Image(id) => format!("Image {id} created"),
-                guest_images::Created::Duplicate => guest_images::EXACT_DUPLICATE.to_owned(),
+                guest_images::Created::Duplicate(_) => guest_images::EXACT_DUPLICATE.to_owned(),
             }))
         })
     }
@@ -97,6 +98,32 @@ impl api::FederationApi for Mc {
         guest_images::delete(self, &caller, request.body, ignore_partner(&request.ignorepartner))
             .await
             .map(|id| api::DeleteGuestImageResponse::Ok(message(&format!("Image {id} deleted"))))
+    }
+
+    async fn onboard_guest_app(
+        &self,
+        caller: McCaller,
+        request: api::OnboardGuestAppRequest,
+    ) -> Result<api::OnboardGuestAppResponse, McError> {
+        guest_apps::onboard(self, &caller, request.body).await.map(api::OnboardGuestAppResponse::Ok)
+    }
+
+    async fn deboard_guest_app(
+        &self,
+        caller: McCaller,
+        request: api::DeboardGuestAppRequest,
+    ) -> Result<api::DeboardGuestAppResponse, McError> {
+        guest_apps::deboard(self, &caller, request.body, ignore_partner(&request.ignorepartner))
+            .await
+            .map(api::DeboardGuestAppResponse::Ok)
+    }
+
+    async fn show_guest_app(
+        &self,
+        caller: McCaller,
+        request: api::ShowGuestAppRequest,
+    ) -> Result<api::ShowGuestAppResponse, McError> {
+        guest_apps::show(self, &caller, request.body).await.map(api::ShowGuestAppResponse::Ok)
     }
 
     async fn show_guest_image(
@@ -318,6 +345,58 @@ impl api::FederationHostApi for Mc {
         host_data::unsafe_delete_image(self, &caller, request.body)
             .await
             .map(|()| api::UnsafeDeleteHostImageResponse::Ok)
+    }
+
+    async fn show_host_artefact(
+        &self,
+        caller: McCaller,
+        request: api::ShowHostArtefactRequest,
+    ) -> Result<api::ShowHostArtefactResponse, McError> {
+        host_data::show_artefacts(self, &caller, request.body).await.map(api::ShowHostArtefactResponse::Ok)
+    }
+
+    async fn unsafe_delete_host_artefact(
+        &self,
+        caller: McCaller,
+        request: api::UnsafeDeleteHostArtefactRequest,
+    ) -> Result<api::UnsafeDeleteHostArtefactResponse, McError> {
+        host_data::unsafe_delete_artefact(self, &caller, request.body)
+            .await
+            .map(|()| api::UnsafeDeleteHostArtefactResponse::Ok)
+    }
+
+    async fn show_host_app(
+        &self,
+        caller: McCaller,
+        request: api::ShowHostAppRequest,
+    ) -> Result<api::ShowHostAppResponse, McError> {
+        host_data::show_apps(self, &caller, request.body).await.map(api::ShowHostAppResponse::Ok)
+    }
+
+    async fn unsafe_delete_host_app(
+        &self,
+        caller: McCaller,
+        request: api::UnsafeDeleteHostAppRequest,
+    ) -> Result<api::UnsafeDeleteHostAppResponse, McError> {
+        host_data::unsafe_delete_app(self, &caller, request.body).await.map(|()| api::UnsafeDeleteHostAppResponse::Ok)
+    }
+
+    async fn show_host_app_inst(
+        &self,
+        caller: McCaller,
+        request: api::ShowHostAppInstRequest,
+    ) -> Result<api::ShowHostAppInstResponse, McError> {
+        host_data::show_app_insts(self, &caller, request.body).await.map(api::ShowHostAppInstResponse::Ok)
+    }
+
+    async fn unsafe_delete_host_app_inst(
+        &self,
+        caller: McCaller,
+        request: api::UnsafeDeleteHostAppInstRequest,
+    ) -> Result<api::UnsafeDeleteHostAppInstResponse, McError> {
+        host_data::unsafe_delete_app_inst(self, &caller, request.body)
+            .await
+            .map(|()| api::UnsafeDeleteHostAppInstResponse::Ok)
     }
 
     async fn show_host_zone_base(

@@ -4,12 +4,14 @@
 //! authenticated by the partner's token (`caller.rs`), answering in the
 //! federation wire (`errors.rs`).
 
+pub mod artefacts;
 mod callbacks;
 pub use callbacks::is_label;
 pub mod caller;
 pub mod errors;
 mod federation;
 pub mod files;
+pub mod onboarding;
 pub mod token;
 mod zones;
 
@@ -122,6 +124,66 @@ impl api::McFederationApi for Mc {
         files::remove(self, &caller, &request.federation_context_id, &request.file_id)
             .await
             .map(|()| api::RemoveFileResponse::Ok)
+    }
+
+    async fn upload_artefact(
+        &self,
+        caller: caller::PartnerCaller,
+        request: api::UploadArtefactRequest,
+    ) -> Result<api::UploadArtefactResponse, FedError> {
+        artefacts::upload(self, &caller, &request.federation_context_id, request.body)
+            .await
+            .map(|()| api::UploadArtefactResponse::Ok)
+    }
+
+    async fn get_artefact(
+        &self,
+        caller: caller::PartnerCaller,
+        request: api::GetArtefactRequest,
+    ) -> Result<api::GetArtefactResponse, FedError> {
+        artefacts::view(self, &caller, &request.federation_context_id, &request.artefact_id)
+            .await
+            .map(api::GetArtefactResponse::Ok)
+    }
+
+    async fn remove_artefact(
+        &self,
+        caller: caller::PartnerCaller,
+        request: api::RemoveArtefactRequest,
+    ) -> Result<api::RemoveArtefactResponse, FedError> {
+        artefacts::remove(self, &caller, &request.federation_context_id, &request.artefact_id)
+            .await
+            .map(|()| api::RemoveArtefactResponse::Ok)
+    }
+
+    async fn onboard_application(
+        &self,
+        caller: caller::PartnerCaller,
+        request: api::OnboardApplicationRequest,
+    ) -> Result<api::OnboardApplicationResponse, FedError> {
+        onboarding::onboard(self, &caller, &request.federation_context_id, request.body)
+            .await
+            .map(|()| api::OnboardApplicationResponse::Accepted)
+    }
+
+    async fn view_application(
+        &self,
+        caller: caller::PartnerCaller,
+        request: api::ViewApplicationRequest,
+    ) -> Result<api::ViewApplicationResponse, FedError> {
+        onboarding::view(self, &caller, &request.federation_context_id, &request.app_id)
+            .await
+            .map(api::ViewApplicationResponse::Ok)
+    }
+
+    async fn delete_app(
+        &self,
+        caller: caller::PartnerCaller,
+        request: api::DeleteAppRequest,
+    ) -> Result<api::DeleteAppResponse, FedError> {
+        onboarding::delete(self, &caller, &request.federation_context_id, &request.app_id)
+            .await
+            .map(|()| api::DeleteAppResponse::Ok)
     }
 
     async fn zone_unsubscribe(

@@ -253,6 +253,51 @@ async fn change_link(
     change_app(mc, caller, &region, &key, action, change, false).await
 }
 
+/// `CreateApp`'s store steps in the caller's transaction, for an App that
+/// passed its checks: its key free, its configuration, its global ID.
+pub async fn create_in(
+    mc: &Mc,
+    txn: &sea_orm::DatabaseTransaction,
+    caller: &McCaller,
+    region: &str,
+    mut app: App,
+) -> Result<(), McError> {
+    let key = APP.key_text(&super::as_json(&app));
+    if store::find_for_update(txn, region, &APP, &key).await?.is_some() {
+        return Err(super::already_exists(&APP, &key));
+    }
+    let revision = app.revision.clone();
+    app_config::configure(txn, region, &mut app, revision).await?;
+    let rows = store::list(txn, region, &APP, store::Listing::default()).await?;
+    let taken =
+        rows.iter().filter_map(|row| row.object.get("global_id").and_then(Value::as_str)).map(str::to_owned).collect();
+    app.global_id = Some(global_id(region, &app, &taken)?);
+    app.created_at = Some(mc_store::go_time(Some(mc_store::now())));
+    super::insert_new(mc, txn, caller, region, &APP, &stored(&app)).await
+}
+
+/// Deletes the App `app_key` (JSON) of `region` in the caller's
+/// transaction, refused while instances of it exist; `false` when there is
+/// no such App.
+pub async fn delete_in(
+    mc: &Mc,
+    txn: &sea_orm::DatabaseTransaction,
+    caller: &McCaller,
+    region: &str,
+    app_key: &Value,
+) -> Result<bool, McError> {
+    let key = APP.key_text(&serde_json::json!({ "key": app_key }));
+    if store::find_for_update(txn, region, &APP, &key).await?.is_none() {
+        return Ok(false);
+    }
+    if let Some(instance) = instances_of(txn, region, app_key).await?.first() {
+        return Err(McError::bad_request(format!("Application in use by static AppInst {}", instance.key)));
+    }
+    store::remove(txn, region, &APP, &key).await?;
+    super::audit(mc, txn, caller, "delete", region, &APP, &key).await?;
+    Ok(true)
+}
+
 #[async_trait::async_trait]
 impl api::AppApi for Mc {
     async fn create_app(
@@ -260,26 +305,12 @@ impl api::AppApi for Mc {
         caller: McCaller,
         request: api::CreateAppRequest,
     ) -> Result<api::CreateAppResponse, McError> {
-        let mut app = app_of(&request.body);
+        let app = app_of(&request.body);
         check_image_host(&app)?;
         let region = super::region(self, &request.body.region).await?;
         app_rules::validate(&app, true).map_err(McError::bad_request)?;
         let txn = crate::db::begin_write(&self.db).await?;
-        let key = APP.key_text(&super::as_json(&app));
-        if store::find_for_update(&txn, &region, &APP, &key).await?.is_some() {
-            return Err(super::already_exists(&APP, &key));
-        }
-        let revision = app.revision.clone();
-        app_config::configure(&txn, &region, &mut app, revision).await?;
-        let rows = store::list(&txn, &region, &APP, store::Listing::default()).await?;
-        let taken = rows
-            .iter()
-            .filter_map(|row| row.object.get("global_id").and_then(Value::as_str))
-            .map(str::to_owned)
-            .collect();
-        app.global_id = Some(global_id(&region, &app, &taken)?);
-        app.created_at = Some(mc_store::go_time(Some(mc_store::now())));
-        super::insert_new(self, &txn, &caller, &region, &APP, &stored(&app)).await?;
+        create_in(self, &txn, &caller, &region, app).await?;
         txn.commit().await?;
         Ok(api::CreateAppResponse::Ok(api::Result::default()))
     }
