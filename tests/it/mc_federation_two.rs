@@ -156,6 +156,66 @@ async fn walk(backend: Backend) {
     let refused = post(&host, "/auth/federation/provider/zone/unshare", &h, &share).await;
     assert_eq!(refused.status, 400, "{}", refused.body);
 
+    // The guest's developer sends an image and onboards an app; the host sees them.
+    done(&guest, "/auth/org/create", &g, json!({"Name": "FedAppCo", "Type": "developer"}), "Organization created")
+        .await;
+    let image = json!({"Organization": "FedAppCo", "FederationName": "dmuus-partner1",
+        "SourcePath": "https://vm.example.com/FedAppCo/vm.img", "Type": "QCOW2", "Checksum": "2039483048230944325345245243524352345245"});
+    let sent = post(&guest, "/auth/federation/consumer/image/create", &g, &image).await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    let image_id =
+        sent.json()["message"].as_str().unwrap().trim_start_matches("Image ").trim_end_matches(" created").to_owned();
+    let flavor =
+        json!({"Region": "local", "Flavor": {"key": {"name": "x1.small"}, "ram": 4096, "vcpus": 2, "disk": 40}});
+    assert_eq!(post(&guest, "/auth/ctrl/CreateFlavor", &g, &flavor).await.status, 200);
+    // The host's region sizes the App it makes for the artefact by its flavors.
+    assert_eq!(post(&host, "/auth/ctrl/CreateFlavor", &h, &flavor).await.status, 200);
+    let app = json!({"Region": "local", "App": {"key": {"organization": "FedAppCo", "name": "k8sapp", "version": "1.0"},
+        "image_type": "Docker", "image_path": "registry.example.com/FedAppCo/k8sapp:1.0", "md5sum": "sha256:abc",
+        "access_ports": "tcp:80", "default_flavor": {"name": "x1.small"}}});
+    assert_eq!(post(&guest, "/auth/ctrl/CreateApp", &g, &app).await.status, 200);
+    let onboard = json!({"Region": "local", "AppName": "k8sapp", "AppOrg": "FedAppCo", "AppVers": "1.0", "FederationName": "dmuus-partner1"});
+    let onboarded = post(&guest, "/auth/federation/consumer/app/onboard", &g, &onboard).await;
+    assert!(
+        onboarded.body.ends_with("{\"data\":{\"message\":\"App created successfully\",\"code\":200}}\n"),
+        "{}",
+        onboarded.body
+    );
+    let host_images = post(&host, "/auth/federation/provider/image/show", &h, &json!({})).await.json();
+    assert_eq!(host_images.as_array().unwrap().len(), 2, "{host_images}");
+    assert!(
+        host_images
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["FileID"] == image_id.as_str() && i["Path"] == "https://vm.example.com/FedAppCo/vm.img")
+    );
+    let host_apps = post(&host, "/auth/federation/provider/app/show", &h, &json!({})).await.json();
+    assert_eq!(
+        (&host_apps[0]["AppID"], &host_apps[0]["AppName"]),
+        (&json!("local-k8sapp10fedappco"), &json!("k8sapp"))
+    );
+    let artefacts = post(&host, "/auth/federation/provider/artefact/show", &h, &json!({})).await.json();
+    assert_eq!(artefacts[0]["ArtefactID"], "local-k8sapp10fedappco");
+    // Deboarded, images deleted: the host has nothing of the guest's left.
+    let deboarded = post(
+        &guest,
+        "/auth/federation/consumer/app/deboard",
+        &g,
+        &json!({"ID": "local-k8sapp10fedappco", "FederationName": "dmuus-partner1"}),
+    )
+    .await;
+    assert!(deboarded.body.ends_with("Deleted App successfully\",\"code\":200}}\n"), "{}", deboarded.body);
+    for shown in post(&guest, "/auth/federation/consumer/image/show", &g, &json!({})).await.json().as_array().unwrap() {
+        let id = shown["ID"].as_str().unwrap();
+        done(&guest, "/auth/federation/consumer/image/delete", &g, json!({"ID": id}), &format!("Image {id} deleted"))
+            .await;
+    }
+    for what in ["image", "artefact", "app", "appinst"] {
+        let left = post(&host, &format!("/auth/federation/provider/{what}/show"), &h, &json!({})).await.json();
+        assert_eq!(left, json!([]), "{what}");
+    }
+
     // Torn down in order: zone, guest, share, host, base.
     let deregister = json!({"FedGuest": "dmuus-partner1", "Zones": ["dmuuscloud1"]});
     done(
