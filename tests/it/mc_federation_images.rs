@@ -114,6 +114,14 @@ on_both_databases!(mc_guest_images_are_sent_to_the_host_shown_and_deleted, |serv
     assert_eq!(message(&host_image(&server, "show", &stranger, &json!({})).await, 403), "Forbidden");
     assert_eq!(host_image(&server, "show", &dev, &json!({})).await.json(), json!([]));
 
+    // The federation stays while images sent through it remain.
+    let guest_delete =
+        call(&server, "/auth/federation/consumer/delete", Some(&admin), Some(&json!({"Name": "g-fed"}))).await;
+    assert_eq!(
+        message(&guest_delete, 400),
+        "Cannot delete Guest g-fed while images or apps onboarded through it remain, please delete them first"
+    );
+
     // Deleted by the triplet: at the host too.
     assert_eq!(
         message(&image(&server, "delete", &dev, &json!({"Organization": "FedAppCo"})).await, 400),
@@ -173,4 +181,16 @@ on_both_databases!(mc_host_images_are_deleted_unsafely_by_the_hosts_operator, |s
     .await;
     assert_eq!(message(&skipped, 200), format!("Image {id} deleted"));
     assert_eq!(host_image(&server, "show", &olga, &json!({})).await.json().as_array().unwrap().len(), 1);
+    // The host stays while a partner's image remains.
+    let forced = call(
+        &server,
+        "/auth/federation/provider/delete?ignorepartner=true",
+        Some(&olga),
+        Some(&json!({"Name": "h-fed"})),
+    )
+    .await;
+    assert_eq!(
+        message(&forced, 400),
+        "Cannot delete Host while partner images, artefacts, apps or app instances remain, please unsafe delete them first"
+    );
 });

@@ -189,6 +189,7 @@ pub async fn onboard(mc: &Mc, caller: &McCaller, body: ConsumerApp) -> Result<St
         image_ids: Set("null".to_owned()),
     };
     let txn = crate::db::begin_write(&mc.db).await?;
+    guests::hold(&txn, &guest).await?;
     match row.insert(&txn).await {
         Ok(_) => {}
         Err(error) if crate::db::is_unique_violation(&error) => {

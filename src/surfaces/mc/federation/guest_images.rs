@@ -122,6 +122,7 @@ pub async fn send(mc: &Mc, caller: &McCaller, request: ImageRequest) -> Result<C
         status: Set(SENDING.to_owned()),
     };
     let txn = crate::db::begin_write(&mc.db).await?;
+    guests::hold(&txn, &guest).await?;
     match row.insert(&txn).await {
         Ok(_) => {}
         Err(error) if crate::db::is_unique_violation(&error) => {

@@ -376,12 +376,50 @@ async fn undo_create(mc: &Mc, caller: &McCaller, guest: &mc_federation_consumer:
 }
 
 /// The guest's rows, its callback key and its org (kept if in use).
+/// A guest goes after its developers' images and apps (MC's foreign keys
+/// refused the delete with a database error).
+async fn refuse_while_onboarded(
+    db: &impl ConnectionTrait,
+    guest: &mc_federation_consumer::Model,
+) -> Result<(), McError> {
+    use crate::db::entities::{mc_consumer_app, mc_consumer_image};
+    use sea_orm::PaginatorTrait;
+    let images =
+        mc_consumer_image::Entity::find().filter(mc_consumer_image::Column::FederationName.eq(&guest.name)).count(db);
+    let apps =
+        mc_consumer_app::Entity::find().filter(mc_consumer_app::Column::FederationName.eq(&guest.name)).count(db);
+    if images.await? > 0 || apps.await? > 0 {
+        return Err(McError::bad_request(format!(
+            "Cannot delete Guest {} while images or apps onboarded through it remain, please delete them first",
+            guest.name
+        )));
+    }
+    Ok(())
+}
+
+/// Holds the guest's row (shared) for the rest of `txn`, so that it cannot
+/// go while something is added under it; `FederationConsumer` not found
+/// when it went already.
+pub(super) async fn hold(
+    txn: &sea_orm::DatabaseTransaction,
+    guest: &mc_federation_consumer::Model,
+) -> Result<(), McError> {
+    let held = mc_federation_consumer::Entity::find_by_id(guest.id).lock_shared().one(txn).await?;
+    match held {
+        Some(_) => Ok(()),
+        None => Err(McError::bad_request(format!("FederationConsumer {:?} not found", guest.name))),
+    }
+}
+
 async fn forget(
     mc: &Mc,
     caller: &McCaller,
     txn: &sea_orm::DatabaseTransaction,
     guest: &mc_federation_consumer::Model,
 ) -> Result<(), McError> {
+    // Held first: an image or app added meanwhile is seen by the check.
+    mc_federation_consumer::Entity::find_by_id(guest.id).lock_exclusive().one(txn).await?;
+    refuse_while_onboarded(txn, guest).await?;
     mc_consumer_zone::Entity::delete_many()
         .filter(mc_consumer_zone::Column::ConsumerName.eq(&guest.name))
         .exec(txn)
@@ -408,6 +446,7 @@ pub async fn delete(
 ) -> Result<String, McError> {
     let guest = lookup(&mc.db, body.id, text(&body.name)).await?;
     fed_authorized(mc, caller, &guest.operator_id).await?;
+    refuse_while_onboarded(&mc.db, &guest).await?;
     if guest.status == REGISTERED {
         let registered: Vec<String> = zones_of(&mc.db, &guest)
             .await?

@@ -393,6 +393,13 @@ pub async fn delete(
     if provider.status == REGISTERED && !ignore_partner {
         return Err(McError::bad_request("Cannot delete Host when it is still registered by Guest"));
     }
+    // What a partner pushed goes first (its removals, or unsafe deletes):
+    // MC's foreign keys refused the delete with a database error.
+    if partner_data_remains(&txn, &provider.name).await? {
+        return Err(McError::bad_request(
+            "Cannot delete Host while partner images, artefacts, apps or app instances remain, please unsafe delete them first",
+        ));
+    }
     mc_provider_zone::Entity::delete_many()
         .filter(mc_provider_zone::Column::ProviderName.eq(&provider.name))
         .exec(&txn)
@@ -513,6 +520,25 @@ pub async fn set_notify_key(mc: &Mc, caller: &McCaller, body: FederationProvider
 
 /// MC's `orgInUseByFederatorCheck`, and the host's own developer org,
 /// which MC's foreign key kept: why `org` cannot be deleted, if it cannot.
+/// Whether the host `name` still holds anything a partner pushed.
+async fn partner_data_remains(db: &impl ConnectionTrait, name: &str) -> Result<bool, McError> {
+    use crate::db::entities::{mc_provider_app, mc_provider_app_inst, mc_provider_artefact, mc_provider_image};
+    use sea_orm::PaginatorTrait;
+    let counts = [
+        mc_provider_image::Entity::find().filter(mc_provider_image::Column::FederationName.eq(name)).count(db).await?,
+        mc_provider_artefact::Entity::find()
+            .filter(mc_provider_artefact::Column::FederationName.eq(name))
+            .count(db)
+            .await?,
+        mc_provider_app::Entity::find().filter(mc_provider_app::Column::FederationName.eq(name)).count(db).await?,
+        mc_provider_app_inst::Entity::find()
+            .filter(mc_provider_app_inst::Column::FederationName.eq(name))
+            .count(db)
+            .await?,
+    ];
+    Ok(counts.iter().any(|count| *count > 0))
+}
+
 pub async fn org_in_use(db: &impl ConnectionTrait, org: &str) -> Result<Option<String>, McError> {
     let hosting = mc_federation_provider::Entity::find()
         .filter(

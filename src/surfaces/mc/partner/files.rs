@@ -197,6 +197,8 @@ pub async fn upload(mc: &Mc, caller: &PartnerCaller, context_id: &str, form: Mul
         status: Set(READY.to_owned()),
     };
     let txn = crate::db::begin_write(&mc.db).await?;
+    // The host's row held: a host delete waits for the image, and sees it.
+    lookup_provider(&txn, caller, &provider.federation_context_id, true).await?;
     match image.insert(&txn).await {
         Ok(_) => {}
         Err(error) if crate::db::is_unique_violation(&error) => {
