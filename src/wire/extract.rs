@@ -171,7 +171,8 @@ impl<'a> poem_openapi::ApiExtractor<'a> for FormPairs {
 
 /// A `multipart/form-data` body as its parts, in order: each part's name,
 /// its file name when it carries one, and its content as text (empty when
-/// there is no multipart body, as Go's `FormValue` reads one).
+/// there is no multipart body, or none that can be read, as Go's
+/// `PostFormValue` reads one).
 #[derive(Debug, Clone, Default)]
 pub struct MultipartParts(pub Vec<MultipartPart>);
 
@@ -186,9 +187,10 @@ pub struct MultipartPart {
 }
 
 impl MultipartParts {
-    /// The first part of that name's content, or `""` (Go's `FormValue`).
+    /// The first non-file part of that name's content, or `""` (Go's
+    /// `PostFormValue`).
     pub fn value(&self, name: &str) -> &str {
-        self.0.iter().find(|part| part.name == name).map_or("", |part| part.value.as_str())
+        self.0.iter().find(|part| part.name == name && part.file_name.is_none()).map_or("", |part| part.value.as_str())
     }
 
     /// Whether a file was sent in a part of that name (Go's `FormFile`).
@@ -227,12 +229,16 @@ impl<'a> poem_openapi::ApiExtractor<'a> for MultipartBody {
         if !is_multipart {
             return Ok(Self(MultipartParts::default()));
         }
-        let mut multipart = <poem::web::Multipart as poem::FromRequest>::from_request(request, body).await?;
+        // Go's ParseMultipartForm errors are ignored by its callers: what
+        // was read stays, the rest is as if not sent.
         let mut parts = Vec::new();
-        while let Some(field) = multipart.next_field().await? {
+        let Ok(mut multipart) = <poem::web::Multipart as poem::FromRequest>::from_request(request, body).await else {
+            return Ok(Self(MultipartParts(parts)));
+        };
+        while let Ok(Some(field)) = multipart.next_field().await {
             let name = field.name().unwrap_or_default().to_owned();
             let file_name = field.file_name().map(str::to_owned);
-            let bytes = field.bytes().await?;
+            let Ok(bytes) = field.bytes().await else { break };
             parts.push(MultipartPart { name, file_name, value: String::from_utf8_lossy(&bytes).into_owned() });
         }
         Ok(Self(MultipartParts(parts)))

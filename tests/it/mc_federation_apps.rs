@@ -123,6 +123,13 @@ on_both_databases!(mc_guest_apps_are_onboarded_shown_and_deboarded, |server| {
     );
     assert_eq!(region_apps[0]["serverless_config"], json!({"vcpus": 2.0, "ram": 4096}));
 
+    // Only the artefact's removal deletes its App.
+    let region_delete =
+        json!({"Region": "local", "App": {"key": {"organization": "h-fed", "name": id, "version": "1.0"}}});
+    assert_eq!(
+        message(&ctrl(&server, "DeleteApp", &admin, &region_delete).await, 400),
+        "Cannot delete App created via federation, use unsafe federation app delete instead"
+    );
     // The artefact is the onboarded app's: the host's operator cannot take it.
     assert_eq!(
         message(

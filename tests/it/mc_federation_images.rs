@@ -114,6 +114,9 @@ on_both_databases!(mc_guest_images_are_sent_to_the_host_shown_and_deleted, |serv
     assert_eq!(message(&host_image(&server, "show", &stranger, &json!({})).await, 403), "Forbidden");
     assert_eq!(host_image(&server, "show", &dev, &json!({})).await.json(), json!([]));
 
+    // The developer org stays while its images remain, as the federation does.
+    let org_delete = call(&server, "/auth/org/delete", Some(&admin), Some(&json!({"Name": "FedAppCo"}))).await;
+    assert_eq!(message(&org_delete, 400), "Org FedAppCo in use by ConsumerImage");
     // The federation stays while images sent through it remain.
     let guest_delete =
         call(&server, "/auth/federation/consumer/delete", Some(&admin), Some(&json!({"Name": "g-fed"}))).await;

@@ -491,3 +491,144 @@ on_both_databases!(mc_partner_files_are_uploaded_read_and_removed, |server| {
     let again = partner(&server, "DELETE", &format!("/{context}/files/file-1"), &token, None).await;
     assert_eq!(detail(&again, 404), "Specified file ID file-1 not found");
 });
+
+async fn upload_artefact(server: &TestServer, context: &str, token: &str, fields: &[(&str, &str)]) -> Reply {
+    let form = fields
+        .iter()
+        .fold(reqwest::multipart::Form::new(), |form, (name, value)| form.text(name.to_string(), value.to_string()));
+    let url = server.url(&format!("{ROOT}/{context}/artefact"));
+    send(server.client.post(url).bearer_auth(token).multipart(form)).await
+}
+
+const SPEC: &str = r#"[{"componentName":"k8sapp","images":["file-1"],"numOfInstances":1,"restartPolicy":"RESTART_POLICY_ALWAYS","commandLineParams":{"command":["serve"]},"exposedInterfaces":[{"interfaceId":"tcp-80","commProtocol":"TCP","commPort":80,"visibilityType":"VISIBILITY_EXTERNAL"}],"computeResourceProfile":{"cpuArchType":"ISA_X86_64","numCPU":"0.5","memory":1024}}]"#;
+
+fn artefact_fields() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("artefactId", "k8sapp-1"),
+        ("appProviderId", "fedappco"),
+        ("artefactName", "k8sapp"),
+        ("artefactVersionInfo", "1.0"),
+        ("artefactVirtType", "CONTAINER_TYPE"),
+        ("artefactDescriptorType", "COMPONENTSPEC"),
+        ("componentSpec", SPEC),
+    ]
+}
+
+on_both_databases!(mc_partner_artefacts_and_applications_are_created_read_and_removed, |server| {
+    let (id, key) = hosting(&server).await;
+    let token = partner_token(&server, &id, &key).await;
+    let context =
+        partner(&server, "POST", "/partner", &token, Some(&registration())).await.json()["federationContextId"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    let admin = admin(&server).await;
+    let flavor =
+        json!({"Region": "local", "Flavor": {"key": {"name": "x1.small"}, "ram": 4096, "vcpus": 2, "disk": 40}});
+    empty_result(&ctrl(&server, "CreateFlavor", &admin, &flavor).await);
+    let with = |changes: &[(&'static str, &'static str)]| {
+        let mut fields: Vec<(&str, &str)> = artefact_fields()
+            .into_iter()
+            .filter(|(name, _)| !changes.iter().any(|(changed, _)| changed == name))
+            .collect();
+        fields.extend(changes.iter().filter(|(_, value)| !value.is_empty()));
+        fields
+    };
+    let refused = |fields: Vec<(&'static str, &'static str)>| {
+        let (server, token, context) = (&server, token.clone(), context.clone());
+        async move { detail(&upload_artefact(server, &context, &token, &fields).await, 400) }
+    };
+    assert_eq!(
+        refused(with(&[("artefactRepoLocation", "{}")])).await,
+        "Artefact repo location not supported, only component spec is supported"
+    );
+    assert_eq!(refused(with(&[("artefactId", "")])).await, "ArtefactId is required");
+    assert_eq!(
+        refused(with(&[("artefactVirtType", "BOX")])).await,
+        "UploadArtefactRequest artefactVirtType value \"BOX\" is not a valid enum value"
+    );
+    assert_eq!(
+        refused(with(&[("artefactDescriptorType", "HELM")])).await,
+        "ArtefactDescriptorType does not support HELM, only supports COMPONENTSPEC"
+    );
+    assert_eq!(refused(with(&[("componentSpec", "")])).await, "ComponentSpec not specified");
+    assert_eq!(refused(with(&[("componentSpec", "[]")])).await, "Component specs cannot be empty array");
+    assert_eq!(
+        refused(with(&[("componentSpec", r#"[{"componentName":"Bad"}]"#)])).await,
+        "ComponentName Bad does not match format ^[a-z0-9]([-a-z0-9]{0,62}[a-z0-9])?$"
+    );
+    assert_eq!(
+        refused(artefact_fields()).await,
+        "Image ID file-1 in component spec not found, please ensure it has been created"
+    );
+    assert_eq!(upload(&server, &context, &token, &file_fields()).await.status, 200);
+    let millicores = SPEC.replace("\"0.5\"", "\"500m\"");
+    let millicores: &'static str = Box::leak(millicores.into_boxed_str());
+    assert_eq!(
+        refused(with(&[("componentSpec", millicores)])).await,
+        "Failed to parse ComponentSpec ComputeResourceProfile NumCPU 500m, Parsing whole number 500m failed, strconv.ParseUint: parsing \"500m\": invalid syntax"
+    );
+    assert_eq!(
+        refused(with(&[("artefactVirtType", "VM_TYPE")])).await,
+        "VirtType is VM_TYPE but image file-1 type is DOCKER, which is inconsistent"
+    );
+    let created = upload_artefact(&server, &context, &token, &artefact_fields()).await;
+    assert_eq!((created.status, created.body.as_str()), (200, ""));
+    assert_eq!(refused(artefact_fields()).await, "Artefact with ID k8sapp-1 already exists");
+    let viewed = partner(&server, "GET", &format!("/{context}/artefact/k8sapp-1"), &token, None).await;
+    assert_eq!(viewed.status, 200, "{}", viewed.body);
+    assert_eq!(
+        viewed.json(),
+        json!({"appProviderId": "fedappco", "artefactDescriptorType": "COMPONENTSPEC", "artefactId": "k8sapp-1",
+               "artefactName": "k8sapp", "artefactVersionInfo": "1.0", "artefactVirtType": "CONTAINER_TYPE",
+               "componentSpec": [{"commandLineParams": {"command": ["serve"]}, "componentName": "k8sapp-1",
+                   "computeResourceProfile": {"cpuArchType": "ISA_X86_64", "memory": 1024, "numCPU": "0.5"},
+                   "exposedInterfaces": [{"commPort": 80, "commProtocol": "TCP", "interfaceId": "tcp-80", "visibilityType": "VISIBILITY_EXTERNAL"}],
+                   "images": ["file-1"], "numOfInstances": 1, "restartPolicy": "RESTART_POLICY_ALWAYS"}]})
+    );
+    assert_eq!(
+        detail(&partner(&server, "GET", &format!("/{context}/artefact/nope"), &token, None).await, 404),
+        "Artefact nope not found"
+    );
+
+    // An application of the artefact: 202, no body.
+    let onboarding = json!({"appId": "app-1", "appProviderId": "fedappco",
+        "appMetaData": {"appName": "k8sapp", "version": "1.0", "accessToken": "nonenonenonenonenonenonenonenone11"},
+        "appQoSProfile": {"latencyConstraints": "NONE"}, "appComponentSpecs": [{"artefactId": "k8sapp-1"}]});
+    let onboard = |body: Value| {
+        let (server, token, context) = (&server, token.clone(), context.clone());
+        async move { partner(server, "POST", &format!("/{context}/application/onboarding"), &token, Some(&body)).await }
+    };
+    let mut bad = onboarding.clone();
+    bad["appQoSProfile"]["latencyConstraints"] = json!("FAST");
+    assert_eq!(
+        detail(&onboard(bad).await, 400),
+        "AppQoSProfile latencyConstraints value \"FAST\" is not a valid enum value"
+    );
+    let mut bad = onboarding.clone();
+    bad["appComponentSpecs"] = json!([]);
+    assert_eq!(detail(&onboard(bad).await, 400), "Missing app component details");
+    let mut bad = onboarding.clone();
+    bad["appComponentSpecs"] = json!([{"artefactId": "other"}]);
+    assert_eq!(detail(&onboard(bad).await, 400), "Artefact other not found");
+    let mut bad = onboarding.clone();
+    bad["appDeploymentZones"] = json!(["dmuuscloud1"]);
+    assert_eq!(detail(&onboard(bad).await, 400), "Deployment zone dmuuscloud1 is not registered");
+    let accepted = onboard(onboarding.clone()).await;
+    assert_eq!((accepted.status, accepted.body.as_str()), (202, ""));
+    assert_eq!(detail(&onboard(onboarding).await, 400), "Application with ID app-1 already exists");
+    let viewed = partner(&server, "GET", &format!("/{context}/application/onboarding/app/app-1"), &token, None).await;
+    assert_eq!(
+        viewed.body,
+        "{\"appComponentSpecs\":[{\"artefactId\":\"k8sapp-1\"}],\"appDeploymentZones\":null,\"appId\":\"app-1\",\"appMetaData\":{\"accessToken\":\"\",\"appName\":\"k8sapp\",\"version\":\"1.0\"},\"appProviderId\":\"fedappco\",\"appQoSProfile\":{\"latencyConstraints\":\"NONE\"}}\n"
+    );
+    let used = partner(&server, "DELETE", &format!("/{context}/artefact/k8sapp-1"), &token, None).await;
+    assert_eq!(detail(&used, 400), "Cannot delete Artefact k8sapp-1 which is referenced by App app-1");
+    let removed =
+        partner(&server, "DELETE", &format!("/{context}/application/onboarding/app/app-1"), &token, None).await;
+    assert_eq!((removed.status, removed.body.as_str()), (200, ""));
+    let removed = partner(&server, "DELETE", &format!("/{context}/artefact/k8sapp-1"), &token, None).await;
+    assert_eq!((removed.status, removed.body.as_str()), (200, ""));
+    let apps = stream_data(&ctrl(&server, "ShowApp", &admin, &json!({"Region": "local"})).await);
+    assert!(apps.is_empty(), "{apps:?}");
+});

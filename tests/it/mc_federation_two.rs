@@ -174,6 +174,20 @@ async fn walk(backend: Backend) {
         "image_type": "Docker", "image_path": "registry.example.com/FedAppCo/k8sapp:1.0", "md5sum": "sha256:abc",
         "access_ports": "tcp:80", "default_flavor": {"name": "x1.small"}}});
     assert_eq!(post(&guest, "/auth/ctrl/CreateApp", &g, &app).await.status, 200);
+    // The federated cloudlet takes only apps onboarded to its federation.
+    let instance = json!({"Region": "local", "AppInst": {"key": {"name": "inst1", "organization": "FedAppCo",
+        "cloudlet_key": {"organization": "dmuus-partner1", "name": "dmuuscloud1", "federated_organization": "partner1"}},
+        "app_key": {"organization": "FedAppCo", "name": "k8sapp", "version": "1.0"}}});
+    let refused = post(&guest, "/auth/ctrl/CreateAppInst", &g, &instance).await;
+    assert_eq!(
+        (refused.status, refused.json()["message"].clone()),
+        (
+            400,
+            json!(
+                "App must be onboarded to federation \"dmuus-partner1\" before it can be deployed to federated cloudlet \"dmuuscloud1\""
+            )
+        )
+    );
     let onboard = json!({"Region": "local", "AppName": "k8sapp", "AppOrg": "FedAppCo", "AppVers": "1.0", "FederationName": "dmuus-partner1"});
     let onboarded = post(&guest, "/auth/federation/consumer/app/onboard", &g, &onboard).await;
     assert!(

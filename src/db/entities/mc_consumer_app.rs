@@ -8,11 +8,13 @@ pub struct Model {
     /// The App's global ID, also its artefact's and federation app's ID.
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
+    /// The guest federation it is onboarded to.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub federation_name: String,
     pub region: String,
     pub app_name: String,
     pub app_org: String,
     pub app_vers: String,
-    pub federation_name: String,
     /// JSON array of the images made for it.
     pub image_ids: String,
 }

@@ -210,13 +210,15 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(D::Table)
                     .if_not_exists()
-                    .col(ColumnDef::new(D::Id).string().not_null().primary_key())
+                    .col(key(D::Id))
                     .col(key(D::Region))
                     .col(key(D::AppName))
                     .col(key(D::AppOrg))
                     .col(key(D::AppVers))
                     .col(key(D::FederationName))
                     .col(text(D::ImageIds))
+                    // MC's key: one App may be onboarded to several hosts.
+                    .primary_key(Index::create().col(D::Id).col(D::FederationName))
                     .to_owned(),
             )
             .await?;

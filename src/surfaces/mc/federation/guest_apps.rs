@@ -13,6 +13,7 @@ use super::super::api::{ConsumerApp, ConsumerAppFilter, Result as Line};
 use super::super::caller::McCaller;
 use super::super::controllers::dns_label;
 use super::super::errors::McError;
+use super::super::partner::errors::sorted;
 use super::super::rbac::{MANAGE, VIEW};
 use super::super::regional::app::APP;
 use super::super::regional::app_inst::APP_INSTS;
@@ -77,13 +78,24 @@ fn image_of(app: &Value, organization: &str, federation: &str) -> Result<Option<
         "Ova" => "OVA",
         "Helm" => return Err(McError::bad_request("federation does not support image type IMAGE_TYPE_HELM")),
         "Ovf" => return Err(McError::bad_request("federation does not support image type IMAGE_TYPE_OVF")),
-        other => return Err(McError::bad_request(format!("Unknown App ImageType {other}"))),
+        // MC prints the enum's number; every other name is listed above.
+        _ => return Err(McError::bad_request("Unknown App ImageType 0")),
     };
     let md5sum = app.get("md5sum").and_then(Value::as_str).unwrap_or("");
     let (source_path, checksum) = match path.split_once("#md5:") {
         Some((source, sum)) => (source, sum),
         None => (path, md5sum),
     };
+    let given = |field: &str| app.get(field).and_then(Value::as_str).is_some_and(|value| !value.is_empty());
+    match app.get("deployment").and_then(Value::as_str).unwrap_or("") {
+        "docker" if given("deployment_manifest") => {
+            return Err(McError::bad_request("custom docker deployment manifest not supported yet"));
+        }
+        "kubernetes" if given("deployment_manifest") && !given("deployment_generator") => {
+            return Err(McError::bad_request("custom kubernetes deployment manifest not supported yet"));
+        }
+        _ => {}
+    }
     Ok(Some(ImageRequest {
         organization: organization.to_owned(),
         federation_name: federation.to_owned(),
@@ -91,6 +103,12 @@ fn image_of(app: &Value, organization: &str, federation: &str) -> Result<Option<
         kind: kind.to_owned(),
         checksum: checksum.to_owned(),
     }))
+}
+
+/// The Controller's words as MC wraps them (Go errors start lower-case).
+fn lower_first(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|first| first.to_lowercase().chain(chars).collect()).unwrap_or_default()
 }
 
 /// The App's ports as GSMA interfaces (ranges expanded).
@@ -149,8 +167,13 @@ fn component_spec(app: &Value, flavor: &Value, images: &[String]) -> Result<Valu
         spec["exposedInterfaces"] = json!(ports);
     }
     let command = app.get("command").and_then(Value::as_str).unwrap_or("");
-    if !command.is_empty() {
-        spec["commandLineParams"] = json!({"command": [command]});
+    let args = app.get("command_args").and_then(Value::as_array).filter(|args| !args.is_empty());
+    if !command.is_empty() || args.is_some() {
+        let mut params = json!({"command": if command.is_empty() { Value::Null } else { json!([command]) }});
+        if let Some(args) = args {
+            params["commandArgs"] = json!(args);
+        }
+        spec["commandLineParams"] = params;
     }
     Ok(spec)
 }
@@ -175,7 +198,9 @@ pub async fn onboard(mc: &Mc, caller: &McCaller, body: ConsumerApp) -> Result<St
     let org = text(&body.app_org);
     authorized(mc, caller, org).await?;
     let guest = guests::lookup(&mc.db, None, text(&body.federation_name)).await?;
-    let region = super::super::regional::region(mc, &body.region).await?;
+    let region = super::super::regional::region(mc, &body.region)
+        .await
+        .map_err(|e| McError::bad_request(format!("Failure looking up App: {}", lower_first(&e.message))))?;
     let app = region_app(mc, &region, org, text(&body.app_name), text(&body.app_vers)).await?;
     let flavor = flavor_of(mc, &region, &app).await?;
     let id = app.get("global_id").and_then(Value::as_str).unwrap_or("").to_owned();
@@ -209,7 +234,7 @@ pub async fn onboard(mc: &Mc, caller: &McCaller, body: ConsumerApp) -> Result<St
                 tracing::warn!(surface = "mc", error = %undo.message, "undoing a federation artefact failed");
             }
         }
-        mc_consumer_app::Entity::delete_by_id(id).exec(&mc.db).await?;
+        mc_consumer_app::Entity::delete_by_id((id, guest.name.clone())).exec(&mc.db).await?;
         return Ok(Stream { lines, failure: Some(error) });
     }
     lines.push(line("App created successfully"));
@@ -240,6 +265,7 @@ async fn send_app(
     lines.push(line("Creating artefact"));
     mc_consumer_app::ActiveModel {
         id: Set(id.to_owned()),
+        federation_name: Set(guest.name.clone()),
         image_ids: Set(json!(images).to_string()),
         ..Default::default()
     }
@@ -256,7 +282,7 @@ async fn send_app(
         ("artefactVersionInfo", version.to_owned()),
         ("artefactVirtType", if deployment == "vm" { "VM_TYPE" } else { "CONTAINER_TYPE" }.to_owned()),
         ("artefactDescriptorType", "COMPONENTSPEC".to_owned()),
-        ("componentSpec", json!([spec]).to_string()),
+        ("componentSpec", sorted(json!([spec])).to_string()),
     ];
     let partner = guests::client(mc, guest).await?;
     let root = format!("{API_ROOT}/{}", guest.federation_context_id);
@@ -276,13 +302,23 @@ async fn send_app(
         "appComponentSpecs": [{"artefactId": id}],
         "appStatusCallbackLink": format!("{}/operatorplatform/fedcallbacks/v1/onApplicationOnboardStatusEvent", mc.settings.federation_url),
     });
-    partner.send(Method::POST, &format!("{root}/application/onboarding"), Some(&onboarding)).await?;
+    partner.send(Method::POST, &format!("{root}/application/onboarding"), Some(&sorted(onboarding))).await?;
     Ok(())
 }
 
-/// A partner removal that may find the object gone already.
-async fn remove_at_partner(partner: &super::client::PartnerClient, path: &str, what: &str) -> Result<(), McError> {
-    match partner.send(Method::DELETE, path, None).await {
+/// A partner removal that may find the object gone already (MC reads its
+/// client's failures, the token's too, the same way).
+async fn remove_at_partner(
+    mc: &Mc,
+    guest: &mc_federation_consumer::Model,
+    path: &str,
+    what: &str,
+) -> Result<(), McError> {
+    let removed = match guests::client(mc, guest).await {
+        Ok(partner) => partner.send(Method::DELETE, path, None).await,
+        Err(error) => Err(error),
+    };
+    match removed {
         Ok(_) => Ok(()),
         Err(error) if error.message.to_lowercase().contains("not found") => Ok(()),
         Err(error) => Err(McError::bad_request(format!("failed to delete {what}, {}", error.message))),
@@ -332,28 +368,39 @@ pub async fn deboard(mc: &Mc, caller: &McCaller, body: ConsumerApp, ignore_partn
     } else {
         lines.push(line("Deleting App"));
         let root = format!("{API_ROOT}/{}", guest.federation_context_id);
-        let removed = async {
-            let partner = guests::client(mc, &guest).await?;
-            remove_at_partner(&partner, &format!("{root}/application/onboarding/app/{}", app.id), "app").await?;
-            Ok::<_, McError>(partner)
+        let path = format!("{root}/application/onboarding/app/{}", app.id);
+        if let Err(error) = remove_at_partner(mc, &guest, &path, "app").await {
+            return Ok(Stream { lines, failure: Some(error) });
         }
-        .await;
-        let partner = match removed {
-            Ok(partner) => partner,
-            Err(error) => return Ok(Stream { lines, failure: Some(error) }),
-        };
         lines.push(line("Deleting Artefact"));
         let path = format!("{root}/artefact/{}", app.id);
-        if let Err(error) = remove_at_partner(&partner, &path, "artefact for app").await {
+        if let Err(error) = remove_at_partner(mc, &guest, &path, "artefact for app").await {
             return Ok(Stream { lines, failure: Some(error) });
         }
     }
     let txn = crate::db::begin_write(&mc.db).await?;
-    mc_consumer_app::Entity::delete_by_id(app.id.clone()).exec(&txn).await?;
+    mc_consumer_app::Entity::delete_by_id((app.id.clone(), app.federation_name.clone())).exec(&txn).await?;
     mc.audited.record(&txn, &change(caller.username(), "deboard federation app", &app.id)).await?;
     txn.commit().await?;
     lines.push(line("Deleted App successfully"));
     Ok(Stream::lines(lines))
+}
+
+/// MC's `guestAppOnboarded`: whether the App (org, name, version) of
+/// `region` is onboarded to the guest federation `federation`.
+pub async fn app_onboarded(
+    db: &impl sea_orm::ConnectionTrait,
+    federation: &str,
+    region: &str,
+    (org, name, version): (&str, &str, &str),
+) -> Result<bool, McError> {
+    let rows = mc_consumer_app::Entity::find()
+        .filter(mc_consumer_app::Column::Region.eq(region))
+        .filter(mc_consumer_app::Column::AppName.eq(name))
+        .filter(mc_consumer_app::Column::AppVers.eq(version))
+        .all(db)
+        .await?;
+    Ok(rows.iter().any(|row| row.app_org == org && row.federation_name.eq_ignore_ascii_case(federation)))
 }
 
 /// `ShowConsumerApp`: the onboarded apps of the caller's developer orgs.
@@ -377,6 +424,10 @@ pub async fn show(mc: &Mc, caller: &McCaller, filter: Option<ConsumerAppFilter>)
                 && super::same(&filter.app_org, &row.app_org)
                 && super::same(&filter.app_vers, &row.app_vers)
                 && super::same(&filter.status, "")
+                && filter.image_ids.as_ref().is_none_or(|wanted| {
+                    wanted.is_empty()
+                        || serde_json::from_str::<Vec<String>>(&row.image_ids).ok().as_ref() == Some(wanted)
+                })
         })
         .map(|row| ConsumerApp {
             image_ids: serde_json::from_str(&row.image_ids).ok().flatten(),

@@ -155,9 +155,13 @@ pub async fn send(mc: &Mc, caller: &McCaller, request: ImageRequest) -> Result<C
         mc_consumer_image::Entity::delete_by_id(id).exec(&mc.db).await?;
         return Err(error);
     }
-    mc_consumer_image::ActiveModel { id: Set(id.clone()), status: Set(READY.to_owned()), ..Default::default() }
-        .update(&mc.db)
-        .await?;
+    // The host has it: a failure to mark it only shows in its status, as
+    // MC only logged it.
+    let ready =
+        mc_consumer_image::ActiveModel { id: Set(id.clone()), status: Set(READY.to_owned()), ..Default::default() };
+    if let Err(error) = ready.update(&mc.db).await {
+        tracing::warn!(surface = "mc", image = %id, %error, "marking a federation image ready failed");
+    }
     Ok(Created::Image(id))
 }
 
@@ -183,11 +187,9 @@ pub async fn delete(mc: &Mc, caller: &McCaller, body: ConsumerImage, ignore_part
     }
     if !ignore_partner {
         let path = format!("{API_ROOT}/{}/files/{}", guest.federation_context_id, image.id);
-        let removed = match guests::client(mc, &guest).await {
-            Ok(partner) => partner.send(Method::DELETE, &path, None).await.map(|_| ()),
-            Err(error) => Err(error),
-        };
-        if let Err(error) = removed {
+        // The client's own failure (its token) is answered as it is, as MC does.
+        let partner = guests::client(mc, &guest).await?;
+        if let Err(error) = partner.send(Method::DELETE, &path, None).await {
             // An image the host no longer has is gone already.
             if !error.message.to_lowercase().contains("not found") {
                 return Err(McError::bad_request(format!("Failed to delete remote image {}", error.message)));

@@ -101,6 +101,11 @@ fn list(column: &str) -> Option<Vec<String>> {
     serde_json::from_str(column).ok()
 }
 
+/// A show filter's list field: unset or empty matches everything, else equal.
+fn same_list(wanted: &Option<Vec<String>>, column: &str) -> bool {
+    wanted.as_ref().is_none_or(|wanted| wanted.is_empty() || list(column).as_ref() == Some(wanted))
+}
+
 pub async fn show_artefacts(
     mc: &Mc,
     caller: &McCaller,
@@ -126,6 +131,7 @@ pub async fn show_artefacts(
                 && super::same(&filter.artefact_version, &row.artefact_version)
                 && super::same(&filter.virt_type, &row.virt_type)
                 && super::same(&filter.desc_type, &row.desc_type)
+                && same_list(&filter.file_ids, &row.file_ids)
         })
         .map(|row| ProviderArtefact {
             file_ids: list(&row.file_ids),
@@ -175,6 +181,8 @@ pub async fn show_apps(
                 && super::same(&filter.app_vers, &row.app_vers)
                 && super::same(&filter.app_provider_id, &row.app_provider_id)
                 && super::same(&filter.app_status_callback_link, &row.app_status_callback_link)
+                && same_list(&filter.artefact_ids, &row.artefact_ids)
+                && same_list(&filter.deployment_zones, &row.deployment_zones)
         })
         .map(|row| ProviderApp {
             artefact_ids: list(&row.artefact_ids),
@@ -256,8 +264,9 @@ pub async fn unsafe_delete_app_inst(mc: &Mc, caller: &McCaller, body: ProviderAp
             format!("Application instance {} not found", target.1),
         ));
     };
+    // In the stored key's order (AppInstKey's, CloudletKey's).
     let key = serde_json::json!({"key": {"name": instance.app_inst_id, "organization": instance.federation_name,
-        "cloudlet_key": {"name": instance.cloudlet, "organization": instance.cloudlet_org}}});
+        "cloudlet_key": {"organization": instance.cloudlet_org, "name": instance.cloudlet}}});
     let key = APP_INSTS.key_text(&key);
     regional_store::remove(&txn, &instance.region, &APP_INSTS, &key).await?;
     mc_provider_app_inst::Entity::delete_by_id(id).exec(&txn).await?;

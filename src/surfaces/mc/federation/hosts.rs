@@ -559,7 +559,19 @@ pub async fn org_in_use(db: &impl ConnectionTrait, org: &str) -> Result<Option<S
         )
         .one(db)
         .await?;
-    Ok(guesting.map(|_| format!("org {org} in use by FederationConsumer")))
+    if guesting.is_some() {
+        return Ok(Some(format!("org {org} in use by FederationConsumer")));
+    }
+    // MC's foreign key from an image sent to a host to its org.
+    // (LIKE's wildcards may match other orgs' keys: the org is compared after.)
+    let images = crate::db::entities::mc_consumer_image::Entity::find()
+        .filter(
+            crate::db::entities::mc_consumer_image::Column::ImageKey.starts_with(format!("{}\n", store::name_key(org))),
+        )
+        .all(db)
+        .await?;
+    let used = images.iter().any(|image| image.organization.eq_ignore_ascii_case(org));
+    Ok(used.then(|| format!("org {org} in use by ConsumerImage")))
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ pub(crate) mod hosts;
 mod zone_bases;
 mod zones;
 
+pub use guest_apps::app_onboarded;
 pub use hosts::org_in_use;
 
 use super::caller::McCaller;

@@ -118,12 +118,12 @@ fn region_app(
     };
     let profile = spec.get("computeResourceProfile").cloned().unwrap_or(Value::Null);
     let cpus = text(&profile, "numCPU");
-    let vcpus = match cpus.strip_suffix('m') {
-        Some(milli) => milli.parse::<f64>().map(|m| m / 1000.0),
-        None => cpus.parse::<f64>(),
-    }
-    .map_err(|e| {
-        FedError::bad_request(format!("Failed to parse ComponentSpec ComputeResourceProfile NumCPU {cpus}, {e}"))
+    // MC's ParseUdec64: digits, a point and decimals; no millicores.
+    let vcpus = cpus.parse::<f64>().ok().filter(|_| !cpus.ends_with('m')).ok_or_else(|| {
+        let whole = cpus.split('.').next().unwrap_or(cpus);
+        FedError::bad_request(format!(
+            "Failed to parse ComponentSpec ComputeResourceProfile NumCPU {cpus}, Parsing whole number {whole} failed, strconv.ParseUint: parsing {whole:?}: invalid syntax"
+        ))
     })?;
     if vcpus <= 0.0 {
         return Err(FedError::bad_request("ComponentSpec computeResourceProfile num CPU must be greater than 0"));
@@ -148,6 +148,24 @@ fn region_app(
     }
     if spec.get("numOfInstances").and_then(Value::as_i64) == Some(-1) {
         app["scale_with_cluster"] = json!(true);
+    }
+    // The command as MC applies it: joined for kubernetes, the one (and
+    // only) command for docker.
+    let command: Vec<&str> = spec
+        .pointer("/commandLineParams/command")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    match (deployment, command.as_slice()) {
+        (_, []) => {}
+        ("docker", [one]) => app["command"] = json!(one),
+        ("docker", _) => return Err(FedError::bad_request("Only one command supported")),
+        (_, many) => app["command"] = json!(many.join(" ")),
+    }
+    if let Some(args) = spec.pointer("/commandLineParams/commandArgs").and_then(Value::as_array) {
+        app["command_args"] = json!(args);
     }
     Ok(app)
 }
@@ -307,7 +325,18 @@ pub async fn view(mc: &Mc, caller: &PartnerCaller, context_id: &str, id: &str) -
     let Some(app) = found.into_iter().next().map(|stored| stored.object) else {
         return Err(FedError::new(poem::http::StatusCode::INTERNAL_SERVER_ERROR, "App not found"));
     };
-    let files: Vec<String> = serde_json::from_str(&artefact.file_ids).unwrap_or_default();
+    // MC finds the images by the App's path, which a VM App's `#md5:`
+    // suffix keeps from matching.
+    let path = text(&app, "image_path");
+    let files: Vec<String> = mc_provider_image::Entity::find()
+        .filter(mc_provider_image::Column::FederationName.eq(&provider.name))
+        .filter(mc_provider_image::Column::Path.eq(path))
+        .order_by_asc(mc_provider_image::Column::FileId)
+        .all(&mc.db)
+        .await?
+        .into_iter()
+        .map(|image| image.file_id)
+        .collect();
     let interfaces: Vec<Value> = text(&app, "access_ports")
         .split(',')
         .filter_map(|port| port.split_once(':'))
@@ -324,7 +353,7 @@ pub async fn view(mc: &Mc, caller: &PartnerCaller, context_id: &str, id: &str) -
         images: Some(files),
         num_of_instances: Some(if app.get("scale_with_cluster") == Some(&json!(true)) { -1 } else { 1 }),
         restart_policy: Some("RESTART_POLICY_ALWAYS".to_owned()),
-        command_line_params: None,
+        command_line_params: command_line_params(&app),
         exposed_interfaces: (!interfaces.is_empty()).then_some(interfaces),
         compute_resource_profile: Some(
             json!({"cpuArchType": "ISA_X86_64", "numCPU": format_cpus(vcpus), "memory": ram}),
@@ -340,6 +369,20 @@ pub async fn view(mc: &Mc, caller: &PartnerCaller, context_id: &str, id: &str) -
         artefact_virt_type: artefact.virt_type,
         component_spec: Some(vec![spec]),
     })
+}
+
+/// The App's command and arguments as a component spec's, if any.
+fn command_line_params(app: &Value) -> Option<Value> {
+    let command = text(app, "command");
+    let args = app.get("command_args").filter(|args| args.as_array().is_some_and(|args| !args.is_empty()));
+    if command.is_empty() && args.is_none() {
+        return None;
+    }
+    let mut params = json!({"command": if command.is_empty() { Value::Null } else { json!([command]) }});
+    if let Some(args) = args {
+        params["commandArgs"] = args.clone();
+    }
+    Some(params)
 }
 
 /// Go's `DecString` of a CPU count: `1`, `0.5`, `1.25`.

@@ -276,6 +276,20 @@ pub async fn create_in(
     super::insert_new(mc, txn, caller, region, &APP, &stored(&app)).await
 }
 
+/// MC's `isProviderApp`: the App a federation partner's artefact made
+/// (its org the host's name), which only the artefact's removal deletes.
+async fn made_for_federation(db: &impl sea_orm::ConnectionTrait, app: &App) -> Result<bool, McError> {
+    use crate::db::entities::mc_provider_artefact;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let key = app.key.clone().unwrap_or_default();
+    let found = mc_provider_artefact::Entity::find()
+        .filter(mc_provider_artefact::Column::AppName.eq(text(&key.name)))
+        .filter(mc_provider_artefact::Column::AppVers.eq(text(&key.version)))
+        .all(db)
+        .await?;
+    Ok(found.iter().any(|artefact| artefact.federation_name.eq_ignore_ascii_case(text(&key.organization))))
+}
+
 /// Deletes the App `app_key` (JSON) of `region` in the caller's
 /// transaction, refused while instances of it exist; `false` when there is
 /// no such App.
@@ -322,6 +336,11 @@ impl api::AppApi for Mc {
     ) -> Result<api::DeleteAppResponse, McError> {
         let region = super::region(self, &request.body.region).await?;
         let app = app_of(&request.body);
+        if made_for_federation(&self.db, &app).await? {
+            return Err(McError::bad_request(
+                "Cannot delete App created via federation, use unsafe federation app delete instead",
+            ));
+        }
         let key_value = super::as_json(&app.key.clone().unwrap_or_default());
         let key = APP.key_text(&super::as_json(&app));
         let txn = crate::db::begin_write(&self.db).await?;

@@ -495,6 +495,19 @@ impl api::AppInstApi for Mc {
         if !cluster_org.is_empty() && cluster_org != org && cluster_org != EDGE_CLOUD_ORG && org != EDGE_CLOUD_ORG {
             return Err(McError::forbidden());
         }
+        let cloudlet = cloudlet_key(&instance);
+        if !text(&cloudlet.federated_organization).is_empty() {
+            // A federated cloudlet takes only apps onboarded to its federation.
+            let federation = text(&cloudlet.organization);
+            let app = instance.app_key.clone().unwrap_or_default();
+            let app = (text(&app.organization), text(&app.name), text(&app.version));
+            if !crate::surfaces::mc::federation::app_onboarded(&self.db, federation, &region, app).await? {
+                return Err(McError::bad_request(format!(
+                    "App must be onboarded to federation {federation:?} before it can be deployed to federated cloudlet {:?}",
+                    text(&cloudlet.name)
+                )));
+            }
+        }
         validate_new(&instance).map_err(refuse)?;
         let mut lines = Vec::new();
         let outcome = deploy(self, &caller, &region, &mut instance, &mut lines).await;
