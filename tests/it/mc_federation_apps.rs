@@ -184,8 +184,23 @@ on_both_databases!(mc_guest_apps_are_onboarded_shown_and_deboarded, |server| {
     assert!(region_apps.is_empty(), "{region_apps:?}");
     assert_eq!(hosted(&server, "image", "show", &olga, &json!({})).await.json().as_array().unwrap().len(), 1);
 
-    // Onboarded again (the image reused), then removed by the host's operator.
-    assert_eq!(steps(&guest_app(&server, "onboard", &dev, &body).await), ONBOARDED);
+    // Onboarded again over MC's WebSocket twin (the image reused), then
+    // removed by the host's operator.
+    let (frames, closed) = crate::mc_websocket::exchange_at(
+        &server,
+        "federation/consumer/app/onboard",
+        &crate::mc_websocket::token_message(&dev),
+        Some(&body),
+    )
+    .await;
+    let expected: Vec<String> = ONBOARDED
+        .iter()
+        .map(|step| format!("{{\"code\":200,\"data\":{{\"message\":\"{step}\",\"code\":200}}}}\n"))
+        .collect();
+    assert_eq!(
+        (frames, closed),
+        (expected, Some(tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode::Normal))
+    );
     let images = call(&server, "/auth/federation/consumer/image/show", Some(&dev), Some(&json!({}))).await.json();
     assert_eq!(images.as_array().unwrap().len(), 1);
     let app_target = json!({"FederationName": "h-fed", "AppID": id});
@@ -253,4 +268,56 @@ on_both_databases!(mc_host_app_instances_are_shown_and_refused_in_mcs_words, |se
         message(&hosted(&server, "app", "unsafedelete", &olga, &json!({"FederationName": "h-fed"})).await, 400),
         "AppID must be specified"
     );
+});
+
+// Every operation on what guests push: no token 401, a malformed body
+// MC's 400, and the rights each needs.
+on_both_databases!(mc_federation_app_operations_refuse_anonymous_and_malformed_calls, |server| {
+    let admin = admin(&server).await;
+    federated(&server, &admin).await;
+    let stranger = user(&server, "stranger").await;
+    let paths = [
+        "provider/image/show",
+        "provider/image/unsafedelete",
+        "provider/artefact/show",
+        "provider/artefact/unsafedelete",
+        "provider/app/show",
+        "provider/app/unsafedelete",
+        "provider/appinst/show",
+        "provider/appinst/unsafedelete",
+        "consumer/image/create",
+        "consumer/image/delete",
+        "consumer/image/show",
+        "consumer/app/onboard",
+        "consumer/app/deboard",
+        "consumer/app/show",
+    ];
+    for path in paths {
+        let url = server.url(&format!("/api/v1/auth/federation/{path}"));
+        let anonymous = crate::scalelite_client::send(server.client.post(&url).json(&json!({}))).await;
+        assert_eq!(anonymous.status, 401, "{path}: {}", anonymous.body);
+        let malformed = crate::scalelite_client::send(
+            server.client.post(&url).bearer_auth(&admin).header("content-type", "application/json").body("{\"x\":"),
+        )
+        .await;
+        assert_eq!(malformed.status, 400, "{path}: {}", malformed.body);
+        assert!(
+            malformed.json()["message"].as_str().unwrap_or("").starts_with("Invalid JSON data"),
+            "{path}: {}",
+            malformed.body
+        );
+    }
+    // Shows of what partners pushed are empty to a caller without rights;
+    // the rest are refused.
+    for what in ["artefact", "app", "appinst"] {
+        assert_eq!(hosted(&server, what, "show", &stranger, &json!({})).await.json(), json!([]), "{what}");
+    }
+    let target = json!({"FederationName": "h-fed", "ArtefactID": "a1", "AppID": "a1"});
+    for what in ["artefact", "app"] {
+        assert_eq!(
+            message(&hosted(&server, what, "unsafedelete", &stranger, &target).await, 403),
+            "Forbidden",
+            "{what}"
+        );
+    }
 });

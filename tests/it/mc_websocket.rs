@@ -19,7 +19,17 @@ async fn exchange(
     first: &str,
     body: Option<&Value>,
 ) -> (Vec<String>, Option<CloseCode>) {
-    let url = server.url(&format!("/ws/api/v1/auth/ctrl/{op}")).replacen("http://", "ws://", 1);
+    exchange_at(server, &format!("ctrl/{op}"), first, body).await
+}
+
+/// `exchange` with the twin at `/ws/api/v1/auth/<path>`.
+pub async fn exchange_at(
+    server: &TestServer,
+    path: &str,
+    first: &str,
+    body: Option<&Value>,
+) -> (Vec<String>, Option<CloseCode>) {
+    let url = server.url(&format!("/ws/api/v1/auth/{path}")).replacen("http://", "ws://", 1);
     let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
     socket.send(Message::Text(first.into())).await.unwrap();
     if let Some(body) = body {
@@ -40,7 +50,7 @@ async fn exchange(
     (texts, closed)
 }
 
-fn token_message(token: &str) -> String {
+pub fn token_message(token: &str) -> String {
     format!("{{\"token\": \"{token}\"}}")
 }
 

@@ -1,4 +1,5 @@
-//! MC's WebSocket twins (`GET /ws/api/v1/auth/ctrl/<Op>`), which MC's web
+//! MC's WebSocket twins (`GET /ws/api/v1/auth/ctrl/<Op>`, and the
+//! federation app onboard and deboard streams), which MC's web
 //! console uses: after the upgrade the first message carries the token
 //! (`{"token":"<jwt>"}`), the second the operation's JSON body; each answer
 //! line goes out as a text frame `{"code":200,"data":...}\n`, an error as
@@ -11,7 +12,7 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, LazyLock};
 
 use futures_util::{SinkExt, StreamExt};
-use poem::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use poem::http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
 use poem::http::{Method, StatusCode};
 use poem::web::websocket::{CloseCode, Message, WebSocket, WebSocketConfig, WebSocketStream};
 use poem::web::{Data, Path};
@@ -25,7 +26,8 @@ use crate::wire::escape_markup_in_json;
 #[derive(Clone)]
 pub struct Loopback(pub Arc<poem::endpoint::BoxEndpoint<'static, Response>>);
 
-/// The regional operations whose HTTP answer is a stream of lines.
+/// The operations whose HTTP answer is a stream of lines, by path under
+/// `/api/v1/auth/` (`ctrl/CreateCloudlet`, `federation/consumer/app/onboard`).
 static STREAMED: LazyLock<BTreeSet<String>> = LazyLock::new(|| {
     let spec: Value = serde_json::from_str(super::SPEC_JSON).unwrap_or_default();
     spec["paths"]
@@ -33,9 +35,18 @@ static STREAMED: LazyLock<BTreeSet<String>> = LazyLock::new(|| {
         .into_iter()
         .flatten()
         .filter(|(_, item)| item["post"].get("x-steward-stream").is_some())
-        .filter_map(|(path, _)| path.strip_prefix("/api/v1/auth/ctrl/").map(str::to_owned))
+        .filter_map(|(path, _)| path.strip_prefix("/api/v1/auth/").map(str::to_owned))
         .collect()
 });
+
+/// Whether MC has a WebSocket twin at `path`: every regional operation,
+/// and the streamed ones elsewhere (federation app onboarding).
+fn has_twin(path: &str) -> bool {
+    match path.strip_prefix("ctrl/") {
+        Some(operation) => !operation.is_empty() && !operation.contains('/'),
+        None => STREAMED.contains(path),
+    }
+}
 
 /// One frame as MC writes it: Go's encoder, markup escaped, a newline.
 fn frame(code: u16, data: Value) -> Message {
@@ -127,6 +138,9 @@ async fn replay(loopback: &Loopback, original: &Origin, path: &str, token: &str,
         .uri(format!("/api/v1/auth/{path}"))
         .header(AUTHORIZATION, format!("Bearer {token}"))
         .header(CONTENT_TYPE, "application/json")
+        // As a client would send it: echo's binder reads a body only when
+        // its length is given.
+        .header(CONTENT_LENGTH, body.len())
         .body(())
         .unwrap_or_default();
     let (parts, ()) = request.into_parts();
@@ -167,11 +181,10 @@ pub async fn twin(
             Err(message) => vec![error_frame(400, &message)],
             Ok(token) if !signed_in(&keys, &token).await => vec![error_frame(400, "Invalid or expired jwt")],
             Ok(token) => {
-                let operation = path.strip_prefix("ctrl/").unwrap_or_default().to_owned();
                 let Some(body) = next_text(&mut socket).await else { return };
-                match operation.is_empty() || operation.contains('/') {
-                    true => vec![error_frame(404, "Not Found")],
-                    false => frames_of(&operation, replay(&loopback, &original, &path, &token, body).await).await,
+                match has_twin(&path) {
+                    false => vec![error_frame(404, "Not Found")],
+                    true => frames_of(&path, replay(&loopback, &original, &path, &token, body).await).await,
                 }
             }
         };
@@ -201,8 +214,10 @@ mod tests {
 
     #[test]
     fn streamed_operations_come_from_the_spec() {
-        assert!(STREAMED.contains("CreateClusterInst"));
-        assert!(STREAMED.contains("ShowApp"));
-        assert!(!STREAMED.contains("CreateApp"));
+        assert!(STREAMED.contains("ctrl/CreateClusterInst"));
+        assert!(STREAMED.contains("ctrl/ShowApp"));
+        assert!(!STREAMED.contains("ctrl/CreateApp"));
+        assert!(has_twin("ctrl/CreateApp") && has_twin("federation/consumer/app/onboard"));
+        assert!(!has_twin("federation/consumer/create") && !has_twin("ctrl/") && !has_twin("ctrl/a/b"));
     }
 }
