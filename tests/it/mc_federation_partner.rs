@@ -370,13 +370,18 @@ on_both_databases!(mc_partner_callbacks_are_checked_in_mcs_order, |server| {
     assert_eq!(detail(&anonymous, 401), "No bearer token found");
 });
 
-/// A multipart upload of `fields` to `{context}/files`.
-async fn upload(server: &TestServer, context: &str, token: &str, fields: &[(&str, &str)]) -> Reply {
+/// A multipart POST of `fields` to `{context}/{what}`.
+async fn post_form(server: &TestServer, context: &str, what: &str, token: &str, fields: &[(&str, &str)]) -> Reply {
     let form = fields
         .iter()
         .fold(reqwest::multipart::Form::new(), |form, (name, value)| form.text(name.to_string(), value.to_string()));
-    let url = server.url(&format!("{ROOT}/{context}/files"));
+    let url = server.url(&format!("{ROOT}/{context}/{what}"));
     send(server.client.post(url).bearer_auth(token).multipart(form)).await
+}
+
+/// A multipart upload of `fields` to `{context}/files`.
+async fn upload(server: &TestServer, context: &str, token: &str, fields: &[(&str, &str)]) -> Reply {
+    post_form(server, context, "files", token, fields).await
 }
 
 fn file_fields() -> Vec<(&'static str, &'static str)> {
@@ -493,11 +498,7 @@ on_both_databases!(mc_partner_files_are_uploaded_read_and_removed, |server| {
 });
 
 async fn upload_artefact(server: &TestServer, context: &str, token: &str, fields: &[(&str, &str)]) -> Reply {
-    let form = fields
-        .iter()
-        .fold(reqwest::multipart::Form::new(), |form, (name, value)| form.text(name.to_string(), value.to_string()));
-    let url = server.url(&format!("{ROOT}/{context}/artefact"));
-    send(server.client.post(url).bearer_auth(token).multipart(form)).await
+    post_form(server, context, "artefact", token, fields).await
 }
 
 const SPEC: &str = r#"[{"componentName":"k8sapp","images":["file-1"],"numOfInstances":1,"restartPolicy":"RESTART_POLICY_ALWAYS","commandLineParams":{"command":["serve"]},"exposedInterfaces":[{"interfaceId":"tcp-80","commProtocol":"TCP","commPort":80,"visibilityType":"VISIBILITY_EXTERNAL"}],"computeResourceProfile":{"cpuArchType":"ISA_X86_64","numCPU":"0.5","memory":1024}}]"#;

@@ -13,6 +13,7 @@ use super::super::api::{ConsumerApp, ConsumerAppFilter, Result as Line};
 use super::super::caller::McCaller;
 use super::super::controllers::dns_label;
 use super::super::errors::McError;
+use super::super::partner::artefacts::{command_line_params, format_cpus};
 use super::super::partner::errors::sorted;
 use super::super::rbac::{MANAGE, VIEW};
 use super::super::regional::app::APP;
@@ -30,13 +31,6 @@ type Steps = Stream<Line, McError>;
 
 fn line(message: &str) -> Line {
     Line { message: Some(message.to_owned()), code: Some(200) }
-}
-
-async fn authorized(mc: &Mc, caller: &McCaller, org: &str) -> Result<(), McError> {
-    match mc.rights(&caller.subject()).await?.allows(org, "apps", MANAGE) {
-        true => Ok(()),
-        false => Err(McError::forbidden()),
-    }
 }
 
 /// `LookupRegionApp`: the App and its compute resources' flavor, if any.
@@ -131,19 +125,13 @@ fn interfaces(app: &Value) -> Vec<Value> {
     found
 }
 
-/// Go's `DecString` of a CPU count.
-fn cpus(vcpus: f64) -> String {
-    let text = format!("{vcpus:.3}");
-    text.trim_end_matches('0').trim_end_matches('.').to_owned()
-}
-
 /// `GenerateComponentSpec` (part:596-689).
 fn component_spec(app: &Value, flavor: &Value, images: &[String]) -> Result<Value, McError> {
     let name = app.pointer("/key/name").and_then(Value::as_str).unwrap_or("");
     let instances = if app.get("scale_with_cluster") == Some(&json!(true)) { -1 } else { 1 };
     let profile = match app.get("serverless_config") {
         Some(config) => json!({"cpuArchType": "ISA_X86_64",
-            "numCPU": cpus(config.get("vcpus").and_then(Value::as_f64).unwrap_or(0.0)),
+            "numCPU": format_cpus(config.get("vcpus").and_then(Value::as_f64).unwrap_or(0.0)),
             "memory": config.get("ram").and_then(Value::as_u64).unwrap_or(0)}),
         None if !flavor.is_null() => {
             let mut profile = json!({"cpuArchType": "ISA_X86_64",
@@ -166,13 +154,7 @@ fn component_spec(app: &Value, flavor: &Value, images: &[String]) -> Result<Valu
     if !ports.is_empty() {
         spec["exposedInterfaces"] = json!(ports);
     }
-    let command = app.get("command").and_then(Value::as_str).unwrap_or("");
-    let args = app.get("command_args").and_then(Value::as_array).filter(|args| !args.is_empty());
-    if !command.is_empty() || args.is_some() {
-        let mut params = json!({"command": if command.is_empty() { Value::Null } else { json!([command]) }});
-        if let Some(args) = args {
-            params["commandArgs"] = json!(args);
-        }
+    if let Some(params) = command_line_params(app) {
         spec["commandLineParams"] = params;
     }
     Ok(spec)
@@ -196,7 +178,7 @@ pub async fn onboard(mc: &Mc, caller: &McCaller, body: ConsumerApp) -> Result<St
         return Err(McError::bad_request("ID cannot be specified"));
     }
     let org = text(&body.app_org);
-    authorized(mc, caller, org).await?;
+    guest_images::authorized(mc, caller, org, MANAGE).await?;
     let guest = guests::lookup(&mc.db, None, text(&body.federation_name)).await?;
     let region = super::super::regional::region(mc, &body.region)
         .await
@@ -346,7 +328,7 @@ pub async fn deboard(mc: &Mc, caller: &McCaller, body: ConsumerApp, ignore_partn
             && super::same(&body.app_vers, &row.app_vers)
     });
     let app = found.ok_or_else(|| McError::bad_request("ConsumerApp not found"))?;
-    authorized(mc, caller, &app.app_org).await?;
+    guest_images::authorized(mc, caller, &app.app_org, MANAGE).await?;
     let guest = guests::lookup(&mc.db, None, &app.federation_name).await?;
     let app_key = json!({"organization": app.app_org, "name": app.app_name, "version": app.app_vers});
     let instances: Vec<String> = regional_store::list(&mc.db, &app.region, &APP_INSTS, Listing::default())

@@ -40,7 +40,9 @@ fn name_and_version(source_path: &str) -> (String, String, String) {
     (repo.to_owned(), name.to_owned(), version.to_owned())
 }
 
-async fn authorized(mc: &Mc, caller: &McCaller, org: &str, action: &str) -> Result<(), McError> {
+/// `action` on apps in `org`, else MC's 403 (developers' image and app
+/// operations).
+pub(super) async fn authorized(mc: &Mc, caller: &McCaller, org: &str, action: &str) -> Result<(), McError> {
     match mc.rights(&caller.subject()).await?.allows(org, "apps", action) {
         true => Ok(()),
         false => Err(McError::forbidden()),

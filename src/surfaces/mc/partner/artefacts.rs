@@ -371,8 +371,9 @@ pub async fn view(mc: &Mc, caller: &PartnerCaller, context_id: &str, id: &str) -
     })
 }
 
-/// The App's command and arguments as a component spec's, if any.
-fn command_line_params(app: &Value) -> Option<Value> {
+/// The App's command and arguments as a component spec's, if any (the
+/// guest sends them so, the host answers them so).
+pub fn command_line_params(app: &Value) -> Option<Value> {
     let command = text(app, "command");
     let args = app.get("command_args").filter(|args| args.as_array().is_some_and(|args| !args.is_empty()));
     if command.is_empty() && args.is_none() {
@@ -386,7 +387,7 @@ fn command_line_params(app: &Value) -> Option<Value> {
 }
 
 /// Go's `DecString` of a CPU count: `1`, `0.5`, `1.25`.
-fn format_cpus(vcpus: f64) -> String {
+pub fn format_cpus(vcpus: f64) -> String {
     let text = format!("{vcpus:.3}");
     text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
