@@ -12,15 +12,15 @@ venv=${VENV:-$root/.venv}
 port=${CONTRACT_PORT:-18181}
 work=$(mktemp -d)
 pg_db="steward_contract_$$"
-pid=
 cleanup() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  # Each run's subshell stops its own server; this catches an interrupt.
+  jobs -p | xargs -r kill 2>/dev/null || true
+  wait 2>/dev/null || true
   psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" > /dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-export STEWARD_LISTEN=127.0.0.1:$port
 export STEWARD_SCALELITE_SECRET=contract-secret
 export STEWARD_SCALELITE_MULTITENANCY=true
 export STEWARD_STORJ_ADMIN_TOKEN=contract-token
@@ -29,47 +29,58 @@ export STEWARD_MC_ADMIN_PASSWORD=contract-mc-Password-9x7
 export STEWARD_LIGHTHOUSE_ADMIN_PASSWORD=contract-lighthouse-Password-5v3
 # Failed logins pause 3 s in MC; schemathesis sends many.
 export STEWARD_MC_BAD_AUTH_DELAY_MS=10
-export STEWARD_CONTRACT_URL=http://127.0.0.1:$port
 export SCHEMATHESIS_HOOKS=hooks
 
-status=0
-# Every spec against one fresh Steward over the database URL given.
+# Every spec against one fresh Steward over the database URL given, on the
+# port given. Exits non-zero when any surface failed.
 run_against() {
-  local database=$1 url=$2
+  local database=$1 url=$2 port=$3 server_pid failed=0
+  export STEWARD_LISTEN=127.0.0.1:$port
+  export STEWARD_CONTRACT_URL=http://127.0.0.1:$port
   STEWARD_DATABASE_URL=$url "$bin" serve > "$work/server-$database.log" 2>&1 &
-  pid=$!
+  server_pid=$!
   for _ in $(seq 100); do
     curl -fs "http://127.0.0.1:$port/readyz" > /dev/null && break
     sleep 0.1
   done
-  (
-    cd "$root/contract"
-    failed=0
-    # mc_federation before mc: its hook logs in as MC's superuser to make a
-    # partner, which MC's own run may have locked out or re-passworded.
-    for surface in ${SURFACES:-scalelite storj argo mc_federation mc lighthouse}; do
-      echo "== schemathesis ($database): $surface"
-      "$venv/bin/schemathesis" --config-file "$root/contract/schemathesis.toml" \
-        run "http://127.0.0.1:$port/openapi/$surface.json" \
-        --url "http://127.0.0.1:$port" \
-        --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-        --max-examples "${MAX_EXAMPLES:-40}" \
-        --seed 1 ${SCHEMATHESIS_EXTRA:-} \
-        --no-color || failed=1
-    done
-    exit "$failed"
-  ) || { status=1; echo "--- server log ($database)"; tail -n 50 "$work/server-$database.log"; }
-  kill "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  pid=
+  cd "$root/contract"
+  # mc_federation before mc: its hook logs in as MC's superuser to make a
+  # partner, which MC's own run may have locked out or re-passworded.
+  for surface in ${SURFACES:-scalelite storj argo mc_federation mc lighthouse}; do
+    echo "== schemathesis ($database): $surface"
+    "$venv/bin/schemathesis" --config-file "$root/contract/schemathesis.toml" \
+      run "http://127.0.0.1:$port/openapi/$surface.json" \
+      --url "http://127.0.0.1:$port" \
+      --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
+      --max-examples "${MAX_EXAMPLES:-40}" \
+      --seed 1 ${SCHEMATHESIS_EXTRA:-} \
+      --no-color || failed=1
+  done
+  if [ "$failed" != 0 ]; then echo "--- server log ($database)"; tail -n 50 "$work/server-$database.log"; fi
+  kill "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  return "$failed"
 }
 
-run_against sqlite "sqlite://$work/contract.db?mode=rwc"
+# The two databases run at once, each on its own port and into its own log
+# (printed whole, one after the other): schemathesis is single-threaded
+# Python, so one run leaves the second core mostly idle.
+status=0
+(run_against sqlite "sqlite://$work/contract.db?mode=rwc" "$port") > "$work/sqlite.out" 2>&1 &
+sqlite_run=$!
+postgres_run=
 if psql -h 127.0.0.1 -U postgres -d postgres -qc "CREATE DATABASE $pg_db" > /dev/null 2>&1; then
-  run_against postgres "postgres://postgres@127.0.0.1:5432/$pg_db"
+  (run_against postgres "postgres://postgres@127.0.0.1:5432/$pg_db" "$((port + 1))") > "$work/postgres.out" 2>&1 &
+  postgres_run=$!
 elif [ "${REQUIRE_POSTGRES:-}" = 1 ]; then
   echo "PostgreSQL unreachable and REQUIRE_POSTGRES=1"; status=1
 else
   echo "== schemathesis on PostgreSQL skipped: unreachable"
+fi
+wait "$sqlite_run" || status=1
+cat "$work/sqlite.out"
+if [ -n "$postgres_run" ]; then
+  wait "$postgres_run" || status=1
+  cat "$work/postgres.out"
 fi
 exit "$status"
