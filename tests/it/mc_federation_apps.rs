@@ -94,7 +94,22 @@ on_both_databases!(mc_guest_apps_are_onboarded_shown_and_deboarded, |server| {
     );
     assert_eq!(message(&guest_app(&server, "show", &stranger, &json!({})).await, 403), "Forbidden");
 
+    // An operator sees the onboarded apps of developers granted its pools
+    // (before, only its host's developer org h-fed's: none).
     let olga = login(&server, "dmuus-op", STRONG).await;
+    assert_eq!(guest_app(&server, "show", &olga, &json!({})).await.json(), json!([]));
+    let pool = json!({"Region": "local", "CloudletPool": {"key": {"organization": "dmuus", "name": "fedpool"},
+                      "cloudlets": [{"organization": "dmuus", "name": "dmuus-cloud-1"}]}});
+    empty_result(&ctrl(&server, "CreateCloudletPool", &olga, &pool).await);
+    let access = json!({"Org": "FedAppCo", "Region": "local", "CloudletPool": "fedpool", "CloudletPoolOrg": "dmuus"});
+    let invited = call(&server, "/auth/cloudletpoolaccessinvitation/create", Some(&olga), Some(&access)).await;
+    assert_eq!(invited.status, 200, "{}", invited.body);
+    let accept = json!({"Org": "FedAppCo", "Region": "local", "CloudletPool": "fedpool", "CloudletPoolOrg": "dmuus",
+                        "Decision": "accept"});
+    let accepted = call(&server, "/auth/cloudletpoolaccessresponse/create", Some(&dev), Some(&accept)).await;
+    assert_eq!(accepted.status, 200, "{}", accepted.body);
+    assert_eq!(guest_app(&server, "show", &olga, &json!({})).await.json(), apps);
+
     let artefacts = hosted(&server, "artefact", "show", &olga, &json!({})).await.json();
     assert_eq!(
         artefacts,

@@ -247,13 +247,13 @@ pub async fn granted_pools(
         .collect())
 }
 
-/// The developer orgs granted pools of `pool_orgs` in `region`.
+/// The developer orgs granted pools of `pool_orgs` in `region` (any when none).
 pub async fn granted_orgs(
     db: &impl ConnectionTrait,
-    region: &str,
+    region: Option<&str>,
     pool_orgs: &BTreeSet<String>,
 ) -> Result<BTreeSet<String>, McError> {
-    let filter = OrgCloudletPoolFilter { region: Some(region.to_owned()), ..Default::default() };
+    let filter = OrgCloudletPoolFilter { region: region.map(str::to_owned), ..Default::default() };
     let all = rows(db, &filter).await?;
     Ok(granted(&all).into_iter().filter(|a| pool_orgs.contains(&a.pool_org)).map(|a| a.org).collect())
 }

@@ -15,7 +15,8 @@ use super::super::controllers::dns_label;
 use super::super::errors::McError;
 use super::super::partner::artefacts::{command_line_params, format_cpus};
 use super::super::partner::errors::sorted;
-use super::super::rbac::{MANAGE, VIEW};
+use super::super::rbac::MANAGE;
+use super::super::regional::Visible;
 use super::super::regional::app::APP;
 use super::super::regional::app_inst::APP_INSTS;
 use super::super::regional::flavor::FLAVOR;
@@ -385,11 +386,16 @@ pub async fn app_onboarded(
     Ok(rows.iter().any(|row| row.app_org == org && row.federation_name.eq_ignore_ascii_case(federation)))
 }
 
-/// `ShowConsumerApp`: the onboarded apps of the caller's developer orgs.
+/// `ShowConsumerApp`: the onboarded apps of the caller's developer orgs
+/// and of those granted the caller's cloudlet pools (MC's
+/// `newShowAppAuthz` over every region; 403 to a caller with neither).
 pub async fn show(mc: &Mc, caller: &McCaller, filter: Option<ConsumerAppFilter>) -> Result<Vec<ConsumerApp>, McError> {
     let filter = filter.unwrap_or_default();
-    let orgs = mc.rights(&caller.subject()).await?.orgs_with("apps", VIEW);
-    let sees = |org: &str| orgs.contains("") || orgs.iter().any(|allowed| allowed.eq_ignore_ascii_case(org));
+    let visible = crate::surfaces::mc::regional::app::app_sight(mc, caller, None).await?;
+    let sees = |org: &str| match &visible {
+        Visible::All => true,
+        Visible::Orgs(orgs) => orgs.contains(org),
+    };
     let rows = mc_consumer_app::Entity::find()
         .filter(mc_consumer_app::Column::Id.ne(""))
         .order_by_asc(mc_consumer_app::Column::Id)

@@ -179,9 +179,10 @@ async fn change_app(
 
 /// Who sees which apps (MC's `newShowAppAuthz`): admins all; developers
 /// their orgs'; operators the apps of developer orgs granted their pools in
-/// the region named, read before the region is (a caller with neither is
-/// refused even for an unknown region).
-async fn app_sight(mc: &Mc, caller: &McCaller, region: &str) -> Result<super::Visible, McError> {
+/// the region named (in any region when none is, as for onboarded apps),
+/// read before the region is (a caller with neither is refused even for an
+/// unknown region).
+pub async fn app_sight(mc: &Mc, caller: &McCaller, region: Option<&str>) -> Result<super::Visible, McError> {
     let rights = mc.rights(&caller.subject()).await?;
     let mut orgs = rights.orgs_with(rbac::APPS, rbac::VIEW);
     if orgs.contains("") {
@@ -433,7 +434,7 @@ impl api::AppApi for Mc {
     }
 
     async fn show_app(&self, caller: McCaller, request: api::ShowAppRequest) -> Result<api::ShowAppResponse, McError> {
-        let visible = app_sight(self, &caller, text(&request.body.region)).await?;
+        let visible = app_sight(self, &caller, Some(text(&request.body.region))).await?;
         let region = super::region(self, &request.body.region).await?;
         let filter = super::as_json(&request.body.app.clone().unwrap_or_default());
         let objects = super::show(self, &region, &APP, &filter, &visible).await?;
