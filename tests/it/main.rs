@@ -26,6 +26,7 @@ mod mc_federation_apps;
 mod mc_federation_guests;
 mod mc_federation_hosts;
 mod mc_federation_images;
+mod mc_federation_lcm;
 mod mc_federation_partner;
 mod mc_federation_two;
 mod mc_federation_zones;

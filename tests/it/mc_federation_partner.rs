@@ -11,7 +11,7 @@ use crate::mc_federation_zones::{base, operator, zonebase};
 use crate::on_both_databases;
 use crate::scalelite_client::{Reply, send};
 
-const ROOT: &str = "/operatorplatform/federation/v1";
+pub const ROOT: &str = "/operatorplatform/federation/v1";
 
 async fn oauth(server: &TestServer, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> Reply {
     let mut request = server.client.post(server.url("/oauth2/token")).form(form);
@@ -21,7 +21,7 @@ async fn oauth(server: &TestServer, form: &[(&str, &str)], basic: Option<(&str, 
     send(request).await
 }
 
-async fn partner(server: &TestServer, method: &str, path: &str, token: &str, body: Option<&Value>) -> Reply {
+pub async fn partner(server: &TestServer, method: &str, path: &str, token: &str, body: Option<&Value>) -> Reply {
     let url = server.url(&format!("{ROOT}{path}"));
     let mut request = server.client.request(method.parse().unwrap(), url).bearer_auth(token);
     if let Some(body) = body {
@@ -31,7 +31,7 @@ async fn partner(server: &TestServer, method: &str, path: &str, token: &str, bod
 }
 
 /// The answer's `detail`, after checking its status and wire.
-fn detail(reply: &Reply, status: u16) -> String {
+pub fn detail(reply: &Reply, status: u16) -> String {
     assert_eq!(reply.status, status, "{}", reply.body);
     assert_eq!(reply.content_type, "application/json; charset=UTF-8");
     assert!(reply.body.ends_with("}\n"), "{:?}", reply.body);
@@ -39,7 +39,7 @@ fn detail(reply: &Reply, status: u16) -> String {
 }
 
 /// A host `dmuus-partner1` sharing zone `dmuuscloud1`; its credentials.
-async fn hosting(server: &TestServer) -> (String, String) {
+pub async fn hosting(server: &TestServer) -> (String, String) {
     let admin = admin(server).await;
     let olga = operator(server, &admin, "dmuus").await;
     assert_eq!(zonebase(server, "create", &olga, &base("dmuuscloud1", "dmuus")).await.status, 200);
@@ -49,13 +49,13 @@ async fn hosting(server: &TestServer) -> (String, String) {
     (info["ClientId"].as_str().unwrap().to_owned(), info["ClientKey"].as_str().unwrap().to_owned())
 }
 
-async fn partner_token(server: &TestServer, id: &str, key: &str) -> String {
+pub async fn partner_token(server: &TestServer, id: &str, key: &str) -> String {
     let reply = oauth(server, &[("grant_type", "client_credentials"), ("scope", "fed-mgmt")], Some((id, key))).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     reply.json()["access_token"].as_str().unwrap().to_owned()
 }
 
-fn registration() -> Value {
+pub fn registration() -> Value {
     json!({"origOPFederationId": "fed-guest-1", "origOPCountryCode": "SA",
            "origOPMobileNetworkCodes": {"mcc": "456", "mncs": ["444", "555"]}, "origOPFixedNetworkCodes": ["blah"],
            "initialDate": "2026-12-04T10:00:00Z",
@@ -368,10 +368,28 @@ on_both_databases!(mc_partner_callbacks_are_checked_in_mcs_order, |server| {
         send(server.client.post(server.url("/operatorplatform/fedcallbacks/v1/onPartnerStatusEvent")).json(&valid))
             .await;
     assert_eq!(detail(&anonymous, 401), "No bearer token found");
+
+    // An app instance's status: the state's enum first, then the owner.
+    let instance_event = |body: Value| {
+        let (server, token) = (&server, token.clone());
+        async move {
+            let url = server.url("/operatorplatform/fedcallbacks/v1/onInstanceStatusEvent/fedappco-inst1-z1-op");
+            send(server.client.post(url).bearer_auth(&token).json(&body)).await
+        }
+    };
+    let event = json!({"federationContextId": context, "appId": "app-1", "appInstanceId": "inst1", "zoneId": "z1",
+                       "appInstanceInfo": {"appInstanceState": "BUSY"}});
+    assert_eq!(
+        detail(&instance_event(event.clone()).await, 400),
+        "Invalid JSON data: BUSY is not a valid InstanceState"
+    );
+    let mut ready = event;
+    ready["appInstanceInfo"]["appInstanceState"] = json!("READY");
+    assert_eq!(detail(&instance_event(ready).await, 400), "Expected owner consumer but was provider");
 });
 
 /// A multipart POST of `fields` to `{context}/{what}`.
-async fn post_form(server: &TestServer, context: &str, what: &str, token: &str, fields: &[(&str, &str)]) -> Reply {
+pub async fn post_form(server: &TestServer, context: &str, what: &str, token: &str, fields: &[(&str, &str)]) -> Reply {
     let form = fields
         .iter()
         .fold(reqwest::multipart::Form::new(), |form, (name, value)| form.text(name.to_string(), value.to_string()));
@@ -380,11 +398,11 @@ async fn post_form(server: &TestServer, context: &str, what: &str, token: &str, 
 }
 
 /// A multipart upload of `fields` to `{context}/files`.
-async fn upload(server: &TestServer, context: &str, token: &str, fields: &[(&str, &str)]) -> Reply {
+pub async fn upload(server: &TestServer, context: &str, token: &str, fields: &[(&str, &str)]) -> Reply {
     post_form(server, context, "files", token, fields).await
 }
 
-fn file_fields() -> Vec<(&'static str, &'static str)> {
+pub fn file_fields() -> Vec<(&'static str, &'static str)> {
     vec![
         ("fileId", "file-1"),
         ("appProviderId", "fedappco"),
@@ -497,13 +515,13 @@ on_both_databases!(mc_partner_files_are_uploaded_read_and_removed, |server| {
     assert_eq!(detail(&again, 404), "Specified file ID file-1 not found");
 });
 
-async fn upload_artefact(server: &TestServer, context: &str, token: &str, fields: &[(&str, &str)]) -> Reply {
+pub async fn upload_artefact(server: &TestServer, context: &str, token: &str, fields: &[(&str, &str)]) -> Reply {
     post_form(server, context, "artefact", token, fields).await
 }
 
 const SPEC: &str = r#"[{"componentName":"k8sapp","images":["file-1"],"numOfInstances":1,"restartPolicy":"RESTART_POLICY_ALWAYS","commandLineParams":{"command":["serve"]},"exposedInterfaces":[{"interfaceId":"tcp-80","commProtocol":"TCP","commPort":80,"visibilityType":"VISIBILITY_EXTERNAL"}],"computeResourceProfile":{"cpuArchType":"ISA_X86_64","numCPU":"0.5","memory":1024}}]"#;
 
-fn artefact_fields() -> Vec<(&'static str, &'static str)> {
+pub fn artefact_fields() -> Vec<(&'static str, &'static str)> {
     vec![
         ("artefactId", "k8sapp-1"),
         ("appProviderId", "fedappco"),

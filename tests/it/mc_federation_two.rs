@@ -211,6 +211,82 @@ async fn walk(backend: Backend) {
     );
     let artefacts = post(&host, "/auth/federation/provider/artefact/show", &h, &json!({})).await.json();
     assert_eq!(artefacts[0]["ArtefactID"], "local-k8sapp10fedappco");
+
+    // The guest deploys the app on the federated cloudlet: the host runs
+    // it on the zone's cloudlet, and the guest's instance takes the host's
+    // access points.
+    let created = post(&guest, "/auth/ctrl/CreateAppInst", &g, &instance).await;
+    let steps: Vec<Value> = created.body.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    let messages: Vec<&str> = steps.iter().map(|line| line["data"]["message"].as_str().unwrap_or("")).collect();
+    // (after the auto-cluster's, which a federated cloudlet makes too)
+    assert_eq!(
+        messages[messages.len().saturating_sub(5)..],
+        [
+            "Creating",
+            "Sending app instance create request to federation partner",
+            "Waiting for federation partner callbacks for FedAppInstId inst1",
+            "Ready",
+            "Created AppInst successfully"
+        ],
+        "{}",
+        created.body
+    );
+    let provided = post(&host, "/auth/federation/provider/appinst/show", &h, &json!({})).await.json();
+    let unique_id = "fedappco-inst1-dmuuscloud1-dmuus-partner1";
+    assert_eq!(
+        provided,
+        json!([{"FederationName": "dmuus-partner1", "AppInstID": "inst1", "AppID": "local-k8sapp10fedappco",
+                "Region": "local", "AppName": "local-k8sapp10fedappco", "AppVers": "1.0", "Cloudlet": "dmuus-cloud-1",
+                "CloudletOrg": "dmuus", "CloudletFedOrg": "",
+                "AppInstCallbackLink": format!("{}/operatorplatform/fedcallbacks/v1/onInstanceStatusEvent/{unique_id}", guest.url("")),
+                "Error": ""}])
+    );
+    let show_inst = json!({"Region": "local", "AppInst": {}});
+    let hosted_insts = post(&host, "/auth/ctrl/ShowAppInst", &h, &show_inst).await;
+    let hosted_inst: Value = serde_json::from_str(hosted_insts.body.lines().next().unwrap()).unwrap();
+    let hosted_inst = &hosted_inst["data"];
+    assert_eq!(
+        (&hosted_inst["key"]["name"], &hosted_inst["key"]["organization"], &hosted_inst["state"]),
+        (&json!("inst1"), &json!("dmuus-partner1"), &json!("Ready")),
+        "{hosted_inst}"
+    );
+    assert_eq!(hosted_inst["fed_key"], json!({"federation_name": "dmuus-partner1", "app_inst_id": "inst1"}));
+    let guest_insts = post(&guest, "/auth/ctrl/ShowAppInst", &g, &show_inst).await;
+    let guest_inst: Value = serde_json::from_str(guest_insts.body.lines().next().unwrap()).unwrap();
+    let guest_inst = &guest_inst["data"];
+    assert_eq!((&guest_inst["state"], &guest_inst["unique_id"]), (&json!("Ready"), &json!(unique_id)), "{guest_inst}");
+    assert_eq!(guest_inst["fed_key"], json!({"federation_name": "dmuus-partner1", "app_inst_id": "inst1"}));
+    assert_eq!(guest_inst.get("uri"), None, "{guest_inst}");
+    let fqdn = format!(
+        "{}{}",
+        hosted_inst["uri"].as_str().unwrap(),
+        hosted_inst["mapped_ports"][0]["fqdn_prefix"].as_str().unwrap_or("")
+    );
+    assert_eq!(
+        (&guest_inst["mapped_ports"][0]["fqdn_prefix"], &guest_inst["mapped_ports"][0]["public_port"]),
+        (&json!(fqdn), &hosted_inst["mapped_ports"][0]["public_port"]),
+        "{guest_inst}"
+    );
+    // The host's operator cannot remove it behind the guest's back; the
+    // guest cannot deboard the app while it runs.
+    let host_delete = json!({"Region": "local", "AppInst": {"key": hosted_inst["key"].clone()}});
+    let refused = post(&host, "/auth/ctrl/DeleteAppInst", &h, &host_delete).await;
+    assert_eq!(
+        (refused.status, refused.json()["message"].clone()),
+        (400, json!("Cannot delete AppInst created via federation, use unsafe federation appInst delete instead"))
+    );
+    let deleted = post(&guest, "/auth/ctrl/DeleteAppInst", &g, &instance).await;
+    assert_eq!(deleted.status, 200, "{}", deleted.body);
+    assert!(!deleted.body.contains("\"result\""), "{}", deleted.body);
+    assert_eq!(post(&host, "/auth/federation/provider/appinst/show", &h, &json!({})).await.json(), json!([]));
+    assert_eq!(post(&host, "/auth/ctrl/ShowAppInst", &h, &show_inst).await.body, "");
+    assert_eq!(post(&guest, "/auth/ctrl/ShowAppInst", &g, &show_inst).await.body, "");
+    // The idle auto-cluster the guest made on the federated cloudlet goes
+    // (MC's idle reservable-cluster cleanup), so the zone can go later.
+    let cluster = json!({"Region": "local", "ClusterInst": {"key": {"cluster_key": {"name": "reservable0", "organization": "edgecloudorg"},
+        "cloudlet_key": {"organization": "dmuus-partner1", "name": "dmuuscloud1", "federated_organization": "partner1"}}}});
+    let removed = post(&guest, "/auth/ctrl/DeleteClusterInst", &g, &cluster).await;
+    assert!(removed.body.ends_with("Deleted ClusterInst successfully\"}}\n"), "{}", removed.body);
     // Deboarded, images deleted: the host has nothing of the guest's left.
     let deboarded = post(
         &guest,

@@ -12,9 +12,7 @@ use super::super::api::{
 };
 use super::super::caller::McCaller;
 use super::super::errors::McError;
-use super::super::partner::{artefacts, files, onboarding};
-use super::super::regional::app_inst::APP_INSTS;
-use super::super::regional::store as regional_store;
+use super::super::partner::{artefacts, files, lcm, onboarding};
 use super::super::store::text;
 use super::super::{Mc, change};
 use super::{fed_authorized, hosts};
@@ -257,19 +255,7 @@ pub async fn show_app_insts(
 pub async fn unsafe_delete_app_inst(mc: &Mc, caller: &McCaller, body: ProviderAppInst) -> Result<(), McError> {
     let target = ("AppInstID", text(&body.app_inst_id));
     let (txn, provider) = unsafe_target(mc, caller, target, text(&body.federation_name)).await?;
-    let id = (provider.name.clone(), target.1.to_owned());
-    let Some(instance) = mc_provider_app_inst::Entity::find_by_id(id.clone()).one(&txn).await? else {
-        return Err(McError::new(
-            poem::http::StatusCode::NOT_FOUND,
-            format!("Application instance {} not found", target.1),
-        ));
-    };
-    // In the stored key's order (AppInstKey's, CloudletKey's).
-    let key = serde_json::json!({"key": {"name": instance.app_inst_id, "organization": instance.federation_name,
-        "cloudlet_key": {"organization": instance.cloudlet_org, "name": instance.cloudlet}}});
-    let key = APP_INSTS.key_text(&key);
-    regional_store::remove(&txn, &instance.region, &APP_INSTS, &key).await?;
-    mc_provider_app_inst::Entity::delete_by_id(id).exec(&txn).await?;
+    lcm::remove_internal(&txn, &provider, target.1).await?;
     let what = format!("{} of {}", target.1, provider.name);
     mc.audited.record(&txn, &change(caller.username(), "unsafe delete federation app instance", &what)).await?;
     txn.commit().await?;

@@ -8,13 +8,14 @@
 
 pub(crate) mod client;
 mod countries;
+pub(crate) mod guest_app_insts;
 mod guest_apps;
 mod guest_images;
 pub(crate) mod guests;
 mod host_data;
 pub(crate) mod hosts;
 mod zone_bases;
-mod zones;
+pub(crate) mod zones;
 
 pub use guest_apps::app_onboarded;
 pub use hosts::org_in_use;

@@ -101,10 +101,7 @@ async fn notify_partner(mc: &Mc, provider: &mc_federation_provider::Model, mut n
     notice["federationContextId"] = json!(provider.federation_context_id);
     notice["modificationDate"] = json!(store::ZERO_TIME);
     let failed = |why: String| McError::bad_request(format!("failed to notify partner: {why}"));
-    let sealed = provider.partner_notify_key_sealed.as_deref().unwrap_or("");
-    let key: Option<NotifyKey> =
-        mc.settings.secrets.open(sealed).ok().and_then(|plain| serde_json::from_str(&plain).ok());
-    let Some(key) = key.filter(|key| key.id != NO_CALLBACK_API_KEY) else {
+    let Some(key) = callback_key(mc, provider) else {
         return Err(failed("no callback API key".to_owned()));
     };
     let partner = PartnerClient::connect(&provider.partner_notify_dest, &key.tokenurl, &key.id, &key.key)
@@ -112,6 +109,14 @@ async fn notify_partner(mc: &Mc, provider: &mc_federation_provider::Model, mut n
         .map_err(|e| failed(e.message))?;
     partner.send(reqwest::Method::POST, "", Some(&notice)).await.map_err(|e| failed(e.message))?;
     Ok(())
+}
+
+/// The callback key the host's partner gave (`ProviderFedKey`), if any.
+pub fn callback_key(mc: &Mc, provider: &mc_federation_provider::Model) -> Option<NotifyKey> {
+    let sealed = provider.partner_notify_key_sealed.as_deref().unwrap_or("");
+    let key: Option<NotifyKey> =
+        mc.settings.secrets.open(sealed).ok().and_then(|plain| serde_json::from_str(&plain).ok());
+    key.filter(|key| key.id != NO_CALLBACK_API_KEY)
 }
 
 pub async fn unshare(

@@ -7,10 +7,10 @@ use serde_json::Value;
 use super::super::Mc;
 use super::super::caller::McCaller;
 use super::super::federation::guests;
-use super::api::PartnerPostRequest;
+use super::api::{AppInstanceStatusEvent, PartnerPostRequest};
 use super::caller::PartnerCaller;
 use super::errors::FedError;
-use crate::db::entities::mc_federation_consumer;
+use crate::db::entities::{mc_consumer_app, mc_federation_consumer};
 use sea_orm::EntityTrait;
 
 const OBJECT_TYPES: [&str; 6] =
@@ -93,7 +93,7 @@ fn validate(request: &PartnerPostRequest) -> Result<(), FedError> {
 }
 
 /// `lookupConsumer`: the guest whose callback key the token is for.
-async fn lookup_consumer(
+pub(super) async fn lookup_consumer(
     mc: &Mc,
     caller: &PartnerCaller,
     context_id: &str,
@@ -103,7 +103,7 @@ async fn lookup_consumer(
     let Some(guest) = mc_federation_consumer::Entity::find_by_id(id).one(&mc.db).await? else {
         return Err(FedError::bad_request(format!("federation consumer {user:?} not found")));
     };
-    if context_id != guest.federation_context_id {
+    if !context_id.is_empty() && context_id != guest.federation_context_id {
         return Err(FedError::bad_request("mismatch between access token and federation context id"));
     }
     Ok(guest)
@@ -127,9 +127,82 @@ pub async fn partner_status_event(mc: &Mc, caller: PartnerCaller, request: Partn
     guests::zones_changed(mc, &acting, &guest, operation, &add, &remove).await.map_err(FedError::from)
 }
 
+const INSTANCE_STATES: [&str; 4] = ["PENDING", "READY", "FAILED", "TERMINATING"];
+
+/// MC's `ParseInterfaceId`: `<tcp|udp>-<port>`.
+fn parse_interface_id(id: &str) -> Result<(), String> {
+    let parts: Vec<&str> = id.split('-').collect();
+    let [proto, port] = parts.as_slice() else {
+        return Err(format!("Invalid interface id {id}, expected proto-port format"));
+    };
+    if !matches!(proto.to_ascii_lowercase().as_str(), "tcp" | "udp") {
+        return Err(format!("Failed to parse proto {proto} in interface id {id}, Unsupported protocol: {proto}"));
+    }
+    if let Err(error) = port.parse::<i64>() {
+        let why = match error.kind() {
+            std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow => "value out of range",
+            _ => "invalid syntax",
+        };
+        return Err(format!(
+            "Failed to parse port value {port} in interface id {id}, strconv.Atoi: parsing {port:?}: {why}"
+        ));
+    }
+    Ok(())
+}
+
+/// `PartnerInstanceStatusEvent`: the guest's callback for an instance it
+/// deploys on the host. The event is checked as MC converts it; the
+/// guest's create reads the instance's state from the host itself, so an
+/// event changes nothing here (MC's too is dropped unless a create waits).
+pub async fn instance_status_event(
+    mc: &Mc,
+    caller: PartnerCaller,
+    request: AppInstanceStatusEvent,
+) -> Result<(), FedError> {
+    let info = request.app_instance_info.clone().unwrap_or_default();
+    let state = info.app_instance_state.clone().unwrap_or_default();
+    if !state.is_empty() && !INSTANCE_STATES.contains(&state.as_str()) {
+        return Err(FedError::bad_request(format!("Invalid JSON data: {state} is not a valid InstanceState")));
+    }
+    let guest = lookup_consumer(mc, &caller, request.federation_context_id.as_deref().unwrap_or("")).await?;
+    let app_id = request.app_id.clone().unwrap_or_default();
+    let onboarded = mc_consumer_app::Entity::find_by_id((app_id.clone(), guest.name.clone())).one(&mc.db).await?;
+    if onboarded.is_none() {
+        return Err(FedError::bad_request(format!("Consumer Application {app_id} not found")));
+    }
+    for point in info.accesspoint_info.iter().flatten() {
+        let id = point.interface_id.clone().unwrap_or_default();
+        parse_interface_id(&id).map_err(FedError::bad_request)?;
+        let endpoint = point.access_points.clone().unwrap_or_default();
+        let addressed = endpoint.fqdn.is_some()
+            || endpoint.ipv4_addresses.as_ref().is_some_and(|a| !a.is_empty())
+            || endpoint.ipv6_addresses.as_ref().is_some_and(|a| !a.is_empty());
+        if !addressed {
+            return Err(FedError::bad_request(format!("No valid fqdn or ip address for interfaceId {id}")));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn interface_ids_are_parsed_as_mc_parses_them() {
+        assert_eq!(parse_interface_id("tcp-81"), Ok(()));
+        assert_eq!(parse_interface_id("UDP-10002"), Ok(()));
+        assert_eq!(parse_interface_id("tcp81"), Err("Invalid interface id tcp81, expected proto-port format".into()));
+        assert_eq!(
+            parse_interface_id("http-80"),
+            Err("Failed to parse proto http in interface id http-80, Unsupported protocol: http".into())
+        );
+        assert_eq!(
+            parse_interface_id("tcp-x"),
+            Err("Failed to parse port value x in interface id tcp-x, strconv.Atoi: parsing \"x\": invalid syntax"
+                .into())
+        );
+    }
 
     #[test]
     fn geolocations_follow_the_gsma_pattern() {

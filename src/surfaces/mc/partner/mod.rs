@@ -11,6 +11,7 @@ pub mod caller;
 pub mod errors;
 mod federation;
 pub mod files;
+pub mod lcm;
 pub mod onboarding;
 pub mod token;
 mod zones;
@@ -94,6 +95,46 @@ impl api::McFederationApi for Mc {
         request: api::PartnerStatusEventRequest,
     ) -> Result<api::PartnerStatusEventResponse, FedError> {
         callbacks::partner_status_event(self, caller, request.body).await.map(|()| api::PartnerStatusEventResponse::Ok)
+    }
+
+    async fn install_app(
+        &self,
+        caller: caller::PartnerCaller,
+        request: api::InstallAppRequest,
+    ) -> Result<api::InstallAppResponse, FedError> {
+        lcm::install(self, &caller, &request.federation_context_id, request.body)
+            .await
+            .map(api::InstallAppResponse::Prerendered)
+    }
+
+    async fn get_app_instance_details(
+        &self,
+        caller: caller::PartnerCaller,
+        request: api::GetAppInstanceDetailsRequest,
+    ) -> Result<api::GetAppInstanceDetailsResponse, FedError> {
+        lcm::details(self, &caller, &request.federation_context_id, &request.app_instance_id)
+            .await
+            .map(api::GetAppInstanceDetailsResponse::Ok)
+    }
+
+    async fn remove_app(
+        &self,
+        caller: caller::PartnerCaller,
+        request: api::RemoveAppRequest,
+    ) -> Result<api::RemoveAppResponse, FedError> {
+        lcm::remove(self, &caller, &request.federation_context_id, &request.app_instance_id)
+            .await
+            .map(|()| api::RemoveAppResponse::Ok)
+    }
+
+    async fn partner_instance_status_event(
+        &self,
+        caller: caller::PartnerCaller,
+        request: api::PartnerInstanceStatusEventRequest,
+    ) -> Result<api::PartnerInstanceStatusEventResponse, FedError> {
+        callbacks::instance_status_event(self, caller, request.body)
+            .await
+            .map(|()| api::PartnerInstanceStatusEventResponse::Ok)
     }
 
     async fn upload_file(

@@ -14,6 +14,7 @@ use super::super::api::{self, App, AppInst, AppPort, ClusterInst, ClusterKey, LP
 use super::super::caller::McCaller;
 use super::super::controllers::dns_label;
 use super::super::errors::McError;
+use super::super::federation::guest_app_insts;
 use super::super::store::{self as mc_store, text};
 use super::super::{Mc, rbac};
 use super::app::APP;
@@ -309,6 +310,7 @@ async fn deploy(
     region: &str,
     instance: &mut AppInst,
     lines: &mut Vec<api::Result>,
+    federated: bool,
 ) -> Result<(), McError> {
     let txn = crate::db::begin_write(&mc.db).await?;
     let app = app_of(&txn, region, instance).await?;
@@ -452,13 +454,121 @@ async fn deploy(
     let nodes = cluster.as_ref().and_then(|c| c.num_nodes).unwrap_or(0);
     let containers = (deployment == "kubernetes").then(|| (0..nodes).map(|n| format!("appOnClusterNode{n}")).collect());
     instance.runtime_info = Some(api::AppInstRuntime { container_ids: containers });
+    if federated {
+        // Ready once the host says so (`deploy_at_host`).
+        instance.state = Some(api::TrackedState::Creating);
+        instance.runtime_info = Some(api::AppInstRuntime::default());
+    }
     super::insert_new(mc, &txn, caller, region, &APP_INSTS, &stored(instance)).await?;
     txn.commit().await?;
-    lines.extend(match super::progress::ignores_crm(instance.crm_override) {
-        true => messages(&["Created AppInst successfully"]),
-        false => messages(&["Creating", "Creating App Inst", "Ready", "Created AppInst successfully"]),
+    lines.extend(match (federated, super::progress::ignores_crm(instance.crm_override)) {
+        (true, _) => messages(&["Creating"]),
+        (false, true) => messages(&["Created AppInst successfully"]),
+        (false, false) => messages(&["Creating", "Creating App Inst", "Ready", "Created AppInst successfully"]),
     });
     Ok(())
+}
+
+/// A new instance on a federated cloudlet, deployed on the host: Ready
+/// with the host's access points, or removed when the host failed it.
+async fn deploy_at_host(
+    mc: &Mc,
+    region: &str,
+    instance: &mut AppInst,
+    lines: &mut Vec<api::Result>,
+) -> Result<(), McError> {
+    let mut steps = Vec::new();
+    let outcome = guest_app_insts::install_at_host(mc, region, instance, &mut steps).await;
+    lines.extend(steps.iter().map(|step| message(step)));
+    let key = key_text(instance);
+    let txn = crate::db::begin_write(&mc.db).await?;
+    if let Err(failed) = outcome {
+        remove_in(&txn, region, &key).await?;
+        txn.commit().await?;
+        return Err(failed);
+    }
+    if store::find_for_update(&txn, region, &APP_INSTS, &key).await?.is_none() {
+        return Err(refuse(format!("AppInst {key} removed while it was being created")));
+    }
+    instance.state = Some(api::TrackedState::Ready);
+    store::replace(&txn, region, &APP_INSTS, &key, &stored(instance)).await?;
+    txn.commit().await?;
+    lines.extend(messages(&["Ready", "Created AppInst successfully"]));
+    Ok(())
+}
+
+/// Removes the instance stored under `key` in the caller's transaction,
+/// ending its reservation of a reservable cluster; the instance removed,
+/// `None` when there was none.
+pub async fn remove_in(
+    txn: &sea_orm::DatabaseTransaction,
+    region: &str,
+    key: &str,
+) -> Result<Option<AppInst>, McError> {
+    let Some(found) = store::find_for_update(txn, region, &APP_INSTS, key).await? else {
+        return Ok(None);
+    };
+    let stored_instance: AppInst = super::from_json(found.object)?;
+    let cluster = cluster_inst_key(&stored_instance);
+    let cluster_shown = CLUSTER_INSTS.key_text(&serde_json::json!({ "key": cluster }));
+    if let Some(row) = store::find_for_update(txn, region, &CLUSTER_INSTS, &cluster_shown).await? {
+        let mut held: ClusterInst = super::from_json(row.object)?;
+        if held.reservable == Some(true) && text(&held.reserved_by) == org_of(&stored_instance) {
+            held.reserved_by = None;
+            held.reservation_ended_at = Some(mc_store::go_time(Some(mc_store::now())));
+            let stored_cluster = CLUSTER_INSTS.stored(&super::as_json(&held));
+            store::replace(txn, region, &CLUSTER_INSTS, &cluster_shown, &stored_cluster).await?;
+        }
+    }
+    store::remove(txn, region, &APP_INSTS, key).await?;
+    Ok(Some(stored_instance))
+}
+
+/// Whether a federation partner installed the instance (MC's
+/// `isProviderAppInst`): one of a host's `application/lcm` instances.
+async fn made_for_partner(db: &impl sea_orm::ConnectionTrait, instance: &AppInst) -> Result<bool, McError> {
+    use crate::db::entities::mc_provider_app_inst;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let key = instance.key.clone().unwrap_or_default();
+    let cloudlet = cloudlet_key(instance);
+    let found = mc_provider_app_inst::Entity::find()
+        .filter(mc_provider_app_inst::Column::AppInstId.eq(text(&key.name)))
+        .filter(mc_provider_app_inst::Column::Cloudlet.eq(text(&cloudlet.name)))
+        .filter(mc_provider_app_inst::Column::CloudletOrg.eq(text(&cloudlet.organization)))
+        .all(db)
+        .await?;
+    Ok(found.iter().any(|row| row.federation_name.eq_ignore_ascii_case(text(&key.organization))))
+}
+
+/// The instance stored under `key`, if any.
+pub async fn find(db: &impl sea_orm::ConnectionTrait, region: &str, key: &str) -> Result<Option<AppInst>, McError> {
+    match store::find(db, region, &APP_INSTS, key).await? {
+        Some(row) => Ok(Some(super::from_json(row.object)?)),
+        None => Ok(None),
+    }
+}
+
+/// The stored key of an instance (`AppInstKey`'s order).
+pub fn stored_key(instance: &AppInst) -> String {
+    key_text(instance)
+}
+
+/// A create made by this MC for a federation partner (`ctrlclient`'s
+/// CreateAppInst with authorization skipped): the request's checks, the
+/// deployment; the messages it streamed, or why it failed.
+pub async fn create_for_partner(
+    mc: &Mc,
+    caller: &McCaller,
+    region: &str,
+    instance: &mut AppInst,
+) -> (Vec<String>, Result<(), McError>) {
+    let mut lines = Vec::new();
+    let outcome = match validate_new(instance).map_err(refuse) {
+        Ok(()) => deploy(mc, caller, region, instance, &mut lines, false).await,
+        Err(refused) => Err(refused),
+    };
+    let messages = lines.into_iter().filter_map(|line| line.message).collect();
+    (messages, outcome)
 }
 
 /// Refreshes one stored instance to its app's revision (`refreshAppInstInternal`).
@@ -509,8 +619,12 @@ impl api::AppInstApi for Mc {
             }
         }
         validate_new(&instance).map_err(refuse)?;
+        let federated = !text(&cloudlet.federated_organization).is_empty();
         let mut lines = Vec::new();
-        let outcome = deploy(self, &caller, &region, &mut instance, &mut lines).await;
+        let mut outcome = deploy(self, &caller, &region, &mut instance, &mut lines, federated).await;
+        if outcome.is_ok() && federated {
+            outcome = deploy_at_host(self, &region, &mut instance, &mut lines).await;
+        }
         Ok(api::CreateAppInstResponse::Ok(ended(lines, outcome)?))
     }
 
@@ -521,31 +635,23 @@ impl api::AppInstApi for Mc {
     ) -> Result<api::DeleteAppInstResponse, McError> {
         let region = super::region(self, &request.body.region).await?;
         let instance = instance_of(&request.body);
+        if made_for_partner(&self.db, &instance).await? {
+            return Err(refuse(
+                "Cannot delete AppInst created via federation, use unsafe federation appInst delete instead",
+            ));
+        }
         validate_key(&instance).map_err(refuse)?;
         let key = key_text(&instance);
-        let txn = crate::db::begin_write(&self.db).await?;
-        let Some(found) = store::find_for_update(&txn, &region, &APP_INSTS, &key).await? else {
-            return Err(super::not_found(&APP_INSTS, &key));
-        };
-        let stored_instance: AppInst = super::from_json(found.object)?;
-        let cluster = cluster_inst_key(&stored_instance);
-        let cluster_shown = CLUSTER_INSTS.key_text(&serde_json::json!({ "key": cluster }));
-        if let Some(row) = store::find_for_update(&txn, &region, &CLUSTER_INSTS, &cluster_shown).await? {
-            let mut held: ClusterInst = super::from_json(row.object)?;
-            if held.reservable == Some(true) && text(&held.reserved_by) == org_of(&stored_instance) {
-                held.reserved_by = None;
-                held.reservation_ended_at = Some(mc_store::go_time(Some(mc_store::now())));
-                store::replace(
-                    &txn,
-                    &region,
-                    &CLUSTER_INSTS,
-                    &cluster_shown,
-                    &CLUSTER_INSTS.stored(&super::as_json(&held)),
-                )
-                .await?;
-            }
+        // An instance on a federated cloudlet goes at the host first.
+        if !text(&cloudlet_key(&instance).federated_organization).is_empty()
+            && let Some(stored_instance) = find(&self.db, &region, &key).await?
+        {
+            guest_app_insts::remove_at_host(self, &region, &stored_instance).await?;
         }
-        store::remove(&txn, &region, &APP_INSTS, &key).await?;
+        let txn = crate::db::begin_write(&self.db).await?;
+        if remove_in(&txn, &region, &key).await?.is_none() {
+            return Err(super::not_found(&APP_INSTS, &key));
+        }
         super::audit(self, &txn, &caller, "delete", &region, &APP_INSTS, &key).await?;
         txn.commit().await?;
         Ok(api::DeleteAppInstResponse::Ok(Stream::lines(super::progress::app_inst_deleted(instance.crm_override))))

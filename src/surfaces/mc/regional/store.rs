@@ -61,6 +61,12 @@ pub async fn find_for_update(
     found.map(Stored::from_row).transpose()
 }
 
+/// The object under `key`, read without a lock.
+pub async fn find(db: &impl ConnectionTrait, region: &str, kind: &Kind, key: &str) -> Result<Option<Stored>, DbErr> {
+    let found = row::Entity::find_by_id((region.to_owned(), kind.name.to_owned(), key.to_owned())).one(db).await?;
+    found.map(Stored::from_row).transpose()
+}
+
 /// Replaces the stored object under `key` (its key and org unchanged).
 pub async fn replace(
     db: &impl ConnectionTrait,
