@@ -120,7 +120,17 @@ on_both_databases!(mc_partner_app_instances_are_installed_read_reported_and_remo
         refused(with(&["appInstCallbackLink"], json!("http://guest.example.com/cb"))).await,
         "Invalid scheme \"http\" in callback link http://guest.example.com/cb, must be https"
     );
+    assert_eq!(
+        refused(with(&["zoneInfo", "resPool"], json!(""))).await,
+        "ResPool  does not match format ^[a-z0-9]([-a-z0-9]{0,62}[a-z0-9])?$"
+    );
     assert_eq!(refused(with(&["zoneInfo", "zoneId"], json!("nozone"))).await, "Zone not found");
+    // A zone base of the host's operator that was never shared.
+    let olga = login(&server, "dmuus-op", STRONG).await;
+    let unshared = crate::mc_federation_zones::base("dmuuscloud3", "dmuus");
+    assert_eq!(crate::mc_federation_zones::zonebase(&server, "create", &olga, &unshared).await.status, 200);
+    let unknown_zone = installed(with(&["zoneInfo", "zoneId"], json!("dmuuscloud3"))).await;
+    assert_eq!(detail(&unknown_zone, 404), "Zone dmuuscloud3 not found");
     assert_eq!(refused(install.clone()).await, "Specified zone is not registered");
     let subscribe =
         json!({"acceptedAvailabilityZones": ["dmuuscloud1"], "availZoneNotifLink": "https://guest.example.com/zones"});
@@ -132,7 +142,6 @@ on_both_databases!(mc_partner_app_instances_are_installed_read_reported_and_remo
         crate::scalelite_client::send(server.client.post(server.url(&format!("{ROOT}{lcm}"))).json(&install));
     assert_eq!(detail(&anonymous.await, 401), "No bearer token found");
     // Nothing refused was kept.
-    let olga = login(&server, "dmuus-op", STRONG).await;
     let provided = call(&server, "/auth/federation/provider/appinst/show", Some(&olga), Some(&json!({}))).await;
     assert_eq!(provided.json(), json!([]));
 
@@ -161,6 +170,8 @@ on_both_databases!(mc_partner_app_instances_are_installed_read_reported_and_remo
     let details = partner(&server, "GET", &instance_path, &token, None).await;
     assert_eq!(details.status, 200, "{}", details.body);
     assert_eq!(details.json(), json!({"accesspointInfo": points, "appInstanceState": "READY"}));
+    assert_eq!(details.content_type, "application/json; charset=UTF-8");
+    assert!(details.body.ends_with("}\n"), "{:?}", details.body);
     assert!(details.body.starts_with("{\"accesspointInfo\":[{\"accessPoints\":{\"fqdn\""), "{}", details.body);
     let missing_path = format!("/{context}/application/lcm/app/app-1/instance/nope/zone/z");
     let missing = partner(&server, "GET", &missing_path, &token, None).await;
@@ -203,6 +214,23 @@ on_both_databases!(mc_partner_app_instances_are_installed_read_reported_and_remo
     let app_delete = partner(&server, "DELETE", &app_path, &token, None).await;
     assert_eq!(detail(&app_delete, 400), "Cannot delete app as it in use by app instances inst-1");
 
+    // Racing installs of one ID: one is accepted.
+    let racing = with(&["appInstanceId"], json!("inst-4"));
+    let replies = futures_util::future::join_all((0..4).map(|_| installed(racing.clone()))).await;
+    assert_eq!(replies.iter().filter(|reply| reply.status == 202).count(), 1);
+    for reply in replies.iter().filter(|reply| reply.status != 202) {
+        assert_eq!(detail(reply, 400), "AppInst with ID inst-4 already exists");
+    }
+
+    // No link, no callbacks.
+    let mut quiet = with(&["appInstanceId"], json!("inst-3"));
+    quiet["appInstCallbackLink"] = json!("");
+    assert_eq!(installed(quiet).await.status, 202);
+    let provided =
+        call(&server, "/auth/federation/provider/appinst/show", Some(&olga), Some(&json!({"AppInstID": "inst-3"})))
+            .await;
+    assert_eq!(provided.json()[0]["AppInstCallbackLink"], "NOT_SUPPORTED");
+
     // A deployment the region refuses: FAILED, with the reason, both ways.
     let taken = json!({"Region": "local", "AppInst": {"key": {"name": "inst-2", "organization": "dmuus-partner1",
         "cloudlet_key": {"organization": "dmuus", "name": "dmuus-cloud-1"}},
@@ -223,12 +251,13 @@ on_both_databases!(mc_partner_app_instances_are_installed_read_reported_and_remo
     let filter = json!({"AppInstID": "inst-2"});
     let provided = call(&server, "/auth/federation/provider/appinst/show", Some(&olga), Some(&filter)).await;
     assert_eq!(provided.json()[0]["Error"], json!(reason));
+    assert!(received_now(&received).iter().all(|(_, body)| body["appInstanceId"] != "inst-3"));
 
     // Removed: 200 and no body; its region AppInst goes with it.
-    for id in ["inst-1", "inst-2"] {
+    for id in ["inst-1", "inst-2", "inst-3", "inst-4"] {
         let path = format!("/{context}/application/lcm/app/app-1/instance/{id}/zone/dmuuscloud1");
         let removed = partner(&server, "DELETE", &path, &token, None).await;
-        assert_eq!((removed.status, removed.body.as_str()), (200, ""), "{id}");
+        assert_eq!((removed.status, removed.body.as_str(), removed.content_type.as_str()), (200, "", ""), "{id}");
         assert_eq!(
             detail(&partner(&server, "DELETE", &path, &token, None).await, 404),
             format!("Application instance {id} not found")

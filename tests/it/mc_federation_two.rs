@@ -212,6 +212,37 @@ async fn walk(backend: Backend) {
     let artefacts = post(&host, "/auth/federation/provider/artefact/show", &h, &json!({})).await.json();
     assert_eq!(artefacts[0]["ArtefactID"], "local-k8sapp10fedappco");
 
+    // A host that refuses the instance: the guest's create is undone, the
+    // host's words at its end, as MC's Controller reports its platform's.
+    let context = post(&guest, "/auth/federation/consumer/show", &g, &json!({})).await.json()[0]["FederationContextId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let gone = json!({"AppID": "local-k8sapp10fedappco", "FederationName": "dmuus-partner1"});
+    assert_eq!(post(&host, "/auth/federation/provider/app/unsafedelete", &h, &gone).await.status, 200);
+    let refused = post(&guest, "/auth/ctrl/CreateAppInst", &g, &instance).await;
+    let lines: Vec<Value> = refused.body.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    let (last, before) = lines.split_last().unwrap();
+    assert_eq!(before.last().unwrap()["data"]["message"], "Deleting AppInst due to failure", "{}", refused.body);
+    assert_eq!(
+        last["result"]["message"],
+        format!(
+            "Encountered failures: Create App Inst failed: POST {}/operatorplatform/federation/v1/{context}/application/lcm failed: Application local-k8sapp10fedappco not found",
+            credentials["TargetAddr"].as_str().unwrap()
+        ),
+        "{}",
+        refused.body
+    );
+    let show_inst = json!({"Region": "local", "AppInst": {}});
+    assert_eq!(post(&guest, "/auth/ctrl/ShowAppInst", &g, &show_inst).await.body, "");
+    assert_eq!(post(&host, "/auth/federation/provider/appinst/show", &h, &json!({})).await.json(), json!([]));
+    // Onboarded again (the host lost the app): deboard, onboard.
+    let deboard = json!({"ID": "local-k8sapp10fedappco", "FederationName": "dmuus-partner1"});
+    let deboarded = post(&guest, "/auth/federation/consumer/app/deboard", &g, &deboard).await;
+    assert!(deboarded.body.ends_with("Deleted App successfully\",\"code\":200}}\n"), "{}", deboarded.body);
+    let onboarded = post(&guest, "/auth/federation/consumer/app/onboard", &g, &onboard).await;
+    assert!(onboarded.body.ends_with("App created successfully\",\"code\":200}}\n"), "{}", onboarded.body);
+
     // The guest deploys the app on the federated cloudlet: the host runs
     // it on the zone's cloudlet, and the guest's instance takes the host's
     // access points.
@@ -241,7 +272,6 @@ async fn walk(backend: Backend) {
                 "AppInstCallbackLink": format!("{}/operatorplatform/fedcallbacks/v1/onInstanceStatusEvent/{unique_id}", guest.url("")),
                 "Error": ""}])
     );
-    let show_inst = json!({"Region": "local", "AppInst": {}});
     let hosted_insts = post(&host, "/auth/ctrl/ShowAppInst", &h, &show_inst).await;
     let hosted_inst: Value = serde_json::from_str(hosted_insts.body.lines().next().unwrap()).unwrap();
     let hosted_inst = &hosted_inst["data"];
@@ -274,6 +304,13 @@ async fn walk(backend: Backend) {
     assert_eq!(
         (refused.status, refused.json()["message"].clone()),
         (400, json!("Cannot delete AppInst created via federation, use unsafe federation appInst delete instead"))
+    );
+    let in_use = post(&guest, "/auth/federation/consumer/app/deboard", &g, &deboard).await;
+    assert_eq!(in_use.status, 400, "{}", in_use.body);
+    assert!(
+        in_use.json()["message"].as_str().unwrap().starts_with("App still in use by 1 AppInsts"),
+        "{}",
+        in_use.body
     );
     let deleted = post(&guest, "/auth/ctrl/DeleteAppInst", &g, &instance).await;
     assert_eq!(deleted.status, 200, "{}", deleted.body);

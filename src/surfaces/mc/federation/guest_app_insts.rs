@@ -18,10 +18,11 @@ use super::client::PartnerClient;
 use super::guests::{self, API_ROOT};
 use crate::db::entities::{mc_consumer_app, mc_federation_consumer};
 
-/// How often, and how many times, the guest reads the host's instance
-/// before giving up (MC waited ten minutes for callbacks).
-const POLL_DELAY: std::time::Duration = std::time::Duration::from_secs(1);
-const POLLS: usize = 60;
+/// How often the guest reads the host's instance, and for how long
+/// before giving up (MC waited ten minutes for callbacks, reading every
+/// 20 s; a Steward host answers READY at once).
+const POLL_DELAY: std::time::Duration = std::time::Duration::from_secs(2);
+const DEADLINE: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// `PartnerInstanceStatusEventPath`, under the guest's partner address.
 const CALLBACK_PATH: &str = "/operatorplatform/fedcallbacks/v1/onInstanceStatusEvent/";
@@ -86,10 +87,12 @@ pub async fn install_at_host(
         "appInstCallbackLink": link,
     });
     lines.push("Sending app instance create request to federation partner".to_owned());
-    let install = format!("{API_ROOT}/{}/application/lcm", host.guest.federation_context_id);
-    host.partner.send(Method::POST, &install, Some(&sorted(request))).await.map_err(|e| failed(e.message))?;
     instance.fed_key =
         Some(FedAppInstKey { federation_name: Some(host.guest.name.clone()), app_inst_id: Some(id.clone()) });
+    let install = format!("{API_ROOT}/{}/application/lcm", host.guest.federation_context_id);
+    // A refusal is not undone at the host: the ID may be another
+    // instance's there (MC's undo would remove that one).
+    host.partner.send(Method::POST, &install, Some(&sorted(request))).await.map_err(|e| failed(e.message))?;
     lines.push(format!("Waiting for federation partner callbacks for FedAppInstId {id}"));
     let outcome = wait_until_ready(&host, &id).await;
     match outcome {
@@ -108,16 +111,22 @@ pub async fn install_at_host(
 
 /// The host's access points once the instance is `READY`, or why not.
 async fn wait_until_ready(host: &AtHost, id: &str) -> Result<Vec<Value>, String> {
-    for poll in 0..POLLS {
-        if poll > 0 {
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    let mut first = true;
+    while tokio::time::Instant::now() < deadline {
+        if !first {
             tokio::time::sleep(POLL_DELAY).await;
         }
-        let details = match host.partner.send(Method::GET, &host.instance_path(id), None).await {
-            Ok(details) => details,
-            Err(refused) => {
+        first = false;
+        let path = host.instance_path(id);
+        let read = host.partner.send(Method::GET, &path, None);
+        let details = match tokio::time::timeout_at(deadline, read).await {
+            Ok(Ok(details)) => details,
+            Ok(Err(refused)) => {
                 tracing::warn!(reason = %refused.message, "federated app instance not read");
                 continue;
             }
+            Err(_) => break,
         };
         let description = details.get("stateDescription").and_then(Value::as_str).unwrap_or("");
         match details.get("appInstanceState").and_then(Value::as_str).unwrap_or("") {
@@ -136,9 +145,11 @@ async fn wait_until_ready(host: &AtHost, id: &str) -> Result<Vec<Value>, String>
 
 /// `UpdateFromInfo`'s federated ports: each access point's fqdn and port
 /// on the mapped port of its protocol and internal port; the URI goes
-/// when any arrived (the fqdn is whole).
+/// when any arrived (their fqdns are whole).
 fn apply_access_points(instance: &mut AppInst, points: &[Value]) {
-    let mut applied = false;
+    if !points.is_empty() {
+        instance.uri = None;
+    }
     for point in points {
         let interface = point.get("interfaceId").and_then(Value::as_str).unwrap_or("");
         let Some((proto, port)) = interface.split_once('-') else { continue };
@@ -158,11 +169,7 @@ fn apply_access_points(instance: &mut AppInst, points: &[Value]) {
         for mapped in mapped.filter(|m| m.proto == Some(proto) && m.internal_port == Some(port)) {
             mapped.fqdn_prefix = Some(address.to_owned());
             mapped.public_port = public;
-            applied = true;
         }
-    }
-    if applied {
-        instance.uri = None;
     }
 }
 

@@ -160,8 +160,9 @@ pub async fn instance_status_event(
     request: AppInstanceStatusEvent,
 ) -> Result<(), FedError> {
     let info = request.app_instance_info.clone().unwrap_or_default();
-    let state = info.app_instance_state.clone().unwrap_or_default();
-    if !state.is_empty() && !INSTANCE_STATES.contains(&state.as_str()) {
+    if let Some(state) = info.app_instance_state.as_deref()
+        && !INSTANCE_STATES.contains(&state)
+    {
         return Err(FedError::bad_request(format!("Invalid JSON data: {state} is not a valid InstanceState")));
     }
     let guest = lookup_consumer(mc, &caller, request.federation_context_id.as_deref().unwrap_or("")).await?;

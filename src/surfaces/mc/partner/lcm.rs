@@ -5,7 +5,7 @@
 
 use poem::http::StatusCode;
 use poem_openapi::types::ToJSON;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel, TransactionTrait};
 use serde_json::{Value, json};
 
 use super::super::Mc;
@@ -27,6 +27,9 @@ use crate::db::entities::{
 };
 use crate::wire::Deferred;
 
+/// How long callbacks wait for the install's reply to be on its way.
+const CALLBACK_DELAY: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// `InstallAppRequest.Validate`, in its order.
 fn validate(request: &AppInstanceInstall) -> Result<(), FedError> {
     let text = |value: &Option<String>| value.clone().unwrap_or_default();
@@ -41,8 +44,9 @@ fn validate(request: &AppInstanceInstall) -> Result<(), FedError> {
     if text(&zone.flavour_id).is_empty() {
         return Err(FedError::bad_request("flavourId is required"));
     }
-    let pool = text(&zone.res_pool);
-    if !pool.is_empty() && !is_label(&pool) {
+    if let Some(pool) = zone.res_pool.as_deref()
+        && !is_label(pool)
+    {
         return Err(FedError::bad_request(format!(
             "resPool {pool} does not match format ^[a-z0-9]([-a-z0-9]{{0,62}}[a-z0-9])?$"
         )));
@@ -140,8 +144,10 @@ pub async fn install(
     mc.audited
         .record(&txn, &super::super::change(&caller.claims.apikeyusername, "install app instance", &what))
         .await?;
-    txn.commit().await?;
 
+    // The region AppInst in the row's transaction (under a savepoint, so
+    // a refused deployment leaves the row with its reason): nothing can
+    // remove the row between them and leave the AppInst behind.
     let mut instance = AppInst {
         key: Some(instance_key(&row)),
         app_key: Some(AppKey {
@@ -157,23 +163,33 @@ pub async fn install(
         ..Default::default()
     };
     let acting = McCaller { claims: caller.claims.clone() };
-    let (steps, outcome) = app_inst::create_for_partner(mc, &acting, &base.region, &mut instance).await;
+    let deployment = txn.begin().await?;
+    let (steps, outcome) = app_inst::create_for_partner(mc, &deployment, &acting, &base.region, &mut instance).await;
     let last = match outcome {
-        Ok(()) => Report::Ready(access_points(&instance)),
+        Ok(()) => {
+            deployment.commit().await?;
+            Report::Ready(access_points(&instance))
+        }
         Err(failure) => {
-            let reason = failure.message;
-            let mut failed = row.clone().into_active_model();
-            failed.error = Set(reason.clone());
-            failed.update(&mc.db).await?;
-            Report::Failed(reason)
+            deployment.rollback().await?;
+            let mut failed = row.into_active_model();
+            failed.error = Set(failure.message.clone());
+            failed.update(&txn).await?;
+            Report::Failed(failure.message)
         }
     };
+    txn.commit().await?;
     if link != NOT_SUPPORTED
         && let Some(key) = callback_key(mc, &provider)
     {
         let event = json!({"appId": app_id, "appInstanceId": instance_id,
             "federationContextId": provider.federation_context_id, "zoneId": base.zone_id});
-        tokio::spawn(send_callbacks(link, key, event, steps, last));
+        tokio::spawn(async move {
+            // The partner hears of the instance after the 202 (MC starts
+            // them once the reply is written).
+            tokio::time::sleep(CALLBACK_DELAY).await;
+            send_callbacks(link, key, event, steps, last).await;
+        });
     }
     Ok(echo_json(StatusCode::ACCEPTED, &json!("")))
 }
@@ -244,7 +260,7 @@ pub fn access_points(instance: &AppInst) -> Vec<AccessPointInfo> {
             points.push(AccessPointInfo {
                 interface_id: Some(format!("{proto}-{value}")),
                 access_points: Some(ServiceEndpoint {
-                    port: port.public_port.map(i64::from),
+                    port: Some(i64::from(port.public_port.unwrap_or(0))),
                     fqdn: Some(fqdn.clone()),
                     ..Default::default()
                 }),

@@ -313,7 +313,22 @@ async fn deploy(
     federated: bool,
 ) -> Result<(), McError> {
     let txn = crate::db::begin_write(&mc.db).await?;
-    let app = app_of(&txn, region, instance).await?;
+    deploy_in(mc, &txn, caller, region, instance, lines, federated).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The create in the caller's transaction; the lines it streams.
+async fn deploy_in(
+    mc: &Mc,
+    txn: &sea_orm::DatabaseTransaction,
+    caller: &McCaller,
+    region: &str,
+    instance: &mut AppInst,
+    lines: &mut Vec<api::Result>,
+    federated: bool,
+) -> Result<(), McError> {
+    let app = app_of(txn, region, instance).await?;
     let deployment = text(&app.deployment).to_owned();
     let needs_cluster = deployment != "vm";
     let cluster_key = instance.cluster_key.clone().unwrap_or_default();
@@ -333,7 +348,7 @@ async fn deploy(
         instance.flavor = app.default_flavor.clone();
     }
     let cloudlet_shown = cloudlet_key_text(&cloudlet_key(instance));
-    let Some(cloudlet_row) = store::find_for_update(&txn, region, &CLOUDLET, &cloudlet_shown).await? else {
+    let Some(cloudlet_row) = store::find_for_update(txn, region, &CLOUDLET, &cloudlet_shown).await? else {
         return Err(refuse("Specified Cloudlet not found"));
     };
     let cloudlet: api::Cloudlet = super::from_json(cloudlet_row.object)?;
@@ -344,7 +359,7 @@ async fn deploy(
         return Err(refuse("Target cloudlet platform does not support a per-AppInst dedicated IP"));
     }
     let key = key_text(instance);
-    if store::find_for_update(&txn, region, &APP_INSTS, &key).await?.is_some() {
+    if store::find_for_update(txn, region, &APP_INSTS, &key).await?.is_some() {
         return Err(super::already_exists(&APP_INSTS, &key));
     }
     if !matches!(text(&cloudlet.maintenance_state), "" | "NormalOperation") {
@@ -354,7 +369,7 @@ async fn deploy(
     let mut new_cluster = None;
     let mut cluster: Option<ClusterInst> = None;
     if needs_cluster && !specified {
-        let (free, name, line) = choose_auto_cluster(&txn, region, instance, &cluster_deployment).await?;
+        let (free, name, line) = choose_auto_cluster(txn, region, instance, &cluster_deployment).await?;
         lines.push(message(&line));
         instance.cluster_key = Some(ClusterKey { name: Some(name.clone()), organization: Some(EDGE_CLOUD_ORG.into()) });
         match free {
@@ -365,7 +380,7 @@ async fn deploy(
             None => new_cluster = Some(name),
         }
     } else if needs_cluster {
-        let found = super::referenced(&txn, region, &CLUSTER_INSTS, &cluster_inst_key(instance)).await?;
+        let found = super::referenced(txn, region, &CLUSTER_INSTS, &cluster_inst_key(instance)).await?;
         let mut found: ClusterInst = super::from_json(found)?;
         if found.reservable == Some(true) {
             let reason = if text(&found.flavor.as_ref().and_then(|f| f.name.clone()))
@@ -394,7 +409,7 @@ async fn deploy(
     }
     let flavor_name = text(&instance.flavor.as_ref().and_then(|f| f.name.clone())).to_owned();
     let flavor: api::Flavor =
-        super::from_json(super::referenced(&txn, region, &FLAVOR, &serde_json::json!({"name": flavor_name})).await?)?;
+        super::from_json(super::referenced(txn, region, &FLAVOR, &serde_json::json!({"name": flavor_name})).await?)?;
     let vm_flavor = match cloudlet.infra_flavors.as_ref().is_none_or(Vec::is_empty) {
         true => flavor_name.clone(),
         false => cloudlet_aux::match_flavor(&cloudlet, &flavor).map_err(refuse)?,
@@ -404,9 +419,8 @@ async fn deploy(
     instance.liveness.get_or_insert(api::Liveness::Static);
     instance.compatibility_version = Some(1);
     // Unique ids name the cloudlet, so only its instances can clash.
-    let siblings =
-        cluster_inst::on_cloudlet(&txn, region, &APP_INSTS, &super::as_json(&cloudlet_key(instance))).await?;
-    let labels = cluster_inst::dns_labels_on(&txn, region, &super::as_json(&cloudlet_key(instance))).await?;
+    let siblings = cluster_inst::on_cloudlet(txn, region, &APP_INSTS, &super::as_json(&cloudlet_key(instance))).await?;
+    let labels = cluster_inst::dns_labels_on(txn, region, &super::as_json(&cloudlet_key(instance))).await?;
     let ids = siblings
         .iter()
         .filter_map(|row| row.object.get("unique_id").and_then(Value::as_str).map(str::to_owned))
@@ -425,7 +439,8 @@ async fn deploy(
             master_node_flavor: Some(vm_flavor.clone()),
             deployment: Some(cluster_deployment.clone()),
             num_masters: (cluster_deployment == "kubernetes").then_some(1),
-            num_nodes: (cluster_deployment == "kubernetes").then_some(1),
+            // A federation platform has no clusters of its own (MC's NoClusterSupport).
+            num_nodes: (cluster_deployment == "kubernetes").then_some(if federated { 0 } else { 1 }),
             liveness: Some(api::Liveness::Dynamic),
             auto: Some(true),
             reservable: Some(true),
@@ -433,18 +448,18 @@ async fn deploy(
             crm_override: instance.crm_override,
             ..Default::default()
         };
-        cluster_inst::create_in(mc, &txn, caller, region, &mut auto, lines).await?;
+        cluster_inst::create_in(mc, txn, caller, region, &mut auto, lines).await?;
         cluster = Some(auto);
     } else if let Some(reserved) = cluster.as_ref().filter(|c| c.reservable == Some(true)) {
         let shown = CLUSTER_INSTS
             .key_text(&serde_json::json!({ "key": super::as_json(&reserved.key.clone().unwrap_or_default()) }));
-        store::replace(&txn, region, &CLUSTER_INSTS, &shown, &CLUSTER_INSTS.stored(&super::as_json(reserved))).await?;
+        store::replace(txn, region, &CLUSTER_INSTS, &shown, &CLUSTER_INSTS.stored(&super::as_json(reserved))).await?;
     }
     if let Some(other) = cluster.as_ref().map(|c| text(&c.deployment)).filter(|d| *d != cluster_deployment) {
         return Err(refuse(format!("Cannot deploy {deployment} App into {other} ClusterInst")));
     }
     instance.cloudlet_loc = cloudlet.location.clone();
-    let (ports, uri) = map_ports(&txn, region, instance, &app, &cloudlet, cluster.as_ref()).await?;
+    let (ports, uri) = map_ports(txn, region, instance, &app, &cloudlet, cluster.as_ref()).await?;
     instance.mapped_ports = Some(ports);
     instance.uri = Some(uri).filter(|u| !u.is_empty());
     instance.created_at = Some(mc_store::go_time(Some(mc_store::now())));
@@ -459,8 +474,7 @@ async fn deploy(
         instance.state = Some(api::TrackedState::Creating);
         instance.runtime_info = Some(api::AppInstRuntime::default());
     }
-    super::insert_new(mc, &txn, caller, region, &APP_INSTS, &stored(instance)).await?;
-    txn.commit().await?;
+    super::insert_new(mc, txn, caller, region, &APP_INSTS, &stored(instance)).await?;
     lines.extend(match (federated, super::progress::ignores_crm(instance.crm_override)) {
         (true, _) => messages(&["Creating"]),
         (false, true) => messages(&["Created AppInst successfully"]),
@@ -470,31 +484,74 @@ async fn deploy(
 }
 
 /// A new instance on a federated cloudlet, deployed on the host: Ready
-/// with the host's access points, or removed when the host failed it.
+/// with the host's access points, or undone (as MC's Controller undoes a
+/// create its platform failed) with the failure as MC reports it.
 async fn deploy_at_host(
     mc: &Mc,
     region: &str,
     instance: &mut AppInst,
     lines: &mut Vec<api::Result>,
 ) -> Result<(), McError> {
+    let read = sea_orm::TransactionTrait::begin(&mc.db).await?;
+    let deployment = text(&app_of(&read, region, instance).await?.deployment).to_owned();
+    read.commit().await?;
     let mut steps = Vec::new();
-    let outcome = guest_app_insts::install_at_host(mc, region, instance, &mut steps).await;
+    let outcome = match deployment.as_str() {
+        "helm" => Err(refuse("Create App Inst failed: Helm deployment not supported yet")),
+        _ => guest_app_insts::install_at_host(mc, region, instance, &mut steps).await,
+    };
     lines.extend(steps.iter().map(|step| message(step)));
     let key = key_text(instance);
     let txn = crate::db::begin_write(&mc.db).await?;
+    let outcome = match outcome {
+        Ok(()) if store::find_for_update(&txn, region, &APP_INSTS, &key).await?.is_none() => {
+            // Deleted meanwhile: nothing here holds the host's instance.
+            if let Err(left) = guest_app_insts::remove_at_host(mc, region, instance).await {
+                tracing::warn!(reason = %left.message, "federated app instance left at the host");
+            }
+            Err(refuse(format!("AppInst {key} removed while it was being created")))
+        }
+        other => other,
+    };
     if let Err(failed) = outcome {
+        lines.push(message("Deleting AppInst due to failure"));
         remove_in(&txn, region, &key).await?;
         txn.commit().await?;
-        return Err(failed);
-    }
-    if store::find_for_update(&txn, region, &APP_INSTS, &key).await?.is_none() {
-        return Err(refuse(format!("AppInst {key} removed while it was being created")));
+        return Err(refuse(format!("Encountered failures: {}", failed.message)));
     }
     instance.state = Some(api::TrackedState::Ready);
     store::replace(&txn, region, &APP_INSTS, &key, &stored(instance)).await?;
     txn.commit().await?;
     lines.extend(messages(&["Ready", "Created AppInst successfully"]));
     Ok(())
+}
+
+/// A stored instance on a federated cloudlet removed at the host first
+/// (skipped under `IgnoreCrm`, its failure ignored under
+/// `IgnoreCrmErrors`). A failure leaves the instance in DeleteError and
+/// is the stream's end, as MC's Controller reports its platform's.
+async fn remove_at_host(
+    mc: &Mc,
+    region: &str,
+    key: &str,
+    crm_override: Option<api::CrmOverride>,
+) -> Result<Option<Stream<api::Result, McError>>, McError> {
+    let Some(mut stored_instance) = find(&mc.db, region, key).await? else { return Ok(None) };
+    if super::progress::ignores_crm(crm_override) {
+        return Ok(None);
+    }
+    let Err(failed) = guest_app_insts::remove_at_host(mc, region, &stored_instance).await else { return Ok(None) };
+    if crm_override == Some(api::CrmOverride::IgnoreCrmErrors) {
+        return Ok(None);
+    }
+    let txn = crate::db::begin_write(&mc.db).await?;
+    if store::find_for_update(&txn, region, &APP_INSTS, key).await?.is_some() {
+        stored_instance.state = Some(api::TrackedState::DeleteError);
+        store::replace(&txn, region, &APP_INSTS, key, &stored(&stored_instance)).await?;
+    }
+    txn.commit().await?;
+    let failure = refuse(format!("Encountered failures: {}", failed.message));
+    Ok(Some(Stream { lines: messages(&["Deleting"]), failure: Some(failure) }))
 }
 
 /// Removes the instance stored under `key` in the caller's transaction,
@@ -554,17 +611,19 @@ pub fn stored_key(instance: &AppInst) -> String {
 }
 
 /// A create made by this MC for a federation partner (`ctrlclient`'s
-/// CreateAppInst with authorization skipped): the request's checks, the
-/// deployment; the messages it streamed, or why it failed.
+/// CreateAppInst with authorization skipped), in the caller's
+/// transaction: the request's checks, the deployment; the messages it
+/// streamed, or why it failed.
 pub async fn create_for_partner(
     mc: &Mc,
+    txn: &sea_orm::DatabaseTransaction,
     caller: &McCaller,
     region: &str,
     instance: &mut AppInst,
 ) -> (Vec<String>, Result<(), McError>) {
     let mut lines = Vec::new();
     let outcome = match validate_new(instance).map_err(refuse) {
-        Ok(()) => deploy(mc, caller, region, instance, &mut lines, false).await,
+        Ok(()) => deploy_in(mc, txn, caller, region, instance, &mut lines, false).await,
         Err(refused) => Err(refused),
     };
     let messages = lines.into_iter().filter_map(|line| line.message).collect();
@@ -644,9 +703,9 @@ impl api::AppInstApi for Mc {
         let key = key_text(&instance);
         // An instance on a federated cloudlet goes at the host first.
         if !text(&cloudlet_key(&instance).federated_organization).is_empty()
-            && let Some(stored_instance) = find(&self.db, &region, &key).await?
+            && let Some(failed) = remove_at_host(self, &region, &key, instance.crm_override).await?
         {
-            guest_app_insts::remove_at_host(self, &region, &stored_instance).await?;
+            return Ok(api::DeleteAppInstResponse::Ok(failed));
         }
         let txn = crate::db::begin_write(&self.db).await?;
         if remove_in(&txn, &region, &key).await?.is_none() {
