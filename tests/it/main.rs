@@ -23,6 +23,7 @@ mod mc_controllers;
 mod mc_developer_day;
 mod mc_events;
 mod mc_federation_apps;
+mod mc_federation_guest_lcm;
 mod mc_federation_guests;
 mod mc_federation_hosts;
 mod mc_federation_images;
