@@ -130,3 +130,15 @@ pub async fn refuses_bad_regional_calls(server: &TestServer, token: &str, op: &s
     elsewhere["Region"] = serde_json::json!("mars");
     assert_eq!(message(&ctrl(server, op, token, &elsewhere).await, 400), "Region \"mars\" not found", "{op}");
 }
+
+/// `body` with the value at `path` (object keys, outermost first) replaced.
+pub fn changed_at(body: &Value, path: &[&str], value: Value) -> Value {
+    let mut changed = body.clone();
+    let (last, parents) = path.split_last().expect("a path");
+    let mut at = &mut changed;
+    for part in parents {
+        at = &mut at[*part];
+    }
+    at[*last] = value;
+    changed
+}

@@ -191,16 +191,7 @@ on_both_databases!(mc_guest_app_instances_follow_their_host, |server| {
         "appInstanceInfo": {"appInstanceState": "READY", "accesspointInfo": points}});
     let heard = event(ready.clone()).await;
     assert_eq!((heard.status, heard.body.as_str()), (200, ""));
-    let with = |path: &[&str], value: Value| {
-        let mut changed = ready.clone();
-        let (last, parents) = path.split_last().unwrap();
-        let mut at = &mut changed;
-        for part in parents {
-            at = &mut at[*part];
-        }
-        at[*last] = value;
-        changed
-    };
+    let with = |path: &[&str], value: Value| changed_at(&ready, path, value);
     let refused = |body: Value| {
         let event = &event;
         async move {

@@ -95,16 +95,7 @@ on_both_databases!(mc_partner_app_instances_are_installed_read_reported_and_remo
         let (server, token, lcm) = (&server, token.clone(), lcm.clone());
         async move { partner(server, "POST", &lcm, &token, Some(&body)).await }
     };
-    let with = |path: &[&str], value: Value| {
-        let mut changed = install.clone();
-        let (last, parents) = path.split_last().unwrap();
-        let mut at = &mut changed;
-        for part in parents {
-            at = &mut at[*part];
-        }
-        at[*last] = value;
-        changed
-    };
+    let with = |path: &[&str], value: Value| changed_at(&install, path, value);
     let refused = |body: Value| {
         let installed = &installed;
         async move { detail(&installed(body).await, 400) }
