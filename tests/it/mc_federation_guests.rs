@@ -74,6 +74,14 @@ on_both_databases!(mc_federation_guests_refuse_in_mcs_order_and_keep_nothing_ref
     assert!(wrong.ends_with("oauth2: \"invalid_client\" \"Client authentication failed\""), "{wrong}");
     assert_eq!(guest(&server, "show", &admin, &json!({})).await.json(), json!([]));
     assert_eq!(call(&server, "/auth/org/show", Some(&admin), Some(&json!({"Name": "g-fed"}))).await.json(), json!([]));
+    // No partner is at a link-local address (cloud metadata): not called.
+    let metadata = refused(with(json!({"PartnerTokenUrl": "http://169.254.169.254/latest/meta-data"}))).await;
+    assert!(
+        metadata.ends_with(
+            "Post \"http://169.254.169.254/latest/meta-data\": 169.254.169.254 is not an address a federation partner may have"
+        ),
+        "{metadata}"
+    );
 
     // The real key registers; a second guest of the same host is refused by it.
     assert_eq!(message(&guest(&server, "create", &admin, &body).await, 200), "Federation Guest g-fed created");

@@ -5,6 +5,7 @@
 use serde_json::Value;
 
 use super::super::errors::McError;
+use super::egress;
 
 /// How long one call to a host may take (MC allowed an hour).
 const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
@@ -16,10 +17,14 @@ pub struct PartnerClient {
     token: String,
 }
 
+/// The client for partners: bounded, resolving only to addresses a
+/// partner may have, following no redirect (one could lead elsewhere).
 fn http() -> Result<reqwest::Client, McError> {
     reqwest::Client::builder()
         .timeout(TIMEOUT)
         .connect_timeout(CONNECT_TIMEOUT)
+        .dns_resolver(std::sync::Arc::new(egress::PartnerResolver))
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| McError::internal("HTTP client", e))
 }
@@ -30,13 +35,16 @@ impl PartnerClient {
     pub async fn connect(addr: &str, token_url: &str, id: &str, secret: &str) -> Result<Self, McError> {
         let http = http()?;
         let failed = |why: String| McError::bad_request(format!("failed to get federation token for {addr}: {why}"));
+        if let Some(refused) = egress::refused_url(token_url) {
+            return Err(failed(format!("Post {token_url:?}: {refused}")));
+        }
         let reply = http
             .post(token_url)
             .basic_auth(id, Some(secret))
             .form(&[("grant_type", "client_credentials"), ("scope", "fed-mgmt")])
             .send()
             .await
-            .map_err(|e| failed(format!("Post {token_url:?}: {e}")))?;
+            .map_err(|e| failed(format!("Post {token_url:?}: {}", described(&e))))?;
         let status = reply.status();
         let body: Value = reply.json().await.unwrap_or_default();
         if !status.is_success() {
@@ -86,13 +94,31 @@ impl PartnerClient {
 /// refusal as MC words it (`<METHOD> <url> failed: <problem>`).
 async fn answer(request: reqwest::RequestBuilder, method: &reqwest::Method, url: &str) -> Result<Value, McError> {
     let failed = |why: String| McError::bad_request(format!("{method} {url} failed: {why}"));
-    let reply = request.send().await.map_err(|e| failed(e.to_string()))?;
+    if let Some(refused) = egress::refused_url(url) {
+        return Err(failed(refused));
+    }
+    let reply = request.send().await.map_err(|e| failed(described(&e)))?;
     let status = reply.status().as_u16();
-    let text = reply.text().await.map_err(|e| failed(e.to_string()))?;
+    let text = reply.text().await.map_err(|e| failed(described(&e)))?;
     if !matches!(status, 200..=202) {
         return Err(failed(problem(&text)));
     }
     Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// A transport failure with its causes (reqwest's own text names only
+/// the URL; the cause says what went wrong, as Go's error does).
+fn described(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text = format!("{text}: {cause_text}");
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// A ProblemDetails body as MC reports it (title, detail and cause joined),

@@ -8,6 +8,7 @@
 
 pub(crate) mod client;
 mod countries;
+mod egress;
 pub(crate) mod guest_app_insts;
 mod guest_apps;
 mod guest_images;

@@ -1,0 +1,91 @@
+//! Where calls to federation partners may go. A partner's addresses come
+//! from operators (a guest's `PartnerAddr` and token URL, a host's
+//! partner's callback links), so Steward never calls an address no partner
+//! can have: link-local (where clouds serve instance metadata and its
+//! credentials), unspecified, multicast or broadcast. Names are checked as
+//! they resolve, so a name cannot point around the rule; redirects are not
+//! followed (see `client.rs`).
+
+use std::net::{IpAddr, SocketAddr};
+
+/// Whether no partner can be at `ip`.
+pub fn forbidden(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_link_local() || v4.is_unspecified() || v4.is_multicast() || v4.is_broadcast(),
+        IpAddr::V6(v6) => {
+            let link_local = (v6.segments()[0] & 0xffc0) == 0xfe80;
+            link_local
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || v6.to_ipv4_mapped().is_some_and(|v4| forbidden(IpAddr::V4(v4)))
+        }
+    }
+}
+
+fn refusal(target: &str) -> String {
+    format!("{target} is not an address a federation partner may have")
+}
+
+/// Why a URL whose host is an address literal may not be called (names
+/// are checked by `PartnerResolver` as they resolve).
+pub fn refused_url(url: &str) -> Option<String> {
+    let parsed = reqwest::Url::parse(url).ok()?;
+    let host = parsed.host_str()?;
+    let ip: IpAddr = host.trim_start_matches('[').trim_end_matches(']').parse().ok()?;
+    forbidden(ip).then(|| refusal(host))
+}
+
+/// The system's resolver, without the addresses no partner can have.
+pub struct PartnerResolver;
+
+impl reqwest::dns::Resolve for PartnerResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let found = tokio::net::lookup_host((host.as_str(), 0)).await?;
+            let allowed: Vec<SocketAddr> = found.filter(|addr| !forbidden(addr.ip())).collect();
+            if allowed.is_empty() {
+                return Err(refusal(&host).into());
+            }
+            Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::dns::Resolve;
+
+    #[test]
+    fn metadata_and_other_non_partner_addresses_are_forbidden() {
+        for bad in
+            ["169.254.169.254", "0.0.0.0", "224.0.0.1", "255.255.255.255", "fe80::1", "::", "::ffff:169.254.169.254"]
+        {
+            assert!(forbidden(bad.parse::<IpAddr>().unwrap()), "{bad}");
+        }
+        for good in ["127.0.0.1", "10.1.2.3", "192.0.2.10", "::1", "2001:db8::1"] {
+            assert!(!forbidden(good.parse::<IpAddr>().unwrap()), "{good}");
+        }
+    }
+
+    #[test]
+    fn address_literals_in_urls_are_checked() {
+        assert_eq!(
+            refused_url("http://169.254.169.254/latest/meta-data"),
+            Some("169.254.169.254 is not an address a federation partner may have".to_owned())
+        );
+        assert!(refused_url("http://[fe80::1]:8080/x").is_some());
+        assert_eq!(refused_url("https://partner.example.com/oauth2/token"), None);
+        assert_eq!(refused_url("http://127.0.0.1:9808/x"), None);
+    }
+
+    #[tokio::test]
+    async fn names_resolving_only_to_forbidden_addresses_are_refused() {
+        let name: reqwest::dns::Name = "169.254.169.254".parse().unwrap();
+        let refused = PartnerResolver.resolve(name).await.err().map(|e| e.to_string());
+        assert_eq!(refused, Some("169.254.169.254 is not an address a federation partner may have".to_owned()));
+        let name: reqwest::dns::Name = "localhost".parse().unwrap();
+        assert!(PartnerResolver.resolve(name).await.is_ok());
+    }
+}
