@@ -107,9 +107,10 @@ pub struct McFile {
     /// (STEWARD_MC_REGIONS, comma-separated, default "local"). Each must be
     /// a valid MC region: no '-', a DNS label of at most 10 characters.
     pub regions: Option<String>,
-    /// The AES-256-GCM key federation partners' client keys are stored
-    /// under, 64 hex digits (STEWARD_MC_SECRETS_KEY). Unset: one is
-    /// generated and kept in the database; set it to keep the key elsewhere.
+    /// The AES-256-GCM key federation partners' client keys and alert
+    /// receivers' webhooks and PagerDuty keys are stored under, 64 hex
+    /// digits (STEWARD_MC_SECRETS_KEY). Unset: one is generated and kept
+    /// in the database; set it to keep the key elsewhere.
     pub secrets_key: Option<String>,
     /// The URL federation partners reach this server by, named in the
     /// credentials a federation host hands out (STEWARD_MC_PUBLIC_URL,

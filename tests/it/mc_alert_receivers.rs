@@ -2,6 +2,7 @@
 //! severity, type), the original's check order and texts, hidden secrets,
 //! and who sees and deletes whose receivers.
 
+use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 
 use crate::harness::TestServer;
@@ -78,6 +79,13 @@ on_both_databases!(mc_alert_receivers_are_created_shown_with_secrets_hidden_and_
              "AppKey": {}, "ClusterKey": {"name": "c1", "organization": "acme"}}
         ])
     );
+    // The webhook and the key are sealed at rest.
+    let db = sea_orm::Database::connect(&server.database_url).await.unwrap();
+    let rows = steward::db::entities::mc_alert_receiver::Entity::find().all(&db).await.unwrap();
+    let stored: Vec<&str> =
+        rows.iter().flat_map(|row| [row.slack_webhook.as_str(), row.pagerduty_key.as_str()]).collect();
+    assert!(stored.iter().all(|secret| !secret.contains("hooks.example.com") && !secret.contains(KEY)), "{stored:?}");
+    assert_eq!(stored.iter().filter(|secret| !secret.is_empty()).count(), 2, "{stored:?}");
     // Filters: equal fields, key fields, the channel with its '#'.
     assert_eq!(shown(&server, &dev, json!({"Type": "slack"})).await.len(), 1);
     assert_eq!(shown(&server, &dev, json!({"SlackChannel": "#alerts"})).await.len(), 1);

@@ -175,6 +175,12 @@ pub async fn create(mc: &Mc, caller: &McCaller, receiver: AlertReceiver) -> Resu
         return Err(McError::bad_request(refusal));
     }
     let settings = settings(caller, &receiver)?;
+    // A sender must present these, so they cannot be hashed: sealed at
+    // rest (and never shown).
+    let seal = |secret: String| match secret.is_empty() {
+        true => Ok(secret),
+        false => mc.settings.secrets.seal(&secret).map_err(|e| McError::internal("Failed to store the receiver", e)),
+    };
     let row = mc_alert_receiver::ActiveModel {
         name: Set(name.to_owned()),
         username: Set(caller.username().to_owned()),
@@ -184,8 +190,8 @@ pub async fn create(mc: &Mc, caller: &McCaller, receiver: AlertReceiver) -> Resu
         org: Set(org.to_owned()),
         email: Set(settings.email),
         slack_channel: Set(settings.slack_channel),
-        slack_webhook: Set(settings.slack_webhook),
-        pagerduty_key: Set(settings.pagerduty_key),
+        slack_webhook: Set(seal(settings.slack_webhook)?),
+        pagerduty_key: Set(seal(settings.pagerduty_key)?),
         pagerduty_version: Set(settings.pagerduty_version),
         app_inst_key: Set(key_json(&receiver.app_inst_key)),
         app_key: Set(key_json(&receiver.app_key)),
