@@ -465,6 +465,12 @@ components:
         let code = flat(&generate(&deferred).unwrap()).replace("< ", "<").replace(" >", ">");
         assert!(code.contains("pub body: crate::wire::Deferred<Pet>"), "{code}");
         assert!(code.contains("body: crate::wire::DeferredJson<Pet>"), "{code}");
+        // A surface's own deferred extractor.
+        let own = deferred.replace("traits: per-tag}", "traits: per-tag, deferred-extractor: crate::EchoLater}");
+        assert_ne!(own, deferred, "the document's x-steward was changed");
+        let code = flat(&generate(&own).unwrap()).replace("< ", "<").replace(" >", ">");
+        assert!(code.contains("pub body: crate::wire::Deferred<Pet>"), "{code}");
+        assert!(code.contains("body: crate::EchoLater<Pet>"), "{code}");
     }
 
     #[test]

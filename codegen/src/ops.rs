@@ -65,7 +65,7 @@ pub fn operation(document: &Document, path: &str, item: &PathItem, op: &Operatio
             op_id,
             document.binding.json,
             op.steward.json_extractor.as_ref().or(document.binding.json_extractor.as_ref()),
-            op.steward.deferred_body,
+            op.steward.deferred_body.then_some(document.binding.deferred_extractor.as_deref()),
         )?),
         None => None,
     };
@@ -487,7 +487,8 @@ fn request_body(
     op_id: &str,
     json: JsonDecoding,
     json_extractor: Option<&String>,
-    deferred: bool,
+    // `Some` for a deferred body: the surface's extractor, if it has one.
+    deferred: Option<Option<&str>>,
 ) -> Result<Body, Error> {
     let (content_type, media) = match body.content.len() {
         1 => body.content.iter().next().ok_or_else(|| Error::Missing(format!("{op_id}: body content")))?,
@@ -501,14 +502,16 @@ fn request_body(
         None => quote!(serde_json::Value),
     };
     let required = body.required;
-    if deferred {
+    if let Some(extractor) = deferred {
         if content_type != "application/json" || !required {
             return Err(Error::Unsupported(format!("{op_id}: x-steward-deferred-body needs a required JSON body")));
         }
+        let extractor: syn::Path = syn::parse_str(extractor.unwrap_or("crate::wire::DeferredJson"))
+            .map_err(|_| Error::Unsupported(format!("x-steward deferred-extractor {extractor:?}")))?;
         // Not JSON to the generated checks: there may be no value to read.
         return Ok(Body {
             field_ty: quote!(crate::wire::Deferred<#ty>),
-            extractor_ty: quote!(crate::wire::DeferredJson<#ty>),
+            extractor_ty: quote!(#extractor<#ty>),
             is_json: false,
         });
     }

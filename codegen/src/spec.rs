@@ -54,6 +54,12 @@ pub struct Binding {
     /// reads a request as the original's framework does.
     #[serde(default, rename = "json-extractor")]
     pub json_extractor: Option<String>,
+    /// A surface's own extractor for `x-steward-deferred-body` bodies
+    /// (`Extractor<T>`, holding a `crate::wire::Deferred<T>`), where the
+    /// default `crate::wire::DeferredJson` does not refuse as the
+    /// original's framework does.
+    #[serde(default, rename = "deferred-extractor")]
+    pub deferred_extractor: Option<String>,
     /// `per-tag`: one handler trait per tag (`<Tag>Api`), which the trait
     /// named above combines, so each resource's file implements its own.
     #[serde(default)]

@@ -72,12 +72,27 @@ impl<'a, T: poem_openapi::types::ParseFromJSON + CanonicalKeys> poem_openapi::Ap
     }
 }
 
-/// A JSON body decoded as `LenientJson` decodes it, or why it could not
-/// be: the handler decides when a malformed body is refused.
-pub type Deferred<T> = Result<T, String>;
+/// A JSON body decoded, or how it is refused: the handler decides when a
+/// malformed body is refused (after its own earlier checks).
+pub type Deferred<T> = Result<T, Refused>;
 
-/// The extractor behind an operation's `x-steward-deferred-body`: never
-/// refuses a body it read, only one it could not read (over the limit).
+/// How a surface's binder refuses a body: the status and the text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refused {
+    pub status: poem::http::StatusCode,
+    pub message: String,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// The extractor behind an operation's `x-steward-deferred-body` (unless
+/// its surface names its own): decodes as `LenientJson` decodes, a
+/// refusal being 400 with the decoder's reason; never refuses a body it
+/// read, only one it could not read (over the limit).
 pub struct DeferredJson<T>(pub Deferred<T>);
 
 impl<'a, T: poem_openapi::types::ParseFromJSON + CanonicalKeys> poem_openapi::ApiExtractor<'a> for DeferredJson<T> {
@@ -100,12 +115,13 @@ impl<'a, T: poem_openapi::types::ParseFromJSON + CanonicalKeys> poem_openapi::Ap
         _param_opts: poem_openapi::ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
         let bytes = body.take()?.into_bytes().await?;
-        Ok(Self(decode_lenient(&bytes)))
+        let refused = |message| Refused { status: poem::http::StatusCode::BAD_REQUEST, message };
+        Ok(Self(decode_lenient(&bytes).map_err(refused)))
     }
 }
 
 /// Go's encoding/json reading of `bytes` into `T` (see `LenientJson`).
-fn decode_lenient<T: poem_openapi::types::ParseFromJSON + CanonicalKeys>(bytes: &[u8]) -> Deferred<T> {
+fn decode_lenient<T: poem_openapi::types::ParseFromJSON + CanonicalKeys>(bytes: &[u8]) -> Result<T, String> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err("unexpected end of JSON input".to_owned());
     }

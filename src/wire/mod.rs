@@ -223,7 +223,7 @@ mod go_json;
 pub use constraints::{Constrained, ShownValue, Violation, check};
 pub use extract::{
     Deferred, DeferredJson, FormPairs, LenientJson, MultipartBody, MultipartPart, MultipartParts, OptionalJson,
-    RawQuery, form_urlencoded_pairs, json_request_meta,
+    RawQuery, Refused, form_urlencoded_pairs, json_request_meta,
 };
 pub use go_json::{
     CanonicalKeys, Canonicalizer, FieldKeys, GoEnum, Mismatch, canonicalize_keys, go_camel_case, go_enum, go_sets,

@@ -15,6 +15,7 @@ use crate::mc_federation_partner::{
     ROOT, artefact_fields, detail, file_fields, hosting, partner, partner_token, registration, upload, upload_artefact,
 };
 use crate::on_both_databases;
+use crate::scalelite_client::send;
 
 type Received = Arc<Mutex<Vec<(String, Value)>>>;
 
@@ -129,6 +130,22 @@ on_both_databases!(mc_partner_app_instances_are_installed_read_reported_and_remo
     let unknown = installed(with(&["appId"], json!("app-9"))).await;
     assert_eq!(detail(&unknown, 404), "Application app-9 not found");
     assert_eq!(detail(&installed(json!({"x": 1})).await, 400), "AppInstanceId is required");
+    // Bodies bound as MC's binder binds them, after the federation is found.
+    let raw = |content_type: &'static str, body: &'static str| {
+        let (server, token, lcm) = (&server, token.clone(), lcm.clone());
+        async move {
+            let url = server.url(&format!("{ROOT}{lcm}"));
+            send(server.client.post(url).bearer_auth(&token).header("content-type", content_type).body(body)).await
+        }
+    };
+    assert_eq!(detail(&raw("application/json", "").await, 400), "Request body can't be empty");
+    assert_eq!(detail(&raw("text/plain", "{}").await, 415), "Unsupported Media Type");
+    assert_eq!(
+        detail(&raw("application/json", "{\"appId\":").await, 400),
+        "Invalid JSON data: Syntax error at offset 9, unexpected end of JSON input"
+    );
+    let elsewhere = partner(&server, "POST", "/other-context/application/lcm", &token, None).await;
+    assert_eq!(detail(&elsewhere, 400), "Mismatch between access token and federation context id");
     let anonymous =
         crate::scalelite_client::send(server.client.post(server.url(&format!("{ROOT}{lcm}"))).json(&install));
     assert_eq!(detail(&anonymous.await, 401), "No bearer token found");

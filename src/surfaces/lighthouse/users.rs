@@ -182,7 +182,7 @@ pub async fn create(
     if caller.auth_level < rules::CREATE_USER {
         return Err(LighthouseError::users(StatusCode::FORBIDDEN, errors::USER_ACCESS));
     }
-    let new = new.map_err(|reason| LighthouseError::users(StatusCode::BAD_REQUEST, &reason))?;
+    let new = new.map_err(|reason| LighthouseError::users(StatusCode::BAD_REQUEST, &reason.message))?;
     let email = new.email.unwrap_or_default();
     let password = new.password.unwrap_or_default();
     if email.is_empty() || password.is_empty() {

@@ -6,7 +6,7 @@
 use poem_openapi::types::ParseFromJSON;
 
 use super::errors::McError;
-use crate::wire::{CanonicalKeys, Mismatch, form_urlencoded_pairs, json_request_meta};
+use crate::wire::{CanonicalKeys, Deferred, Mismatch, Refused, form_urlencoded_pairs, json_request_meta};
 
 /// A body of type `T`; `EchoJson<Option<T>>` for optional bodies.
 pub struct EchoJson<T>(pub T);
@@ -31,6 +31,35 @@ impl<'a, T: ParseFromJSON + CanonicalKeys> poem_openapi::ApiExtractor<'a> for Ec
         _param_opts: poem_openapi::ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
         decode(request, body).await.map(Self).map_err(Into::into)
+    }
+}
+
+/// A body bound as `EchoJson` binds it, its refusal kept for the handler
+/// (`x-steward-deferred-body`: MC's federation handlers find the partner
+/// before they bind).
+pub struct EchoDeferred<T>(pub Deferred<T>);
+
+impl<'a, T: ParseFromJSON + CanonicalKeys> poem_openapi::ApiExtractor<'a> for EchoDeferred<T> {
+    const TYPES: &'static [poem_openapi::ApiExtractorType] = &[poem_openapi::ApiExtractorType::RequestObject];
+
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut poem_openapi::registry::Registry) {
+        <poem_openapi::payload::Json<T> as poem_openapi::payload::Payload>::register(registry);
+    }
+
+    fn request_meta() -> Option<poem_openapi::registry::MetaRequest> {
+        json_request_meta::<T>(true)
+    }
+
+    async fn from_request(
+        request: &'a poem::Request,
+        body: &mut poem::RequestBody,
+        _param_opts: poem_openapi::ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        let bound = decode(request, body).await;
+        Ok(Self(bound.map_err(|refused| Refused { status: refused.status, message: refused.message })))
     }
 }
 

@@ -137,6 +137,12 @@ impl From<FedError> for McError {
     }
 }
 
+impl From<crate::wire::Refused> for FedError {
+    fn from(refused: crate::wire::Refused) -> Self {
+        FedError::new(refused.status, refused.message)
+    }
+}
+
 impl From<McError> for FedError {
     fn from(error: McError) -> Self {
         Self::Problem { status: error.status, message: error.message }

@@ -163,7 +163,7 @@ pub async fn create(
     request: crate::wire::Deferred<FederationRequestData>,
 ) -> Result<FederationResponseData, FedError> {
     lookup_provider(&mc.db, caller, "", false).await?;
-    let request = request.map_err(|reason| FedError::bad_request(format!("Invalid JSON data: {reason}")))?;
+    let request = request.map_err(FedError::from)?;
     let status_link = match request.partner_status_link.as_deref().unwrap_or("") {
         "" => NOT_SUPPORTED.to_owned(),
         given => given.to_owned(),

@@ -72,7 +72,7 @@ pub async fn install(
     body: Deferred<AppInstanceInstall>,
 ) -> Result<poem::Response, FedError> {
     let provider = lookup_provider(&mc.db, caller, context_id, false).await?;
-    let request = body.map_err(|why| FedError::bad_request(format!("Invalid JSON data: {why}")))?;
+    let request = body.map_err(FedError::from)?;
     let link = request.app_inst_callback_link.clone().filter(|link| !link.is_empty());
     let link = link.unwrap_or_else(|| NOT_SUPPORTED.to_owned());
     validate(&request)?;

@@ -55,7 +55,7 @@ pub async fn onboard(
     body: Deferred<ApplicationOnboarding>,
 ) -> Result<(), FedError> {
     let provider = lookup_provider(&mc.db, caller, context_id, false).await?;
-    let request = body.map_err(|why| FedError::bad_request(format!("Invalid JSON data: {why}")))?;
+    let request = body.map_err(FedError::from)?;
     let link = request.app_status_callback_link.clone().filter(|link| !link.is_empty());
     let link = link.unwrap_or_else(|| NOT_SUPPORTED.to_owned());
     validate(&request)?;

@@ -154,7 +154,7 @@ pub async fn subscribe(
     request: crate::wire::Deferred<ZoneRegistrationRequestData>,
 ) -> Result<ZoneRegistrationResponseData, FedError> {
     lookup_provider(&mc.db, caller, context_id, false).await?;
-    let request = request.map_err(|reason| FedError::bad_request(format!("Invalid JSON data: {reason}")))?;
+    let request = request.map_err(FedError::from)?;
     let link = match request.avail_zone_notif_link.as_deref().unwrap_or("") {
         "" => NOT_SUPPORTED.to_owned(),
         given => given.to_owned(),
