@@ -262,7 +262,24 @@ on_both_databases!(mc_partner_app_instances_are_installed_read_reported_and_remo
     assert!(received_now(&received).iter().all(|(_, body)| body["appInstanceId"] != "inst-3"));
 
     // Removed: 200 and no body; its region AppInst goes with it.
-    for id in ["inst-1", "inst-2", "inst-3", "inst-4"] {
+    // The host's operator removes one the unsafe way: its region AppInst
+    // goes, and the auto-cluster it held is free again.
+    let fourth = json!({"Region": "local", "AppInst": {"key": {"name": "inst-4"}}});
+    let held = stream_data(&ctrl(&server, "ShowAppInst", &admin, &fourth).await)[0]["cluster_key"].clone();
+    let cluster = |clusters: &[Value]| clusters.iter().find(|c| c["key"]["cluster_key"] == held).cloned();
+    let before = cluster(&stream_data(&ctrl(&server, "ShowClusterInst", &admin, &json!({"Region": "local"})).await));
+    assert_eq!(before.map(|c| c["reserved_by"].clone()), Some(json!("dmuus-partner1")));
+    let unsafe_delete = json!({"AppInstID": "inst-4", "FederationName": "dmuus-partner1"});
+    let path = "/auth/federation/provider/appinst/unsafedelete";
+    let removed = call(&server, path, Some(&olga), Some(&unsafe_delete)).await;
+    assert_eq!((removed.status, removed.body.as_str()), (200, ""));
+    assert!(stream_data(&ctrl(&server, "ShowAppInst", &admin, &fourth).await).is_empty());
+    let after = cluster(&stream_data(&ctrl(&server, "ShowClusterInst", &admin, &json!({"Region": "local"})).await));
+    assert_eq!(after.map(|c| c.get("reserved_by").cloned()), Some(None), "the reservation ended");
+    let gone_path = format!("/{context}/application/lcm/app/app-1/instance/inst-4/zone/z");
+    let gone = partner(&server, "GET", &gone_path, &token, None).await;
+    assert_eq!(detail(&gone, 404), "Application instance inst-4 not found");
+    for id in ["inst-1", "inst-2", "inst-3"] {
         let path = format!("/{context}/application/lcm/app/app-1/instance/{id}/zone/dmuuscloud1");
         let removed = partner(&server, "DELETE", &path, &token, None).await;
         assert_eq!((removed.status, removed.body.as_str(), removed.content_type.as_str()), (200, "", ""), "{id}");
