@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod config;
 pub mod db;
+pub mod egress;
 pub mod metrics;
 pub mod sealing;
 pub mod server;

@@ -81,6 +81,9 @@ on_both_databases!(lighthouse_beacon_creation_refuses_what_it_cannot_record, |se
     assert_eq!((no_alias.status, no_alias.json()["Message"].as_str()), (400, parameters));
     let not_a_host = create(json!({"Address": "not a host", "Token": TOKEN, "Alias": "x"})).await;
     assert_eq!((not_a_host.status, not_a_host.json()["Message"].as_str()), (400, parameters));
+    // Nor an address no beacon can have (link-local: cloud metadata).
+    let metadata = create(json!({"Address": "169.254.169.254:80", "Token": TOKEN, "Alias": "x"})).await;
+    assert_eq!((metadata.status, metadata.json()["Message"].as_str()), (400, parameters));
     let no_address = create(json!({"Token": TOKEN, "Alias": "x"})).await;
     assert_eq!((no_address.status, no_address.json()["Message"].as_str()), (400, parameters));
     let malformed = call(&server, &admin, "POST", "/api/v0.2/beacons/create", Some("{")).await;

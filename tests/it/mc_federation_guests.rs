@@ -78,7 +78,7 @@ on_both_databases!(mc_federation_guests_refuse_in_mcs_order_and_keep_nothing_ref
     let metadata = refused(with(json!({"PartnerTokenUrl": "http://169.254.169.254/latest/meta-data"}))).await;
     assert!(
         metadata.ends_with(
-            "Post \"http://169.254.169.254/latest/meta-data\": 169.254.169.254 is not an address a federation partner may have"
+            "Post \"http://169.254.169.254/latest/meta-data\": 169.254.169.254 is a link-local, unspecified, multicast or broadcast address, which Steward does not call"
         ),
         "{metadata}"
     );

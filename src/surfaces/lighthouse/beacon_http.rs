@@ -31,7 +31,8 @@ impl Vm {
 pub fn is_address(address: &str) -> bool {
     !address.is_empty()
         && !address.starts_with('/')
-        && reqwest::Url::parse(&format!("http://{address}/vms")).is_ok_and(|url| url.host().is_some())
+        && reqwest::Url::parse(&format!("http://{address}/vms"))
+            .is_ok_and(|url| url.host().is_some() && crate::egress::refused_url(url.as_str()).is_none())
 }
 
 #[derive(Clone)]
@@ -48,10 +49,14 @@ impl BeaconHttp {
         // Beacons are addressed directly, as the original did (no
         // environment proxy). No bound on a whole call (an image pull may
         // take long), but a host silent for five minutes is given up.
+        // Never a link-local (cloud metadata) or other non-host address,
+        // and no redirects (see `crate::egress`).
         let client = reqwest::Client::builder()
             .no_proxy()
             .connect_timeout(Duration::from_secs(10))
             .read_timeout(Duration::from_secs(300))
+            .dns_resolver(std::sync::Arc::new(crate::egress::Resolver))
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap_or_default();
         Self { client }
@@ -62,6 +67,9 @@ impl BeaconHttp {
     pub async fn vms(&self, address: &str, token: &str) -> Result<Vec<Vm>, String> {
         let url = reqwest::Url::parse(&format!("http://{address}/vms"))
             .map_err(|_| format!("beacon address {address:?} is not a host"))?;
+        if !is_address(address) {
+            return Err(format!("beacon address {address:?} is not a host"));
+        }
         let response = self
             .client
             .get(url)
@@ -92,6 +100,9 @@ impl BeaconHttp {
         body: &str,
     ) -> DockerAnswer {
         let url = format!("http://{beacon}/d/{instance}/{endpoint}");
+        if let Some(refused) = crate::egress::refused_url(&url) {
+            return Err(refused);
+        }
         let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
         let response = self
             .client
@@ -132,7 +143,7 @@ mod tests {
         for good in ["127.0.0.1:5002", "example.com/mybeacon", "beacon.internal"] {
             assert!(super::is_address(good), "{good}");
         }
-        for bad in ["", "bad address", "x:notaport", "a\u{0}b"] {
+        for bad in ["", "bad address", "x:notaport", "a\u{0}b", "169.254.169.254", "[fe80::1]:80"] {
             assert!(!super::is_address(bad), "{bad:?}");
         }
     }

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::super::errors::McError;
-use super::egress;
+use crate::egress;
 
 /// How long one call to a host may take (MC allowed an hour).
 const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
@@ -23,7 +23,7 @@ fn http() -> Result<reqwest::Client, McError> {
     reqwest::Client::builder()
         .timeout(TIMEOUT)
         .connect_timeout(CONNECT_TIMEOUT)
-        .dns_resolver(std::sync::Arc::new(egress::PartnerResolver))
+        .dns_resolver(std::sync::Arc::new(egress::Resolver))
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| McError::internal("HTTP client", e))

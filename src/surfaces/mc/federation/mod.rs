@@ -8,7 +8,6 @@
 
 pub(crate) mod client;
 mod countries;
-mod egress;
 pub(crate) mod guest_app_insts;
 mod guest_apps;
 mod guest_images;

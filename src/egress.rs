@@ -1,14 +1,15 @@
-//! Where calls to federation partners may go. A partner's addresses come
-//! from operators (a guest's `PartnerAddr` and token URL, a host's
-//! partner's callback links), so Steward never calls an address no partner
-//! can have: link-local (where clouds serve instance metadata and its
-//! credentials), unspecified, multicast or broadcast. Names are checked as
-//! they resolve, so a name cannot point around the rule; redirects are not
-//! followed (see `client.rs`).
+//! Where Steward's outgoing calls may go. The addresses it calls come from
+//! users (an MC federation guest's `PartnerAddr` and token URL, a host's
+//! partner's callback links, a Lighthouse beacon's address), so it never
+//! calls an address no such peer can have: link-local (where clouds serve
+//! instance metadata and its credentials), unspecified, multicast or
+//! broadcast. Names are checked as they resolve, so a name cannot point
+//! around the rule; the clients follow no redirects (a redirect to an
+//! address literal would not be resolved).
 
 use std::net::{IpAddr, SocketAddr};
 
-/// Whether no partner can be at `ip`.
+/// Whether no peer can be at `ip`.
 pub fn forbidden(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => v4.is_link_local() || v4.is_unspecified() || v4.is_multicast() || v4.is_broadcast(),
@@ -23,11 +24,11 @@ pub fn forbidden(ip: IpAddr) -> bool {
 }
 
 fn refusal(target: &str) -> String {
-    format!("{target} is not an address a federation partner may have")
+    format!("{target} is a link-local, unspecified, multicast or broadcast address, which Steward does not call")
 }
 
 /// Why a URL whose host is an address literal may not be called (names
-/// are checked by `PartnerResolver` as they resolve).
+/// are checked by `Resolver` as they resolve).
 pub fn refused_url(url: &str) -> Option<String> {
     let parsed = reqwest::Url::parse(url).ok()?;
     let host = parsed.host_str()?;
@@ -35,10 +36,10 @@ pub fn refused_url(url: &str) -> Option<String> {
     forbidden(ip).then(|| refusal(host))
 }
 
-/// The system's resolver, without the addresses no partner can have.
-pub struct PartnerResolver;
+/// The system's resolver, without the addresses no peer can have.
+pub struct Resolver;
 
-impl reqwest::dns::Resolve for PartnerResolver {
+impl reqwest::dns::Resolve for Resolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         Box::pin(async move {
             let host = name.as_str().to_owned();
@@ -71,10 +72,7 @@ mod tests {
 
     #[test]
     fn address_literals_in_urls_are_checked() {
-        assert_eq!(
-            refused_url("http://169.254.169.254/latest/meta-data"),
-            Some("169.254.169.254 is not an address a federation partner may have".to_owned())
-        );
+        assert_eq!(refused_url("http://169.254.169.254/latest/meta-data"), Some(refusal("169.254.169.254")));
         assert!(refused_url("http://[fe80::1]:8080/x").is_some());
         assert_eq!(refused_url("https://partner.example.com/oauth2/token"), None);
         assert_eq!(refused_url("http://127.0.0.1:9808/x"), None);
@@ -83,9 +81,9 @@ mod tests {
     #[tokio::test]
     async fn names_resolving_only_to_forbidden_addresses_are_refused() {
         let name: reqwest::dns::Name = "169.254.169.254".parse().unwrap();
-        let refused = PartnerResolver.resolve(name).await.err().map(|e| e.to_string());
-        assert_eq!(refused, Some("169.254.169.254 is not an address a federation partner may have".to_owned()));
+        let refused = Resolver.resolve(name).await.err().map(|e| e.to_string());
+        assert_eq!(refused, Some(refusal("169.254.169.254")));
         let name: reqwest::dns::Name = "localhost".parse().unwrap();
-        assert!(PartnerResolver.resolve(name).await.is_ok());
+        assert!(Resolver.resolve(name).await.is_ok());
     }
 }
