@@ -26,6 +26,10 @@ pub struct FileConfig {
     /// instead of on `listen` (STEWARD_METRICS_LISTEN), e.g.
     /// "127.0.0.1:9090". Unset: `/metrics` is on `listen`, unauthenticated.
     pub metrics_listen: Option<String>,
+    /// How many days every surface's audit rows (MC's events included)
+    /// are kept (STEWARD_AUDIT_RETENTION_DAYS, 1 to 36500); older ones are
+    /// deleted hourly. Unset: kept forever.
+    pub audit_retention_days: Option<u64>,
     #[serde(default)]
     pub scalelite: ScaleliteFile,
     #[serde(default)]
@@ -164,6 +168,8 @@ pub struct Config {
     pub listen: SocketAddr,
     pub database_url: String,
     pub metrics_listen: Option<SocketAddr>,
+    /// How long audit rows are kept; `None`: forever.
+    pub audit_retention: Option<std::time::Duration>,
     pub scalelite: ScaleliteConfig,
     pub storj: StorjConfig,
     pub argo: ArgoConfig,
@@ -179,6 +185,7 @@ impl std::fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("database_url", &redact_url(&self.database_url))
             .field("metrics_listen", &self.metrics_listen)
+            .field("audit_retention", &self.audit_retention)
             .field("scalelite", &self.scalelite)
             .field("storj", &self.storj)
             .field("argo", &self.argo)
@@ -412,6 +419,16 @@ impl Config {
             None => None,
         };
 
+        let audit_retention = match var("STEWARD_AUDIT_RETENTION_DAYS") {
+            Some(text) => {
+                Some(text.trim().parse::<u64>().ok().filter(|days| (1..=36_500).contains(days)).ok_or_else(|| {
+                    invalid("STEWARD_AUDIT_RETENTION_DAYS", format!("{text:?} is not a number of days from 1 to 36500"))
+                })?)
+            }
+            None => file.audit_retention_days.map(|days| days.clamp(1, 36_500)),
+        }
+        .map(|days| std::time::Duration::from_secs(days * 86_400));
+
         let secrets = var("STEWARD_SCALELITE_SECRET")
             .or(file.scalelite.secret)
             .map(|joined| split_secrets(&joined))
@@ -524,6 +541,7 @@ impl Config {
         Ok(Config {
             listen,
             metrics_listen,
+            audit_retention,
             mc,
             lighthouse,
             mail,
@@ -676,6 +694,24 @@ mod tests {
             resolve(&[("STEWARD_LIGHTHOUSE_SESSION_HOURS", "0")]).unwrap_err().key,
             "STEWARD_LIGHTHOUSE_SESSION_HOURS"
         );
+    }
+
+    #[test]
+    fn audit_retention_is_a_number_of_days_or_forever() {
+        let resolve = |pairs: &[(&str, &str)]| Config::resolve(FileConfig::default(), &env(pairs));
+        assert_eq!(resolve(&[]).unwrap().audit_retention, None);
+        assert_eq!(resolve(&[("STEWARD_AUDIT_RETENTION_DAYS", "")]).unwrap().audit_retention, None, "empty is unset");
+        assert_eq!(
+            resolve(&[("STEWARD_AUDIT_RETENTION_DAYS", "90")]).unwrap().audit_retention,
+            Some(std::time::Duration::from_secs(90 * 86_400))
+        );
+        for bad in ["0", "-1", "36501", "90d"] {
+            let error = resolve(&[("STEWARD_AUDIT_RETENTION_DAYS", bad)]).unwrap_err();
+            assert_eq!(error.key, "STEWARD_AUDIT_RETENTION_DAYS", "{bad}");
+        }
+        let file = FileConfig { audit_retention_days: Some(30), ..FileConfig::default() };
+        let from_file = Config::resolve(file, &env(&[])).unwrap();
+        assert_eq!(from_file.audit_retention, Some(std::time::Duration::from_secs(30 * 86_400)));
     }
 
     #[test]

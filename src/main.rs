@@ -179,6 +179,9 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
             }
         });
     }
+    if let Some(retention) = config.audit_retention {
+        tokio::spawn(prune_audit_rows(db.clone(), retention));
+    }
     let federation = match config.mc.federation_listen {
         Some(addr) => Some(steward::bind(addr).await?),
         None => None,
@@ -194,6 +197,21 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
     bound.serve_with(federation, app, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Deletes audit rows older than `retention` at start, then hourly.
+async fn prune_audit_rows(db: sea_orm::DatabaseConnection, retention: std::time::Duration) {
+    let retention = time::Duration::try_from(retention).unwrap_or(time::Duration::MAX);
+    loop {
+        if let Some(before) = time::OffsetDateTime::now_utc().checked_sub(retention) {
+            match steward::db::audit::prune(&db, before).await {
+                Ok(0) => {}
+                Ok(deleted) => tracing::info!(deleted, "audit rows past retention deleted"),
+                Err(error) => tracing::warn!(%error, "audit rows not pruned"),
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+    }
 }
 
 fn print_banner(config: &Config, bootstrap: &steward::Bootstrap, addr: std::net::SocketAddr) {

@@ -185,6 +185,41 @@ pub async fn list(db: &DatabaseConnection, listing: &Listing) -> Result<Vec<audi
     query.order_by_desc(audit_event::Column::Id).limit(listing.limit).all(db).await
 }
 
+/// Rows deleted per statement while pruning: short write locks.
+const PRUNE_BATCH: u64 = 5_000;
+
+/// Deletes every surface's audit rows written before `before`, in
+/// batches, and MC events' org rows from an hour earlier (a request's
+/// event time precedes its row's by its duration, far less than that);
+/// the number of audit rows deleted. Safe to run from several replicas.
+pub async fn prune(db: &DatabaseConnection, before: OffsetDateTime) -> Result<u64, DbErr> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    let mut deleted = 0;
+    loop {
+        let ids: Vec<i64> = audit_event::Entity::find()
+            .select_only()
+            .column(audit_event::Column::Id)
+            .filter(audit_event::Column::At.lt(before))
+            .order_by_asc(audit_event::Column::At)
+            .limit(PRUNE_BATCH)
+            .into_tuple()
+            .all(db)
+            .await?;
+        if ids.is_empty() {
+            break;
+        }
+        let done =
+            audit_event::Entity::delete_many().filter(audit_event::Column::Id.is_in(ids.clone())).exec(db).await?;
+        deleted += done.rows_affected;
+        if (ids.len() as u64) < PRUNE_BATCH {
+            break;
+        }
+    }
+    let orgs_before = micros(before - time::Duration::hours(1));
+    audit_event_org::Entity::delete_many().filter(audit_event_org::Column::AtUs.lt(orgs_before)).exec(db).await?;
+    Ok(deleted)
+}
+
 /// One audit row as a JSON line: who, what, when; an event's name, type,
 /// orgs, error and tags when it is one.
 pub fn row_json(row: &audit_event::Model) -> serde_json::Value {

@@ -264,3 +264,55 @@ crate::on_both_databases!(audit_prints_every_surfaces_trail_newest_first, |serve
     let bad = steward().args(["audit", "--since", "soon"]).env("STEWARD_DATABASE_URL", &server.database_url).output();
     assert_eq!(bad.expect("run steward").status.code(), Some(1));
 });
+
+crate::on_both_databases!(serve_prunes_audit_rows_past_their_retention, |server| {
+    use crate::mc_client::{admin, create_org};
+    use sea_orm::{ConnectionTrait, EntityTrait};
+    use steward::db::entities::{audit_event, audit_event_org};
+    let token = admin(&server).await;
+    create_org(&server, &token, "ancient", "developer").await;
+    // Everything so far is made 100 days old.
+    let db = sea_orm::Database::connect(&server.database_url).await.unwrap();
+    let days_100 = time::Duration::days(100);
+    let rows = audit_event::Entity::find().all(&db).await.unwrap();
+    for row in &rows {
+        let mut old: audit_event::ActiveModel = row.clone().into();
+        old.at = sea_orm::ActiveValue::Set(row.at - days_100);
+        old.at_us = sea_orm::ActiveValue::Set(row.at_us.map(|at| at - days_100.whole_microseconds() as i64));
+        sea_orm::ActiveModelTrait::update(old, &db).await.unwrap();
+    }
+    let micros = days_100.whole_microseconds() as i64;
+    db.execute_unprepared(&format!("UPDATE audit_event_orgs SET at_us = at_us - {micros}")).await.unwrap();
+    create_org(&server, &token, "recent", "developer").await;
+
+    // A replica started with a 90-day retention prunes at once.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).unwrap();
+    let mut replica = steward()
+        .arg("serve")
+        .env("STEWARD_LISTEN", addr.to_string())
+        .env("STEWARD_DATABASE_URL", &server.database_url)
+        .env("STEWARD_AUDIT_RETENTION_DAYS", "90")
+        .env("STEWARD_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("steward serve");
+    let old_left = || async {
+        let cutoff = time::OffsetDateTime::now_utc() - time::Duration::days(90);
+        let all = audit_event::Entity::find().all(&db).await.unwrap();
+        all.iter().filter(|row| row.at < cutoff).count()
+    };
+    for _ in 0..200 {
+        if old_left().await == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let _ = replica.kill();
+    let _ = replica.wait();
+    assert_eq!(old_left().await, 0, "rows past retention remain");
+    let left = audit_event::Entity::find().all(&db).await.unwrap();
+    assert!(left.iter().any(|row| row.name.as_deref() == Some("CreateOrg")), "the recent event stays");
+    let orgs = audit_event_org::Entity::find().all(&db).await.unwrap();
+    assert!(orgs.iter().all(|row| row.org != "ancient"), "{orgs:?}");
+    assert!(orgs.iter().any(|row| row.org == "recent"), "{orgs:?}");
+});

@@ -130,6 +130,7 @@ impl TestServer {
             listen: "127.0.0.1:0".parse().expect("loopback"),
             database_url: database_url.clone(),
             metrics_listen: None,
+            audit_retention: None,
             scalelite: ScaleliteConfig {
                 secrets: vec![SECRET.to_owned(), SECOND_SECRET.to_owned()],
                 multitenancy: options.multitenancy,

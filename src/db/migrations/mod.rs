@@ -15,6 +15,7 @@ mod m0012_mc_federation_zones;
 mod m0013_mc_federation_providers;
 mod m0014_mc_federation_consumers;
 mod m0015_mc_federation_apps;
+mod m0016_audit_retention;
 
 use sea_orm_migration::prelude::*;
 
@@ -70,6 +71,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0013_mc_federation_providers::Migration),
             Box::new(m0014_mc_federation_consumers::Migration),
             Box::new(m0015_mc_federation_apps::Migration),
+            Box::new(m0016_audit_retention::Migration),
         ]
     }
 }
