@@ -12,14 +12,19 @@ venv=${VENV:-$root/.venv}
 port=${CONTRACT_PORT:-18181}
 work=$(mktemp -d)
 pg_db="steward_contract_$$"
+printed=
 cleanup() {
-  # Each run's subshell stops its own server; this catches an interrupt.
+  # On an interrupt: the runs, their servers (not this shell's children)
+  # and what the runs printed so far.
   jobs -p | xargs -r kill 2>/dev/null || true
+  cat "$work"/*.pid 2>/dev/null | xargs -r kill 2>/dev/null || true
   wait 2>/dev/null || true
+  [ -n "$printed" ] || cat "$work"/*.out 2>/dev/null || true
   psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" > /dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 export STEWARD_SCALELITE_SECRET=contract-secret
 export STEWARD_SCALELITE_MULTITENANCY=true
@@ -39,10 +44,18 @@ run_against() {
   export STEWARD_CONTRACT_URL=http://127.0.0.1:$port
   STEWARD_DATABASE_URL=$url "$bin" serve > "$work/server-$database.log" 2>&1 &
   server_pid=$!
+  echo "$server_pid" > "$work/$database.pid"
+  local ready=
   for _ in $(seq 100); do
-    curl -fs "http://127.0.0.1:$port/readyz" > /dev/null && break
+    kill -0 "$server_pid" 2>/dev/null || break
+    curl -fs "http://127.0.0.1:$port/readyz" > /dev/null && { ready=1; break; }
     sleep 0.1
   done
+  # Its own server, not one left on the port.
+  if [ -z "$ready" ] || ! kill -0 "$server_pid" 2>/dev/null; then
+    echo "--- steward ($database) did not start on port $port"; tail -n 20 "$work/server-$database.log"
+    return 1
+  fi
   cd "$root/contract"
   # mc_federation before mc: its hook logs in as MC's superuser to make a
   # partner, which MC's own run may have locked out or re-passworded.
@@ -78,9 +91,10 @@ else
   echo "== schemathesis on PostgreSQL skipped: unreachable"
 fi
 wait "$sqlite_run" || status=1
-cat "$work/sqlite.out"
 if [ -n "$postgres_run" ]; then
   wait "$postgres_run" || status=1
-  cat "$work/postgres.out"
 fi
+printed=1
+cat "$work/sqlite.out"
+[ -z "$postgres_run" ] || cat "$work/postgres.out"
 exit "$status"

@@ -419,13 +419,14 @@ impl Config {
             None => None,
         };
 
-        let audit_retention = match var("STEWARD_AUDIT_RETENTION_DAYS") {
+        let retention_text = var("STEWARD_AUDIT_RETENTION_DAYS").or(file.audit_retention_days.map(|d| d.to_string()));
+        let audit_retention = match retention_text {
             Some(text) => {
                 Some(text.trim().parse::<u64>().ok().filter(|days| (1..=36_500).contains(days)).ok_or_else(|| {
                     invalid("STEWARD_AUDIT_RETENTION_DAYS", format!("{text:?} is not a number of days from 1 to 36500"))
                 })?)
             }
-            None => file.audit_retention_days.map(|days| days.clamp(1, 36_500)),
+            None => None,
         }
         .map(|days| std::time::Duration::from_secs(days * 86_400));
 
@@ -712,6 +713,9 @@ mod tests {
         let file = FileConfig { audit_retention_days: Some(30), ..FileConfig::default() };
         let from_file = Config::resolve(file, &env(&[])).unwrap();
         assert_eq!(from_file.audit_retention, Some(std::time::Duration::from_secs(30 * 86_400)));
+        // A file's 0 is refused too, not read as one day.
+        let file = FileConfig { audit_retention_days: Some(0), ..FileConfig::default() };
+        assert_eq!(Config::resolve(file, &env(&[])).unwrap_err().key, "STEWARD_AUDIT_RETENTION_DAYS");
     }
 
     #[test]

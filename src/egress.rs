@@ -3,24 +3,62 @@
 //! partner's callback links, a Lighthouse beacon's address), so it never
 //! calls an address no such peer can have: link-local (where clouds serve
 //! instance metadata and its credentials), unspecified, multicast or
-//! broadcast. Names are checked as they resolve, so a name cannot point
-//! around the rule; the clients follow no redirects (a redirect to an
-//! address literal would not be resolved).
+//! broadcast, or another cloud's metadata address. Names are checked as
+//! they resolve, so a name cannot point around the rule; redirects are
+//! checked at each hop; the clients use no environment proxy (a proxy
+//! would resolve names itself).
 
 use std::net::{IpAddr, SocketAddr};
 
+/// Cloud metadata endpoints outside the link-local ranges: Alibaba's
+/// (carrier-grade NAT space) and AWS's IPv6 one (unique-local).
+const METADATA: [IpAddr; 2] = [
+    IpAddr::V4(std::net::Ipv4Addr::new(100, 100, 100, 200)),
+    IpAddr::V6(std::net::Ipv6Addr::new(0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x0254)),
+];
+
 /// Whether no peer can be at `ip`.
 pub fn forbidden(ip: IpAddr) -> bool {
+    if METADATA.contains(&ip) {
+        return true;
+    }
     match ip {
         IpAddr::V4(v4) => v4.is_link_local() || v4.is_unspecified() || v4.is_multicast() || v4.is_broadcast(),
         IpAddr::V6(v6) => {
-            let link_local = (v6.segments()[0] & 0xffc0) == 0xfe80;
+            let segments = v6.segments();
+            let link_local = (segments[0] & 0xffc0) == 0xfe80;
+            // IPv4 inside IPv6: mapped, compatible (::/96) and NAT64 (64:ff9b::/96).
+            let nat64 = segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0];
+            let embedded = match (v6.to_ipv4_mapped(), nat64) {
+                (Some(v4), _) => Some(v4),
+                (None, true) => Some(std::net::Ipv4Addr::new(
+                    (segments[6] >> 8) as u8,
+                    segments[6] as u8,
+                    (segments[7] >> 8) as u8,
+                    segments[7] as u8,
+                )),
+                (None, false) => v6.to_ipv4().filter(|_| segments[..6] == [0; 6] && !v6.is_loopback()),
+            };
             link_local
                 || v6.is_unspecified()
                 || v6.is_multicast()
-                || v6.to_ipv4_mapped().is_some_and(|v4| forbidden(IpAddr::V4(v4)))
+                || embedded.is_some_and(|v4| forbidden(IpAddr::V4(v4)))
         }
     }
+}
+
+/// Redirects as Go's client follows them (at most 10), but never to an
+/// address literal no peer can have (a name is checked as it resolves).
+pub fn redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        if attempt.previous().len() >= 10 {
+            attempt.error("stopped after 10 redirects")
+        } else if let Some(refused) = refused_url(attempt.url().as_str()) {
+            attempt.error(refused)
+        } else {
+            attempt.follow()
+        }
+    })
 }
 
 fn refusal(target: &str) -> String {
@@ -65,7 +103,8 @@ mod tests {
         {
             assert!(forbidden(bad.parse::<IpAddr>().unwrap()), "{bad}");
         }
-        for good in ["127.0.0.1", "10.1.2.3", "192.0.2.10", "::1", "2001:db8::1"] {
+        for good in ["127.0.0.1", "10.1.2.3", "192.0.2.10", "::1", "2001:db8::1", "100.100.100.1", "64:ff9b::192.0.2.1"]
+        {
             assert!(!forbidden(good.parse::<IpAddr>().unwrap()), "{good}");
         }
     }

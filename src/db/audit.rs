@@ -193,7 +193,13 @@ const PRUNE_BATCH: u64 = 5_000;
 /// event time precedes its row's by its duration, far less than that);
 /// the number of audit rows deleted. Safe to run from several replicas.
 pub async fn prune(db: &DatabaseConnection, before: OffsetDateTime) -> Result<u64, DbErr> {
+    prune_in_batches(db, before, PRUNE_BATCH).await
+}
+
+/// `prune` with `batch` rows per statement.
+pub async fn prune_in_batches(db: &DatabaseConnection, before: OffsetDateTime, batch: u64) -> Result<u64, DbErr> {
     use sea_orm::{QueryOrder, QuerySelect};
+    let batch = batch.max(1);
     let mut deleted = 0;
     loop {
         let ids: Vec<i64> = audit_event::Entity::find()
@@ -201,7 +207,7 @@ pub async fn prune(db: &DatabaseConnection, before: OffsetDateTime) -> Result<u6
             .column(audit_event::Column::Id)
             .filter(audit_event::Column::At.lt(before))
             .order_by_asc(audit_event::Column::At)
-            .limit(PRUNE_BATCH)
+            .limit(batch)
             .into_tuple()
             .all(db)
             .await?;
@@ -211,12 +217,32 @@ pub async fn prune(db: &DatabaseConnection, before: OffsetDateTime) -> Result<u6
         let done =
             audit_event::Entity::delete_many().filter(audit_event::Column::Id.is_in(ids.clone())).exec(db).await?;
         deleted += done.rows_affected;
-        if (ids.len() as u64) < PRUNE_BATCH {
+        if (ids.len() as u64) < batch {
             break;
         }
     }
+    // The org rows in batches too: up to the batch's last time, then on.
     let orgs_before = micros(before - time::Duration::hours(1));
-    audit_event_org::Entity::delete_many().filter(audit_event_org::Column::AtUs.lt(orgs_before)).exec(db).await?;
+    loop {
+        let bound: Option<i64> = audit_event_org::Entity::find()
+            .select_only()
+            .column(audit_event_org::Column::AtUs)
+            .filter(audit_event_org::Column::AtUs.lt(orgs_before))
+            .order_by_asc(audit_event_org::Column::AtUs)
+            .offset(batch - 1)
+            .limit(1)
+            .into_tuple()
+            .one(db)
+            .await?;
+        let upto = match bound {
+            Some(at_us) => audit_event_org::Column::AtUs.lte(at_us),
+            None => audit_event_org::Column::AtUs.lt(orgs_before),
+        };
+        audit_event_org::Entity::delete_many().filter(upto).exec(db).await?;
+        if bound.is_none() {
+            break;
+        }
+    }
     Ok(deleted)
 }
 

@@ -296,10 +296,12 @@ crate::on_both_databases!(serve_prunes_audit_rows_past_their_retention, |server|
         .stdout(std::process::Stdio::null())
         .spawn()
         .expect("steward serve");
+    // Old events and the old org rows (pruned after the events).
     let old_left = || async {
         let cutoff = time::OffsetDateTime::now_utc() - time::Duration::days(90);
         let all = audit_event::Entity::find().all(&db).await.unwrap();
-        all.iter().filter(|row| row.at < cutoff).count()
+        let orgs = audit_event_org::Entity::find().all(&db).await.unwrap();
+        all.iter().filter(|row| row.at < cutoff).count() + orgs.iter().filter(|row| row.org == "ancient").count()
     };
     for _ in 0..200 {
         if old_left().await == 0 {
@@ -315,4 +317,34 @@ crate::on_both_databases!(serve_prunes_audit_rows_past_their_retention, |server|
     let orgs = audit_event_org::Entity::find().all(&db).await.unwrap();
     assert!(orgs.iter().all(|row| row.org != "ancient"), "{orgs:?}");
     assert!(orgs.iter().any(|row| row.org == "recent"), "{orgs:?}");
+});
+
+crate::on_both_databases!(audit_pruning_goes_batch_by_batch, |server| {
+    use crate::mc_client::{admin, create_org};
+    use sea_orm::{ConnectionTrait, EntityTrait};
+    use steward::db::entities::{audit_event, audit_event_org};
+    let token = admin(&server).await;
+    for org in ["old1", "old2", "old3"] {
+        create_org(&server, &token, org, "developer").await;
+    }
+    let db = sea_orm::Database::connect(&server.database_url).await.unwrap();
+    let micros = time::Duration::days(100).whole_microseconds() as i64;
+    let statements = [
+        format!("UPDATE audit_events SET at_us = at_us - {micros}"),
+        format!("UPDATE audit_event_orgs SET at_us = at_us - {micros}"),
+    ];
+    for statement in statements {
+        db.execute_unprepared(&statement).await.unwrap();
+    }
+    let all = audit_event::Entity::find().all(&db).await.unwrap();
+    for row in &all {
+        let mut old: audit_event::ActiveModel = row.clone().into();
+        old.at = sea_orm::ActiveValue::Set(row.at - time::Duration::days(100));
+        sea_orm::ActiveModelTrait::update(old, &db).await.unwrap();
+    }
+    let before = time::OffsetDateTime::now_utc() - time::Duration::days(90);
+    let deleted = steward::db::audit::prune_in_batches(&db, before, 2).await.unwrap();
+    assert_eq!(deleted as usize, all.len());
+    assert!(audit_event::Entity::find().all(&db).await.unwrap().is_empty());
+    assert!(audit_event_org::Entity::find().all(&db).await.unwrap().is_empty());
 });

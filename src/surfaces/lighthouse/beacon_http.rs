@@ -50,13 +50,13 @@ impl BeaconHttp {
         // environment proxy). No bound on a whole call (an image pull may
         // take long), but a host silent for five minutes is given up.
         // Never a link-local (cloud metadata) or other non-host address,
-        // and no redirects (see `crate::egress`).
+        // at any redirect's hop either (see `crate::egress`).
         let client = reqwest::Client::builder()
             .no_proxy()
             .connect_timeout(Duration::from_secs(10))
             .read_timeout(Duration::from_secs(300))
             .dns_resolver(std::sync::Arc::new(crate::egress::Resolver))
-            .redirect(reqwest::redirect::Policy::none())
+            .redirect(crate::egress::redirects())
             .build()
             .unwrap_or_default();
         Self { client }

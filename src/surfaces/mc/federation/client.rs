@@ -17,14 +17,15 @@ pub struct PartnerClient {
     token: String,
 }
 
-/// The client for partners: bounded, resolving only to addresses a
-/// partner may have, following no redirect (one could lead elsewhere).
+/// The client for partners: bounded, reaching only addresses a partner
+/// may have (`crate::egress`), directly (no environment proxy).
 fn http() -> Result<reqwest::Client, McError> {
     reqwest::Client::builder()
         .timeout(TIMEOUT)
         .connect_timeout(CONNECT_TIMEOUT)
+        .no_proxy()
         .dns_resolver(std::sync::Arc::new(egress::Resolver))
-        .redirect(reqwest::redirect::Policy::none())
+        .redirect(egress::redirects())
         .build()
         .map_err(|e| McError::internal("HTTP client", e))
 }
