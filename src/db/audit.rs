@@ -211,13 +211,12 @@ pub async fn prune_in_batches(db: &DatabaseConnection, before: OffsetDateTime, b
             .into_tuple()
             .all(db)
             .await?;
-        if ids.is_empty() {
-            break;
+        let last_batch = (ids.len() as u64) < batch;
+        if !ids.is_empty() {
+            let done = audit_event::Entity::delete_many().filter(audit_event::Column::Id.is_in(ids)).exec(db).await?;
+            deleted += done.rows_affected;
         }
-        let done =
-            audit_event::Entity::delete_many().filter(audit_event::Column::Id.is_in(ids.clone())).exec(db).await?;
-        deleted += done.rows_affected;
-        if (ids.len() as u64) < batch {
+        if last_batch {
             break;
         }
     }

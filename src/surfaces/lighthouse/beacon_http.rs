@@ -66,10 +66,9 @@ impl BeaconHttp {
     /// answered (an address may be anything a user typed).
     pub async fn vms(&self, address: &str, token: &str) -> Result<Vec<Vm>, String> {
         let url = reqwest::Url::parse(&format!("http://{address}/vms"))
-            .map_err(|_| format!("beacon address {address:?} is not a host"))?;
-        if !is_address(address) {
-            return Err(format!("beacon address {address:?} is not a host"));
-        }
+            .ok()
+            .filter(|_| is_address(address))
+            .ok_or_else(|| format!("beacon address {address:?} is not a host"))?;
         let response = self
             .client
             .get(url)

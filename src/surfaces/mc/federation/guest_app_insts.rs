@@ -5,18 +5,18 @@
 //! transaction; the caller writes what they decide.
 
 use reqwest::Method;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use super::super::Mc;
-use super::super::api::{AppInst, FedAppInstKey, LProto};
+use super::super::api::{AppInst, FedAppInstKey};
 use super::super::controllers::dns_label;
 use super::super::errors::McError;
 use super::super::partner::errors::sorted;
+use super::super::partner::parse_interface_id;
 use super::super::store::text;
 use super::client::PartnerClient;
 use super::guests::{self, API_ROOT};
-use crate::db::entities::{mc_consumer_app, mc_federation_consumer};
+use crate::db::entities::mc_federation_consumer;
 
 /// How often the guest reads the host's instance, and for how long
 /// before giving up (MC waited ten minutes for callbacks, reading every
@@ -41,13 +41,8 @@ impl AtHost {
         let cloudlet = key.cloudlet_key.unwrap_or_default();
         let guest = guests::lookup(&mc.db, None, text(&cloudlet.organization)).await?;
         let app = instance.app_key.clone().unwrap_or_default();
-        let onboarded = mc_consumer_app::Entity::find()
-            .filter(mc_consumer_app::Column::Region.eq(region))
-            .filter(mc_consumer_app::Column::AppName.eq(text(&app.name)))
-            .filter(mc_consumer_app::Column::AppVers.eq(text(&app.version)))
-            .filter(mc_consumer_app::Column::AppOrg.eq(text(&app.organization)))
-            .filter(mc_consumer_app::Column::FederationName.eq(&guest.name))
-            .one(&mc.db)
+        let key = (text(&app.organization), text(&app.name), text(&app.version));
+        let onboarded = super::guest_apps::onboarded_app(&mc.db, &guest.name, region, key)
             .await?
             .ok_or_else(|| McError::bad_request(format!("Consumer Application {} not found", text(&app.name))))?;
         let partner = guests::client(mc, &guest).await?;
@@ -152,13 +147,8 @@ fn apply_access_points(instance: &mut AppInst, points: &[Value]) {
     }
     for point in points {
         let interface = point.get("interfaceId").and_then(Value::as_str).unwrap_or("");
-        let Some((proto, port)) = interface.split_once('-') else { continue };
-        let proto = match proto.to_ascii_lowercase().as_str() {
-            "tcp" => LProto::Tcp,
-            "udp" => LProto::Udp,
-            _ => continue,
-        };
-        let Ok(port) = port.parse::<i32>() else { continue };
+        let Ok((proto, port)) = parse_interface_id(interface) else { continue };
+        let Ok(port) = i32::try_from(port) else { continue };
         let endpoint = point.get("accessPoints").cloned().unwrap_or_default();
         let first = |key: &str| endpoint.get(key).and_then(Value::as_array).and_then(|a| a.first().cloned());
         let address =
@@ -188,7 +178,7 @@ pub async fn remove_at_host(mc: &Mc, region: &str, instance: &AppInst) -> Result
 
 #[cfg(test)]
 mod tests {
-    use super::super::super::api::AppPort;
+    use super::super::super::api::{AppPort, LProto};
     use super::*;
 
     #[test]

@@ -375,15 +375,26 @@ pub async fn app_onboarded(
     db: &impl sea_orm::ConnectionTrait,
     federation: &str,
     region: &str,
-    (org, name, version): (&str, &str, &str),
+    app: (&str, &str, &str),
 ) -> Result<bool, McError> {
+    Ok(onboarded_app(db, federation, region, app).await?.is_some())
+}
+
+/// The onboarding of the App (org, name, version) of `region` to the
+/// guest federation `federation`, if it is onboarded.
+pub(super) async fn onboarded_app(
+    db: &impl sea_orm::ConnectionTrait,
+    federation: &str,
+    region: &str,
+    (org, name, version): (&str, &str, &str),
+) -> Result<Option<mc_consumer_app::Model>, McError> {
     let rows = mc_consumer_app::Entity::find()
         .filter(mc_consumer_app::Column::Region.eq(region))
         .filter(mc_consumer_app::Column::AppName.eq(name))
         .filter(mc_consumer_app::Column::AppVers.eq(version))
         .all(db)
         .await?;
-    Ok(rows.iter().any(|row| row.app_org == org && row.federation_name.eq_ignore_ascii_case(federation)))
+    Ok(rows.into_iter().find(|row| row.app_org == org && row.federation_name.eq_ignore_ascii_case(federation)))
 }
 
 /// `ShowConsumerApp`: the onboarded apps of the caller's developer orgs

@@ -5,6 +5,7 @@
 use serde_json::Value;
 
 use super::super::Mc;
+use super::super::api::LProto;
 use super::super::caller::McCaller;
 use super::super::federation::guests;
 use super::api::{AppInstanceStatusEvent, PartnerPostRequest};
@@ -129,25 +130,31 @@ pub async fn partner_status_event(mc: &Mc, caller: PartnerCaller, request: Partn
 
 const INSTANCE_STATES: [&str; 4] = ["PENDING", "READY", "FAILED", "TERMINATING"];
 
-/// MC's `ParseInterfaceId`: `<tcp|udp>-<port>`.
-fn parse_interface_id(id: &str) -> Result<(), String> {
+/// MC's `ParseInterfaceId`: `<tcp|udp>-<port>`, its protocol and port.
+pub fn parse_interface_id(id: &str) -> Result<(LProto, i64), String> {
     let parts: Vec<&str> = id.split('-').collect();
     let [proto, port] = parts.as_slice() else {
         return Err(format!("Invalid interface id {id}, expected proto-port format"));
     };
-    if !matches!(proto.to_ascii_lowercase().as_str(), "tcp" | "udp") {
-        return Err(format!("Failed to parse proto {proto} in interface id {id}, Unsupported protocol: {proto}"));
+    let proto = match proto.to_ascii_lowercase().as_str() {
+        "tcp" => LProto::Tcp,
+        "udp" => LProto::Udp,
+        _ => {
+            return Err(format!("Failed to parse proto {proto} in interface id {id}, Unsupported protocol: {proto}"));
+        }
+    };
+    match port.parse::<i64>() {
+        Ok(port) => Ok((proto, port)),
+        Err(error) => {
+            let why = match error.kind() {
+                std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow => "value out of range",
+                _ => "invalid syntax",
+            };
+            Err(format!(
+                "Failed to parse port value {port} in interface id {id}, strconv.Atoi: parsing {port:?}: {why}"
+            ))
+        }
     }
-    if let Err(error) = port.parse::<i64>() {
-        let why = match error.kind() {
-            std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow => "value out of range",
-            _ => "invalid syntax",
-        };
-        return Err(format!(
-            "Failed to parse port value {port} in interface id {id}, strconv.Atoi: parsing {port:?}: {why}"
-        ));
-    }
-    Ok(())
 }
 
 /// `PartnerInstanceStatusEvent`: the guest's callback for an instance it
@@ -191,8 +198,8 @@ mod tests {
 
     #[test]
     fn interface_ids_are_parsed_as_mc_parses_them() {
-        assert_eq!(parse_interface_id("tcp-81"), Ok(()));
-        assert_eq!(parse_interface_id("UDP-10002"), Ok(()));
+        assert_eq!(parse_interface_id("tcp-81"), Ok((LProto::Tcp, 81)));
+        assert_eq!(parse_interface_id("UDP-10002"), Ok((LProto::Udp, 10002)));
         assert_eq!(parse_interface_id("tcp81"), Err("Invalid interface id tcp81, expected proto-port format".into()));
         assert_eq!(
             parse_interface_id("http-80"),

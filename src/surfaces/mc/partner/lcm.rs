@@ -207,6 +207,11 @@ fn instance_key(row: &mc_provider_app_inst::Model) -> AppInstKey {
     }
 }
 
+/// The stored key of an instance's region AppInst.
+fn region_key(row: &mc_provider_app_inst::Model) -> String {
+    app_inst::key_text(&AppInst { key: Some(instance_key(row)), ..Default::default() })
+}
+
 /// How a deployment ended, as the last callback reports it.
 enum Report {
     Ready(Vec<AccessPointInfo>),
@@ -303,7 +308,7 @@ pub async fn details(
 ) -> Result<AppInstanceDetails, FedError> {
     let provider = lookup_provider(&mc.db, caller, context_id, false).await?;
     let row = lookup(&mc.db, &provider, id).await?;
-    let key = app_inst::stored_key(&AppInst { key: Some(instance_key(&row)), ..Default::default() });
+    let key = region_key(&row);
     let mut details = AppInstanceDetails { app_instance_state: Some("PENDING".to_owned()), ..Default::default() };
     if !row.error.is_empty() {
         details.app_instance_state = Some("FAILED".to_owned());
@@ -336,7 +341,7 @@ pub async fn remove_internal(
     id: &str,
 ) -> Result<(), FedError> {
     let row = lookup(txn, provider, id).await?;
-    let key = app_inst::stored_key(&AppInst { key: Some(instance_key(&row)), ..Default::default() });
+    let key = region_key(&row);
     app_inst::remove_in(txn, &row.region, &key).await?;
     mc_provider_app_inst::Entity::delete_by_id((row.federation_name, row.app_inst_id)).exec(txn).await?;
     Ok(())

@@ -6,7 +6,7 @@
 
 pub mod artefacts;
 mod callbacks;
-pub use callbacks::is_label;
+pub use callbacks::{is_label, parse_interface_id};
 pub mod caller;
 pub mod errors;
 mod federation;

@@ -90,7 +90,8 @@ fn stored(instance: &AppInst) -> Value {
     APP_INSTS.stored(&super::as_json(&shown(instance.clone())))
 }
 
-fn key_text(instance: &AppInst) -> String {
+/// The stored key of an instance (`AppInstKey`'s order).
+pub fn key_text(instance: &AppInst) -> String {
     APP_INSTS.key_text(&super::as_json(instance))
 }
 
@@ -311,14 +312,15 @@ async fn deploy(
     instance: &mut AppInst,
     lines: &mut Vec<api::Result>,
     federated: bool,
-) -> Result<(), McError> {
+) -> Result<String, McError> {
     let txn = crate::db::begin_write(&mc.db).await?;
-    deploy_in(mc, &txn, caller, region, instance, lines, federated).await?;
+    let deployment = deploy_in(mc, &txn, caller, region, instance, lines, federated).await?;
     txn.commit().await?;
-    Ok(())
+    Ok(deployment)
 }
 
-/// The create in the caller's transaction; the lines it streams.
+/// The create in the caller's transaction; the lines it streams. The
+/// App's deployment type.
 async fn deploy_in(
     mc: &Mc,
     txn: &sea_orm::DatabaseTransaction,
@@ -327,7 +329,7 @@ async fn deploy_in(
     instance: &mut AppInst,
     lines: &mut Vec<api::Result>,
     federated: bool,
-) -> Result<(), McError> {
+) -> Result<String, McError> {
     let app = app_of(txn, region, instance).await?;
     let deployment = text(&app.deployment).to_owned();
     let needs_cluster = deployment != "vm";
@@ -463,16 +465,18 @@ async fn deploy_in(
     instance.mapped_ports = Some(ports);
     instance.uri = Some(uri).filter(|u| !u.is_empty());
     instance.created_at = Some(mc_store::go_time(Some(mc_store::now())));
-    instance.state = Some(api::TrackedState::Ready);
     instance.health_check = Some(api::HealthCheck::Ok);
     instance.power_state = Some(api::PowerState::PowerOn);
-    let nodes = cluster.as_ref().and_then(|c| c.num_nodes).unwrap_or(0);
-    let containers = (deployment == "kubernetes").then(|| (0..nodes).map(|n| format!("appOnClusterNode{n}")).collect());
-    instance.runtime_info = Some(api::AppInstRuntime { container_ids: containers });
     if federated {
         // Ready once the host says so (`deploy_at_host`).
         instance.state = Some(api::TrackedState::Creating);
         instance.runtime_info = Some(api::AppInstRuntime::default());
+    } else {
+        instance.state = Some(api::TrackedState::Ready);
+        let nodes = cluster.as_ref().and_then(|c| c.num_nodes).unwrap_or(0);
+        let containers =
+            (deployment == "kubernetes").then(|| (0..nodes).map(|n| format!("appOnClusterNode{n}")).collect());
+        instance.runtime_info = Some(api::AppInstRuntime { container_ids: containers });
     }
     super::insert_new(mc, txn, caller, region, &APP_INSTS, &stored(instance)).await?;
     lines.extend(match (federated, super::progress::ignores_crm(instance.crm_override)) {
@@ -480,7 +484,7 @@ async fn deploy_in(
         (false, true) => messages(&["Created AppInst successfully"]),
         (false, false) => messages(&["Creating", "Creating App Inst", "Ready", "Created AppInst successfully"]),
     });
-    Ok(())
+    Ok(deployment)
 }
 
 /// A new instance on a federated cloudlet, deployed on the host: Ready
@@ -490,13 +494,11 @@ async fn deploy_at_host(
     mc: &Mc,
     region: &str,
     instance: &mut AppInst,
+    deployment: &str,
     lines: &mut Vec<api::Result>,
 ) -> Result<(), McError> {
-    let read = sea_orm::TransactionTrait::begin(&mc.db).await?;
-    let deployment = text(&app_of(&read, region, instance).await?.deployment).to_owned();
-    read.commit().await?;
     let mut steps = Vec::new();
-    let outcome = match deployment.as_str() {
+    let outcome = match deployment {
         "helm" => Err(refuse("Create App Inst failed: Helm deployment not supported yet")),
         _ => guest_app_insts::install_at_host(mc, region, instance, &mut steps).await,
     };
@@ -605,11 +607,6 @@ pub async fn find(db: &impl sea_orm::ConnectionTrait, region: &str, key: &str) -
     }
 }
 
-/// The stored key of an instance (`AppInstKey`'s order).
-pub fn stored_key(instance: &AppInst) -> String {
-    key_text(instance)
-}
-
 /// A create made by this MC for a federation partner (`ctrlclient`'s
 /// CreateAppInst with authorization skipped), in the caller's
 /// transaction: the request's checks, the deployment; the messages it
@@ -623,7 +620,7 @@ pub async fn create_for_partner(
 ) -> (Vec<String>, Result<(), McError>) {
     let mut lines = Vec::new();
     let outcome = match validate_new(instance).map_err(refuse) {
-        Ok(()) => deploy_in(mc, txn, caller, region, instance, &mut lines, false).await,
+        Ok(()) => deploy_in(mc, txn, caller, region, instance, &mut lines, false).await.map(|_| ()),
         Err(refused) => Err(refused),
     };
     let messages = lines.into_iter().filter_map(|line| line.message).collect();
@@ -680,10 +677,10 @@ impl api::AppInstApi for Mc {
         validate_new(&instance).map_err(refuse)?;
         let federated = !text(&cloudlet.federated_organization).is_empty();
         let mut lines = Vec::new();
-        let mut outcome = deploy(self, &caller, &region, &mut instance, &mut lines, federated).await;
-        if outcome.is_ok() && federated {
-            outcome = deploy_at_host(self, &region, &mut instance, &mut lines).await;
-        }
+        let outcome = match deploy(self, &caller, &region, &mut instance, &mut lines, federated).await {
+            Ok(deployment) if federated => deploy_at_host(self, &region, &mut instance, &deployment, &mut lines).await,
+            deployed => deployed.map(|_| ()),
+        };
         Ok(api::CreateAppInstResponse::Ok(ended(lines, outcome)?))
     }
 
